@@ -1,0 +1,102 @@
+//! The command line (DESIGN §5).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "ecsform", version, about = "Least-privilege ECS Fargate topologies from one YAML file")]
+pub struct Cli {
+    /// Run against a local AWS emulator (moto) that ecsform starts on 127.0.0.1 and reuses
+    /// across commands, instead of AWS. For trying ecsform without an AWS account.
+    #[arg(long, global = true, env = "ECSFORM_LOCAL")]
+    pub local: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct FileArg {
+    /// The topology file.
+    #[arg(short = 'f', long = "file", default_value = "topology.yaml")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Offline: parse, validate and lint the topology. Makes no AWS calls.
+    Validate(FileArg),
+    /// Show what apply would change.
+    Plan {
+        #[command(flatten)]
+        file: FileArg,
+        /// Save the plan to apply it later with `apply PLAN`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the plan as JSON (stable, for machines).
+        #[arg(long)]
+        json: bool,
+        /// Exit 2 when the plan has changes (0 none, 1 error).
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Make AWS match the topology.
+    Apply {
+        #[command(flatten)]
+        file: FileArg,
+        /// A plan saved by `plan --out`; it is refused if AWS changed since.
+        plan: Option<PathBuf>,
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// How many AWS operations may run at once.
+        #[arg(long, default_value_t = 16)]
+        parallelism: usize,
+        /// Wait for ECS services to reach a steady state; fail if a deployment rolls back.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Delete everything the stack owns (and nothing else).
+    Destroy {
+        #[command(flatten)]
+        file: FileArg,
+        #[arg(long)]
+        auto_approve: bool,
+        #[arg(long, default_value_t = 16)]
+        parallelism: usize,
+    },
+    /// The service call graph (or with --resources the resource DAG).
+    Graph {
+        #[command(flatten)]
+        file: FileArg,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+        #[arg(long)]
+        resources: bool,
+    },
+    /// Load balancer DNS name, discovery names.
+    Outputs {
+        #[command(flatten)]
+        file: FileArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage the local emulator started by --local.
+    Emulator {
+        #[command(subcommand)]
+        action: EmulatorAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]
+pub enum EmulatorAction {
+    /// Print its endpoint if it runs.
+    Status,
+    /// Stop it (its state is lost).
+    Stop,
+}

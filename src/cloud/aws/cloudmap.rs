@@ -1,0 +1,200 @@
+//! Cloud Map: the private DNS namespace and one discovery service per service.
+
+use super::errors::{aws_err, build_err, missing};
+use super::observe::{owned_by, tag_map, Found};
+use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
+use super::{client_token, ownership_tags, AwsCloud};
+use crate::cloud::{CloudError, OpContext};
+use crate::desired::ids;
+use crate::model::*;
+use aws_sdk_servicediscovery::types::{
+    DnsConfig, DnsConfigChange, DnsRecord, FilterCondition, HealthCheckCustomConfig, OperationStatus, RecordType, RoutingPolicy,
+    ServiceChange, ServiceFilter, ServiceFilterName, Tag,
+};
+
+/// Tag on the namespace recording its VPC: AWS does not return it (it sits on the hosted zone).
+const TAG_VPC: &str = "ecsform:vpc";
+
+fn tags(ctx: &OpContext<'_>, name: &str, extra: &[(&str, &str)]) -> Result<Vec<Tag>, CloudError> {
+    let mut pairs = ownership_tags(ctx, name);
+    pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    pairs.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err)).collect()
+}
+
+pub async fn create_namespace(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Namespace) -> Result<String, CloudError> {
+    let vpc = ctx.resolve(&r.vpc)?;
+    let out = cloud
+        .cloudmap
+        .create_private_dns_namespace()
+        .name(&r.name)
+        .vpc(&vpc)
+        .creator_request_id(client_token(ctx, &vpc))
+        .description(format!("ecsform {}", ctx.stack))
+        .set_tags(Some(tags(ctx, &r.name, &[(TAG_VPC, &vpc)])?))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let operation = out.operation_id().ok_or_else(|| missing("OperationId"))?;
+    wait_operation(cloud, operation, &format!("namespace {}", r.name)).await?;
+    let op = cloud.cloudmap.get_operation().operation_id(operation).send().await.map_err(aws_err)?;
+    op.operation()
+        .and_then(|o| o.targets())
+        .and_then(|t| t.iter().find(|(k, _)| k.as_str() == "NAMESPACE").map(|(_, v)| v.clone()))
+        .ok_or_else(|| missing("the new namespace id"))
+}
+
+/// Namespace changes are asynchronous: poll the operation (about a minute on AWS).
+async fn wait_operation(cloud: &AwsCloud, operation: &str, what: &str) -> Result<(), CloudError> {
+    wait_until(what, cloud.timeouts.provisioning, || async {
+        let out = cloud.cloudmap.get_operation().operation_id(operation).send().await.map_err(aws_err)?;
+        let op = out.operation().ok_or_else(|| missing("Operation"))?;
+        match op.status() {
+            Some(OperationStatus::Success) => Ok(None),
+            Some(OperationStatus::Fail) => Err(CloudError::Other(format!(
+                "{what}: {} {}",
+                op.error_code().unwrap_or_default(),
+                op.error_message().unwrap_or_default()
+            ))),
+            other => Ok(Some(other.map(|s| s.as_str().to_string()).unwrap_or_else(|| "pending".into()))),
+        }
+    })
+    .await
+}
+
+pub async fn create_service(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &DiscoveryService) -> Result<String, CloudError> {
+    let namespace = ctx.resolve(&r.namespace)?;
+    let record = DnsRecord::builder().r#type(RecordType::A).ttl(i64::from(r.ttl)).build().map_err(build_err)?;
+    let dns = DnsConfig::builder().routing_policy(RoutingPolicy::Multivalue).dns_records(record).build().map_err(build_err)?;
+    let out = cloud
+        .cloudmap
+        .create_service()
+        .name(&r.name)
+        .namespace_id(&namespace)
+        .creator_request_id(client_token(ctx, &namespace))
+        .dns_config(dns)
+        .health_check_custom_config(custom_health_check(r.failure_threshold))
+        .set_tags(Some(tags(ctx, &r.name, &[])?))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    out.service().and_then(|s| s.arn()).map(String::from).ok_or_else(|| missing("Service.Arn"))
+}
+
+#[allow(deprecated)] // See observe: AWS now fixes the threshold at 1, which is what we ask for.
+fn custom_health_check(threshold: u32) -> HealthCheckCustomConfig {
+    HealthCheckCustomConfig::builder().failure_threshold(i32::try_from(threshold).unwrap_or(1)).build()
+}
+
+/// `arn:aws:servicediscovery:…:service/srv-…` → `srv-…`.
+fn service_id(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+pub async fn update_service(cloud: &AwsCloud, arn: &str, r: &DiscoveryService) -> Result<(), CloudError> {
+    let record = DnsRecord::builder().r#type(RecordType::A).ttl(i64::from(r.ttl)).build().map_err(build_err)?;
+    let change = ServiceChange::builder()
+        .dns_config(DnsConfigChange::builder().dns_records(record).build().map_err(build_err)?)
+        .build();
+    let out = cloud.cloudmap.update_service().id(service_id(arn)).service(change).send().await.map_err(aws_err)?;
+    if let Some(op) = out.operation_id() {
+        wait_operation(cloud, op, &format!("discovery service {}", r.name)).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete_service(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
+    // ResourceInUse while instances are still registered: ECS deregisters them as tasks stop.
+    let res = retry_while(&format!("delete discovery service {arn}"), cloud.timeouts.dependencies, is_dependency, || async {
+        cloud.cloudmap.delete_service().id(service_id(arn)).send().await.map(|_| ()).map_err(aws_err)
+    })
+    .await;
+    match res {
+        Err(e) if !is_not_found(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+pub async fn delete_namespace(cloud: &AwsCloud, namespace: &str) -> Result<(), CloudError> {
+    let res = retry_while(&format!("delete namespace {namespace}"), cloud.timeouts.dependencies, is_dependency, || async {
+        cloud.cloudmap.delete_namespace().id(namespace).send().await.map_err(aws_err)
+    })
+    .await;
+    match res {
+        Ok(out) => match out.operation_id() {
+            Some(op) => wait_operation(cloud, op, &format!("deleting namespace {namespace}")).await,
+            None => Ok(()),
+        },
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Namespaces are owned by tags; discovery services through their owned namespace.
+pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
+    let mut namespaces = Vec::new();
+    let mut pages = cloud.cloudmap.list_namespaces().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        namespaces.extend(page.map_err(aws_err)?.namespaces().to_vec());
+    }
+    // moto ignores the type filter; filtering here is right on AWS too.
+    let private: Vec<_> = namespaces
+        .into_iter()
+        .filter(|n| n.r#type().map(|t| t.as_str()) == Some("DNS_PRIVATE"))
+        .filter_map(|n| Some((n.id()?.to_string(), n.arn()?.to_string(), n.name()?.to_string())))
+        .collect();
+    let tag_reads = private.iter().map(|(_, arn, _)| async move {
+        cloud.cloudmap.list_tags_for_resource().resource_arn(arn).send().await.map_err(aws_err)
+    });
+    let tag_sets = futures::future::try_join_all(tag_reads).await?;
+    let mut found = Found::default();
+    let mut owned = std::collections::BTreeMap::new();
+    for ((ns_id, arn, name), tags) in private.iter().zip(tag_sets) {
+        let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+        if !owned_by(&tags, stack) {
+            continue;
+        }
+        let vpc = tags.get(TAG_VPC).cloned().unwrap_or_default();
+        found.add(&tags, Some(ns_id), |_| Resource::Namespace(Namespace { name: name.clone(), vpc: Ref::Unowned(vpc) }));
+        found.alias(arn.clone(), &ResourceId::new(tags.get(TAG_ID).cloned().unwrap_or_default()));
+        owned.insert(ns_id.clone(), ());
+    }
+    if owned.is_empty() {
+        return Ok(found);
+    }
+    for ns in owned.keys() {
+        let filter = ServiceFilter::builder()
+            .name(ServiceFilterName::NamespaceId)
+            .condition(FilterCondition::Eq)
+            .values(ns)
+            .build()
+            .map_err(build_err)?;
+        let mut pages = cloud.cloudmap.list_services().filters(filter).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for s in page.map_err(aws_err)?.services() {
+                let dns = s.dns_config();
+                // moto ignores the filter and still fills this deprecated field; AWS honours the
+                // filter and may leave it empty.
+                #[allow(deprecated)]
+                let listed_in = dns.and_then(|d| d.namespace_id());
+                if listed_in.is_some_and(|other| other != ns) {
+                    continue;
+                }
+                let (Some(name), Some(arn)) = (s.name(), s.arn()) else { continue };
+                let ttl = dns.and_then(|d| d.dns_records().first()).map(|r| r.ttl()).unwrap_or(0);
+                #[allow(deprecated)] // Deprecated by AWS (always 1 now), still returned and still what the seed asks for.
+                let threshold = s.health_check_custom_config().and_then(|h| h.failure_threshold()).unwrap_or(0);
+                found.items.push(ObservedResource {
+                    id: ResourceId::new(ids::discovery(name)),
+                    resource: Resource::DiscoveryService(DiscoveryService {
+                        name: name.to_string(),
+                        namespace: Ref::Unowned(ns.to_string()),
+                        ttl: u32::try_from(ttl).unwrap_or(0),
+                        failure_threshold: u32::try_from(threshold).unwrap_or(0),
+                    }),
+                    physical_id: arn.to_string(),
+                });
+            }
+        }
+    }
+    Ok(found)
+}

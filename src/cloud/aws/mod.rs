@@ -1,0 +1,226 @@
+//! AWS through the official SDK. SDK types never leave this module: every function here takes
+//! and returns the project's own model.
+
+mod cloudmap;
+mod ec2;
+mod ecs;
+mod elb;
+mod errors;
+mod iam;
+mod logs;
+mod observe;
+mod retry;
+
+pub use errors::classify;
+
+use super::{Cloud, CloudError, OpContext};
+use crate::model::{Desired, Observed, ObservedResource, Resource, TAG_ID, TAG_STACK};
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use std::time::Duration;
+
+/// One client per AWS service; cheap to clone.
+#[derive(Clone)]
+pub struct AwsCloud {
+    ec2: aws_sdk_ec2::Client,
+    ecs: aws_sdk_ecs::Client,
+    cloudmap: aws_sdk_servicediscovery::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    iam: aws_sdk_iam::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    region: String,
+    timeouts: Timeouts,
+}
+
+/// How long to wait for AWS's slow operations before giving up with a clear message.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// NAT gateways, load balancers, namespaces becoming available or going away.
+    pub provisioning: Duration,
+    /// Lingering network interfaces and other deletion dependencies.
+    pub dependencies: Duration,
+    /// Not-found answers about something we just created (eventual consistency).
+    pub consistency: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            provisioning: Duration::from_secs(15 * 60),
+            dependencies: Duration::from_secs(20 * 60),
+            consistency: Duration::from_secs(2 * 60),
+        }
+    }
+}
+
+impl AwsCloud {
+    /// Credentials, region and endpoint come from the standard chain (env, profile, SSO,
+    /// instance role; `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`), so the same binary
+    /// runs against AWS, LocalStack or moto. `region` overrides the chain's region.
+    pub async fn connect(region: Option<&str>) -> Result<Self, CloudError> {
+        Self::connect_to(region, None).await
+    }
+
+    /// Like `connect`, but every service at `endpoint` with dummy credentials: the local emulator.
+    pub async fn connect_to(region: Option<&str>, endpoint: Option<&str>) -> Result<Self, CloudError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            // Throttling and 5xx are retried with exponential backoff and jitter by the SDK.
+            .retry_config(RetryConfig::standard().with_max_attempts(10).with_max_backoff(Duration::from_secs(20)));
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r.to_string()));
+        }
+        if let Some(url) = endpoint {
+            let creds = aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "ecsform-local-emulator");
+            loader = loader.endpoint_url(url).credentials_provider(creds);
+        }
+        let conf = loader.load().await;
+        let region = conf
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| CloudError::Other("no AWS region: set `region:` in the topology or AWS_REGION".into()))?;
+        Ok(AwsCloud {
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            ecs: aws_sdk_ecs::Client::new(&conf),
+            cloudmap: aws_sdk_servicediscovery::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            region,
+            timeouts: Timeouts::default(),
+        })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+}
+
+/// The tags every created resource carries: ownership, logical id, and a readable name.
+pub(crate) fn ownership_tags(ctx: &OpContext<'_>, name: &str) -> Vec<(String, String)> {
+    vec![
+        (TAG_STACK.to_string(), ctx.stack.to_string()),
+        (TAG_ID.to_string(), ctx.id.to_string()),
+        ("Name".to_string(), name.to_string()),
+    ]
+}
+
+/// A deterministic idempotency token for one create: a retried or re-run create of the same
+/// resource is recognised by AWS instead of making a second one.
+pub(crate) fn client_token(ctx: &OpContext<'_>, extra: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{}/{}/{extra}", ctx.stack, ctx.id).as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+impl Cloud for AwsCloud {
+    async fn observe(&self, stack: &str, hint: &Desired) -> Result<Observed, CloudError> {
+        observe::observe(self, stack, hint).await
+    }
+
+    async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
+        match want {
+            Resource::Vpc(r) => ec2::create_vpc(self, ctx, r).await,
+            Resource::Subnet(r) => ec2::create_subnet(self, ctx, r).await,
+            Resource::InternetGateway(r) => ec2::create_internet_gateway(self, ctx, r).await,
+            Resource::ElasticIp(r) => ec2::create_elastic_ip(self, ctx, r).await,
+            Resource::NatGateway(r) => ec2::create_nat_gateway(self, ctx, r).await,
+            Resource::RouteTable(r) => ec2::create_route_table(self, ctx, r).await,
+            Resource::SecurityGroup(r) => ec2::create_security_group(self, ctx, r).await,
+            Resource::IngressRule(r) => ec2::create_ingress_rule(self, ctx, r).await,
+            Resource::Role(r) => iam::create_role(self, ctx, r).await,
+            Resource::LogGroup(r) => logs::create_log_group(self, ctx, r).await,
+            Resource::Namespace(r) => cloudmap::create_namespace(self, ctx, r).await,
+            Resource::DiscoveryService(r) => cloudmap::create_service(self, ctx, r).await,
+            Resource::Cluster(r) => ecs::create_cluster(self, ctx, r).await,
+            Resource::TaskDefinition(r) => ecs::register_task_definition(self, ctx, r).await,
+            Resource::EcsService(r) => ecs::create_service(self, ctx, r).await,
+            Resource::LoadBalancer(r) => elb::create_load_balancer(self, ctx, r).await,
+            Resource::TargetGroup(r) => elb::create_target_group(self, ctx, r).await,
+            Resource::Listener(r) => elb::create_listener(self, ctx, r).await,
+            Resource::ListenerRule(r) => elb::create_rule(self, ctx, r).await,
+        }
+    }
+
+    async fn update(&self, ctx: &OpContext<'_>, have: &ObservedResource, want: &Resource) -> Result<String, CloudError> {
+        let id = have.physical_id.clone();
+        match (&have.resource, want) {
+            (Resource::Vpc(_), Resource::Vpc(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
+            (Resource::Subnet(_), Resource::Subnet(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
+            (Resource::InternetGateway(_), Resource::InternetGateway(w)) => {
+                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
+            }
+            (Resource::ElasticIp(_), Resource::ElasticIp(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
+            (Resource::NatGateway(_), Resource::NatGateway(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
+            (Resource::RouteTable(h), Resource::RouteTable(w)) => ec2::update_route_table(self, ctx, &id, h, w).await.map(|()| id),
+            (Resource::IngressRule(_), Resource::IngressRule(w)) => {
+                ec2::update_rule_description(self, ctx, &id, w).await.map(|()| id)
+            }
+            (Resource::Role(h), Resource::Role(w)) => iam::update_role(self, h, w).await.map(|()| id),
+            (Resource::LogGroup(_), Resource::LogGroup(w)) => logs::update_log_group(self, w).await.map(|()| id),
+            (Resource::DiscoveryService(_), Resource::DiscoveryService(w)) => {
+                cloudmap::update_service(self, &id, w).await.map(|()| id)
+            }
+            (Resource::Cluster(_), Resource::Cluster(w)) => ecs::update_cluster(self, w).await.map(|()| id),
+            (Resource::TaskDefinition(_), Resource::TaskDefinition(w)) => ecs::register_task_definition(self, ctx, w).await,
+            (Resource::EcsService(_), Resource::EcsService(w)) => ecs::update_service(self, ctx, w).await.map(|()| id),
+            (Resource::LoadBalancer(_), Resource::LoadBalancer(w)) => elb::update_load_balancer(self, ctx, &id, w).await.map(|()| id),
+            (Resource::TargetGroup(_), Resource::TargetGroup(w)) => elb::update_target_group(self, &id, w).await.map(|()| id),
+            (Resource::Listener(_), Resource::Listener(w)) => elb::update_listener(self, ctx, &id, w).await.map(|()| id),
+            (Resource::ListenerRule(h), Resource::ListenerRule(w)) => elb::update_rule(self, ctx, &id, h, w).await.map(|()| id),
+            (h, w) => Err(CloudError::Other(format!(
+                "{}: cannot change a {} in place into a {}",
+                ctx.id,
+                h.kind(),
+                w.kind()
+            ))),
+        }
+    }
+
+    async fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> Result<(), CloudError> {
+        let id = have.physical_id.as_str();
+        match &have.resource {
+            Resource::Vpc(_) => ec2::delete_vpc(self, id).await,
+            Resource::Subnet(_) => ec2::delete_subnet(self, id).await,
+            Resource::InternetGateway(_) => ec2::delete_internet_gateway(self, ctx, id, have).await,
+            Resource::ElasticIp(_) => ec2::release_elastic_ip(self, id).await,
+            Resource::NatGateway(_) => ec2::delete_nat_gateway(self, id).await,
+            Resource::RouteTable(_) => ec2::delete_route_table(self, id).await,
+            Resource::SecurityGroup(_) => ec2::delete_security_group(self, id).await,
+            Resource::IngressRule(r) => ec2::delete_ingress_rule(self, ctx, id, r).await,
+            Resource::Role(r) => iam::delete_role(self, r).await,
+            Resource::LogGroup(r) => logs::delete_log_group(self, ctx.stack, &r.name).await,
+            Resource::Namespace(_) => cloudmap::delete_namespace(self, id).await,
+            Resource::DiscoveryService(_) => cloudmap::delete_service(self, id).await,
+            Resource::Cluster(r) => ecs::delete_cluster(self, &r.name).await,
+            Resource::TaskDefinition(r) => ecs::deregister_task_definitions(self, &r.family).await,
+            Resource::EcsService(_) => ecs::delete_service(self, ctx, id, have).await,
+            Resource::LoadBalancer(_) => elb::delete_load_balancer(self, id).await,
+            Resource::TargetGroup(_) => elb::delete_target_group(self, id).await,
+            Resource::Listener(_) => elb::delete_listener(self, id).await,
+            Resource::ListenerRule(_) => elb::delete_rule(self, id).await,
+        }
+    }
+}
+
+impl AwsCloud {
+    /// Values people need after an apply: the load balancer's DNS name.
+    pub async fn outputs(&self, stack: &str) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
+        let mut out = std::collections::BTreeMap::new();
+        let res = self.elb.describe_load_balancers().names(crate::names::load_balancer(stack)).send().await;
+        match res.map_err(errors::aws_err) {
+            Ok(o) => {
+                if let Some(dns) = o.load_balancers().first().and_then(|l| l.dns_name()) {
+                    out.insert("load_balancer_dns_name".to_string(), dns.to_string());
+                }
+            }
+            Err(CloudError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(out)
+    }
+}

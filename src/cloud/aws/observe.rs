@@ -1,0 +1,103 @@
+//! Observe a stack: every service is read in parallel, then AWS ids in references are
+//! translated into logical ids.
+
+use super::{cloudmap, ec2, ecs, elb, iam, logs, AwsCloud};
+use crate::cloud::CloudError;
+use crate::model::*;
+use std::collections::BTreeMap;
+
+/// What one service's reads found: resources with references still as AWS ids, plus other
+/// names AWS uses for them (an ARN besides an id) so references in either form resolve.
+#[derive(Default)]
+pub struct Found {
+    pub items: Vec<ObservedResource>,
+    pub aliases: Vec<(String, ResourceId)>,
+}
+
+impl Found {
+    /// Adds a resource whose tags carry its logical id; resources without one are not ours.
+    pub fn add(&mut self, tags: &BTreeMap<String, String>, physical: Option<&str>, make: impl FnOnce(String) -> Resource) {
+        let (Some(id), Some(physical)) = (tags.get(TAG_ID), physical) else { return };
+        let name = tags.get("Name").cloned().unwrap_or_default();
+        self.items.push(ObservedResource { id: ResourceId::new(id), resource: make(name), physical_id: physical.to_string() });
+    }
+    pub fn alias(&mut self, name: impl Into<String>, id: &ResourceId) {
+        self.aliases.push((name.into(), id.clone()));
+    }
+    fn extend(&mut self, other: Found) {
+        self.items.extend(other.items);
+        self.aliases.extend(other.aliases);
+    }
+}
+
+pub fn tag_map<'a>(tags: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> BTreeMap<String, String> {
+    tags.filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or_default().to_string()))).collect()
+}
+
+/// Whether a tag set says "owned by this stack".
+pub fn owned_by(tags: &BTreeMap<String, String>, stack: &str) -> bool {
+    tags.get(TAG_STACK).is_some_and(|s| s == stack)
+}
+
+pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Observed, CloudError> {
+    // Round 1: everything that can be found from the stack name alone.
+    let (network, roles, log_groups, discovery, compute, edge) = tokio::try_join!(
+        ec2::observe(cloud, stack),
+        iam::observe(cloud, stack),
+        logs::observe(cloud, stack, hint),
+        cloudmap::observe(cloud, stack),
+        ecs::observe(cloud, stack),
+        elb::observe(cloud, stack),
+    )?;
+    let mut all = Found::default();
+    for part in [network, roles, log_groups, discovery, compute, edge] {
+        all.extend(part);
+    }
+    Ok(link(all))
+}
+
+/// Replaces AWS ids in references by the logical ids of the resources they name.
+fn link(found: Found) -> Observed {
+    let mut names: BTreeMap<String, ResourceId> = found.aliases.into_iter().collect();
+    for item in &found.items {
+        names.insert(item.physical_id.clone(), item.id.clone());
+    }
+    let mut observed = Observed::default();
+    for mut item in found.items {
+        item.resource.for_each_ref_mut(|r| {
+            if let Ref::Unowned(p) = r {
+                if let Some(id) = names.get(p.as_str()) {
+                    *r = Ref::Id(id.clone());
+                }
+            }
+        });
+        normalise(&mut item.resource);
+        // Two resources claiming one logical id (a hand-copied tag): keep the first, the
+        // other is reported as a stray so nothing is silently adopted twice.
+        let key = if observed.resources.contains_key(&item.id) {
+            ResourceId::new(format!("{}.duplicate.{}", item.id, item.physical_id))
+        } else {
+            item.id.clone()
+        };
+        item.id = key.clone();
+        observed.resources.insert(key, item);
+    }
+    observed
+}
+
+/// Lists AWS keeps unordered are compared sorted.
+fn normalise(r: &mut Resource) {
+    match r {
+        Resource::RouteTable(t) => t.subnets.sort(),
+        Resource::EcsService(s) => {
+            s.subnets.sort();
+            s.security_groups.sort();
+            s.target_groups.sort();
+        }
+        Resource::LoadBalancer(l) => {
+            l.subnets.sort();
+            l.security_groups.sort();
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,139 @@
+//! An in-memory cloud for engine tests: it enforces what AWS enforces about order (references
+//! must exist at creation; nothing referenced can be deleted), records every call, and fails on
+//! demand. It proves ordering and failure handling, never AWS API usage.
+
+use super::{Cloud, CloudError, OpContext};
+use crate::model::{Desired, Observed, ObservedResource, Ref, Resource, ResourceId};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct FakeCloud {
+    state: Mutex<FakeState>,
+}
+
+#[derive(Default)]
+struct FakeState {
+    /// physical id → (logical id, resource with references as physical ids)
+    live: BTreeMap<String, (ResourceId, Resource)>,
+    next: u64,
+    fail_on: BTreeSet<ResourceId>,
+    pub calls: Vec<String>,
+}
+
+impl FakeCloud {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Every later operation on `id` fails.
+    pub fn fail_on(&self, id: &str) {
+        self.lock().fail_on.insert(ResourceId::new(id));
+    }
+    pub fn heal(&self) {
+        self.lock().fail_on.clear();
+    }
+    /// `"create vpc"`, `"delete sg.alb"`, ... in the order they happened.
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+    pub fn len(&self) -> usize {
+        self.lock().live.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn with_physical_refs(ctx: &OpContext<'_>, want: &Resource) -> Result<Resource, CloudError> {
+    let mut r = want.clone();
+    let mut err = None;
+    r.for_each_ref_mut(|reference| match ctx.resolve(reference) {
+        Ok(p) => *reference = Ref::Unowned(p),
+        Err(e) => err = Some(e),
+    });
+    err.map_or(Ok(r), Err)
+}
+
+impl FakeState {
+    fn check(&mut self, verb: &str, id: &ResourceId) -> Result<(), CloudError> {
+        self.calls.push(format!("{verb} {id}"));
+        if self.fail_on.contains(id) {
+            return Err(CloudError::Other(format!("injected failure on {id}")));
+        }
+        Ok(())
+    }
+    fn ensure_refs_live(&self, r: &Resource) -> Result<(), CloudError> {
+        for reference in r.refs() {
+            if let Ref::Unowned(p) = reference {
+                if !self.live.contains_key(p) {
+                    return Err(CloudError::NotFound(p.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Cloud for FakeCloud {
+    async fn observe(&self, _stack: &str, _hint: &Desired) -> Result<Observed, CloudError> {
+        let s = self.lock();
+        let logical: BTreeMap<&String, &ResourceId> = s.live.iter().map(|(p, (id, _))| (p, id)).collect();
+        let mut observed = Observed::default();
+        for (physical, (id, r)) in &s.live {
+            let mut r = r.clone();
+            r.for_each_ref_mut(|reference| {
+                if let Ref::Unowned(p) = reference {
+                    if let Some(id) = logical.get(p) {
+                        *reference = Ref::Id((*id).clone());
+                    }
+                }
+            });
+            observed.resources.insert(
+                id.clone(),
+                ObservedResource { id: id.clone(), resource: r, physical_id: physical.clone() },
+            );
+        }
+        Ok(observed)
+    }
+
+    async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
+        let r = with_physical_refs(ctx, want)?;
+        let mut s = self.lock();
+        s.check("create", ctx.id)?;
+        s.ensure_refs_live(&r)?;
+        s.next += 1;
+        let physical = format!("fake-{}", s.next);
+        s.live.insert(physical.clone(), (ctx.id.clone(), r));
+        Ok(physical)
+    }
+
+    async fn update(&self, ctx: &OpContext<'_>, have: &ObservedResource, want: &Resource) -> Result<String, CloudError> {
+        let r = with_physical_refs(ctx, want)?;
+        let mut s = self.lock();
+        s.check("update", ctx.id)?;
+        s.ensure_refs_live(&r)?;
+        let Some(entry) = s.live.get_mut(&have.physical_id) else {
+            return Err(CloudError::NotFound(have.physical_id.clone()));
+        };
+        entry.1 = r;
+        Ok(have.physical_id.clone())
+    }
+
+    async fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> Result<(), CloudError> {
+        let mut s = self.lock();
+        s.check("delete", ctx.id)?;
+        let holders: Vec<String> = s
+            .live
+            .values()
+            .filter(|(_, r)| r.refs().iter().any(|x| matches!(x, Ref::Unowned(p) if *p == have.physical_id)))
+            .map(|(id, _)| id.to_string())
+            .collect();
+        if !holders.is_empty() {
+            return Err(CloudError::DependencyViolation(format!("{} is used by {}", ctx.id, holders.join(", "))));
+        }
+        s.live.remove(&have.physical_id).map(|_| ()).ok_or_else(|| CloudError::NotFound(have.physical_id.clone()))
+    }
+}

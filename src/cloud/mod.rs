@@ -1,0 +1,63 @@
+//! The seam between the engine and a cloud: observe a stack; carry out one operation.
+//! `aws` talks to AWS (or an emulator); `fake` is an in-memory cloud for engine tests.
+
+pub mod aws;
+pub mod fake;
+
+use crate::model::{Desired, Observed, ObservedResource, Ref, Resource, ResourceId};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloudError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("throttled: {0}")]
+    Throttled(String),
+    #[error("dependency violation: {0}")]
+    DependencyViolation(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("{0} is not created yet (it must be created first)")]
+    Unresolved(String),
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What an operation can see: the stack, and the AWS ids of everything created or observed so far.
+pub struct OpContext<'a> {
+    pub stack: &'a str,
+    pub id: &'a ResourceId,
+    pub physical: &'a BTreeMap<ResourceId, String>,
+}
+
+impl OpContext<'_> {
+    pub fn resolve(&self, r: &Ref) -> Result<String, CloudError> {
+        match r {
+            Ref::Id(id) => self.physical.get(id).cloned().ok_or_else(|| CloudError::Unresolved(id.to_string())),
+            Ref::Unowned(p) => Ok(p.clone()),
+        }
+    }
+    pub fn resolve_all(&self, refs: &[Ref]) -> Result<Vec<String>, CloudError> {
+        refs.iter().map(|r| self.resolve(r)).collect()
+    }
+}
+
+/// Implemented by `aws::AwsCloud` and `fake::FakeCloud`.
+pub trait Cloud: Send + Sync {
+    /// Everything owned by `stack`. `hint` is what the file asks for (lets reads go straight to
+    /// known names); ownership is still decided by tags.
+    fn observe(&self, stack: &str, hint: &Desired) -> impl Future<Output = Result<Observed, CloudError>> + Send;
+    /// Creates the resource, tagged at creation; returns its AWS id.
+    fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> impl Future<Output = Result<String, CloudError>> + Send;
+    /// Changes it in place; returns its AWS id (new for a task definition revision).
+    fn update(
+        &self,
+        ctx: &OpContext<'_>,
+        have: &ObservedResource,
+        want: &Resource,
+    ) -> impl Future<Output = Result<String, CloudError>> + Send;
+    fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> impl Future<Output = Result<(), CloudError>> + Send;
+}

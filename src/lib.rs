@@ -1,0 +1,16 @@
+//! ecsform: one YAML file → a least-privilege ECS Fargate deployment, kept equal to the file.
+//!
+//! Pipeline (DESIGN §1): parse → validate → `desired::expand` → `Cloud::observe` →
+//! `plan::diff::diff` → `plan::schedule::schedule` → `execute::execute`.
+
+pub mod app;
+pub mod cli;
+pub mod cloud;
+pub mod desired;
+pub mod execute;
+pub mod graph;
+pub mod local;
+pub mod model;
+pub mod names;
+pub mod plan;
+pub mod topology;

@@ -1,0 +1,35 @@
+//! AWS names derived from the stack and service names: stable, and within AWS's limits.
+
+pub fn tag_name(stack: &str, what: &str) -> String {
+    format!("{stack}-{what}")
+}
+pub fn security_group(stack: &str, what: &str) -> String {
+    format!("{stack}-{what}")
+}
+pub fn cluster(stack: &str) -> String {
+    stack.to_string()
+}
+pub fn task_family(stack: &str, svc: &str) -> String {
+    format!("{stack}-{svc}")
+}
+pub fn ecs_service(stack: &str, svc: &str) -> String {
+    format!("{stack}-{svc}")
+}
+pub fn log_group(stack: &str, svc: &str) -> String {
+    format!("/ecs/{stack}-{svc}")
+}
+/// Prefix shared by every log group of the stack (listing by prefix finds them in one call).
+pub fn log_group_prefix(stack: &str) -> String {
+    format!("/ecs/{stack}-")
+}
+/// ≤ 32 characters: the stack name is at most 20.
+pub fn load_balancer(stack: &str) -> String {
+    format!("{stack}-alb")
+}
+pub fn execution_role(stack: &str) -> String {
+    format!("{stack}-task-execution")
+}
+/// IAM path of every role of the stack: one `ListRoles` call finds them.
+pub fn role_path(stack: &str) -> String {
+    format!("/ecsform/{stack}/")
+}

@@ -1,0 +1,242 @@
+//! `diff`: desired × observed → plan. Pure.
+
+use super::{Action, FieldChange, Plan, Step, PLAN_FORMAT_VERSION};
+use crate::model::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -> Plan {
+    let mut steps: BTreeMap<ResourceId, Step> = BTreeMap::new();
+    for (id, want) in &desired.resources {
+        match observed.resources.get(id) {
+            None => {
+                steps.insert(id.clone(), create_step(id, want));
+            }
+            Some(have) => {
+                if let Some(step) = change_step(id, want, have) {
+                    steps.insert(id.clone(), step);
+                }
+            }
+        }
+    }
+    for (id, have) in &observed.resources {
+        if !desired.resources.contains_key(id) {
+            steps.insert(id.clone(), delete_step(have));
+        }
+    }
+    propagate_new_identities(desired, observed, &mut steps);
+    Plan {
+        version: PLAN_FORMAT_VERSION,
+        stack: stack.to_string(),
+        region: region.to_string(),
+        steps: order_for_reading(steps.into_values().collect()),
+    }
+}
+
+fn create_step(id: &ResourceId, want: &Resource) -> Step {
+    Step {
+        id: id.clone(),
+        kind: want.kind(),
+        action: Action::Create,
+        before: None,
+        after: Some(want.clone()),
+        physical_id: None,
+        changes: vec![],
+        reasons: vec![],
+    }
+}
+
+fn delete_step(have: &ObservedResource) -> Step {
+    Step {
+        id: have.id.clone(),
+        kind: have.resource.kind(),
+        action: Action::Delete,
+        before: Some(have.resource.clone()),
+        after: None,
+        physical_id: Some(have.physical_id.clone()),
+        changes: vec![],
+        reasons: vec!["not in the topology".into()],
+    }
+}
+
+fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Option<Step> {
+    let kind = want.kind();
+    let changes: Vec<FieldChange> = if kind != have.resource.kind() {
+        vec![FieldChange {
+            field: "kind".into(),
+            before: Value::String(have.resource.kind().to_string()),
+            after: Value::String(kind.to_string()),
+            forces_replacement: true,
+        }]
+    } else {
+        field_changes(want, &have.resource)
+    };
+    if changes.is_empty() {
+        return None;
+    }
+    let forcing: Vec<&str> = changes.iter().filter(|c| c.forces_replacement).map(|c| c.field.as_str()).collect();
+    let (action, reasons) = if forcing.is_empty() {
+        (Action::Update, vec![])
+    } else {
+        (Action::Replace, vec![format!("{} forces replacement", forcing.join(", "))])
+    };
+    Some(Step {
+        id: id.clone(),
+        kind,
+        action,
+        before: Some(have.resource.clone()),
+        after: Some(want.clone()),
+        physical_id: Some(have.physical_id.clone()),
+        changes,
+        reasons,
+    })
+}
+
+/// Top-level fields that differ, each marked with whether AWS can change it in place.
+pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
+    let kind = want.kind();
+    let (Value::Object(want), Value::Object(have)) = (to_json(want), to_json(have)) else {
+        return vec![];
+    };
+    let mut changes = Vec::new();
+    for (field, after) in &want {
+        if field == "kind" {
+            continue;
+        }
+        let before = have.get(field).cloned().unwrap_or(Value::Null);
+        if is_unknown_on_read(kind, field, &before) || same(&before, after) {
+            continue;
+        }
+        changes.push(FieldChange {
+            field: field.clone(),
+            before,
+            after: after.clone(),
+            forces_replacement: forces_replacement(kind, field),
+        });
+    }
+    changes
+}
+
+fn to_json(r: &Resource) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+/// Lists whose order AWS does not keep compare as sets.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            let xs: BTreeSet<String> = x.iter().map(Value::to_string).collect();
+            let ys: BTreeSet<String> = y.iter().map(Value::to_string).collect();
+            x.len() == y.len() && xs == ys
+        }
+        _ => a == b,
+    }
+}
+
+/// Fields some endpoints do not return. moto drops an ECS service's deployment configuration and
+/// the description of group-referencing rules on read; AWS returns both. Treating "absent" as
+/// "unknown" keeps plans empty on both (a description is only a label).
+fn is_unknown_on_read(kind: Kind, field: &str, before: &Value) -> bool {
+    match (kind, field) {
+        (Kind::EcsService, "deployment") => before.is_null(),
+        (Kind::IngressRule, "description") => before.as_str() == Some(""),
+        _ => false,
+    }
+}
+
+/// Which fields AWS cannot change in place (so the resource is deleted and created again).
+pub fn forces_replacement(kind: Kind, field: &str) -> bool {
+    match kind {
+        Kind::Vpc => field == "cidr",
+        Kind::Subnet => matches!(field, "vpc" | "cidr" | "availability_zone"),
+        Kind::InternetGateway => field == "vpc",
+        Kind::ElasticIp => false,
+        Kind::NatGateway => matches!(field, "subnet" | "elastic_ip"),
+        Kind::RouteTable => field == "vpc",
+        Kind::SecurityGroup => matches!(field, "name" | "vpc" | "description"),
+        Kind::IngressRule => field != "description",
+        Kind::Role => matches!(field, "name" | "assumed_by"),
+        Kind::LogGroup => field == "name",
+        Kind::Namespace => matches!(field, "name" | "vpc"),
+        Kind::DiscoveryService => matches!(field, "name" | "namespace" | "failure_threshold"),
+        Kind::Cluster => field == "name",
+        // Every change is a new revision, registered in place of the old one.
+        Kind::TaskDefinition => false,
+        Kind::EcsService => matches!(field, "name" | "cluster"),
+        Kind::LoadBalancer => matches!(field, "name" | "internal"),
+        Kind::TargetGroup => matches!(field, "name" | "vpc" | "port"),
+        Kind::Listener => field == "load_balancer",
+        Kind::ListenerRule => field == "listener",
+    }
+}
+
+/// Whether carrying out this step gives the resource a new AWS identity that whatever points at
+/// it must be moved to.
+fn changes_identity(step: &Step) -> bool {
+    match step.action {
+        Action::Replace => true,
+        Action::Update => step.kind == Kind::TaskDefinition,
+        Action::Create | Action::Delete => false,
+    }
+}
+
+/// A resource that points at one getting a new identity must be updated (or replaced, if that
+/// reference cannot change in place), even when its own fields are unchanged.
+fn propagate_new_identities(desired: &Desired, observed: &Observed, steps: &mut BTreeMap<ResourceId, Step>) {
+    loop {
+        let renewed: BTreeSet<ResourceId> = steps.values().filter(|s| changes_identity(s)).map(|s| s.id.clone()).collect();
+        let mut added = false;
+        for (id, want) in &desired.resources {
+            if steps.get(id).is_some_and(|s| matches!(s.action, Action::Create | Action::Replace)) {
+                continue;
+            }
+            let Some(have) = observed.resources.get(id) else { continue };
+            let Value::Object(fields) = to_json(want) else { continue };
+            for dep in want.dependencies().into_iter().filter(|d| renewed.contains(d)) {
+                let field = fields
+                    .iter()
+                    .find(|(_, v)| mentions(v, dep.as_str()))
+                    .map(|(k, _)| k.clone())
+                    .unwrap_or_default();
+                let replace = forces_replacement(want.kind(), &field);
+                let reason = format!("{dep} gets a new identity ({field})");
+                let step = steps.entry(id.clone()).or_insert_with(|| Step {
+                    id: id.clone(),
+                    kind: want.kind(),
+                    action: Action::Update,
+                    before: Some(have.resource.clone()),
+                    after: Some(want.clone()),
+                    physical_id: Some(have.physical_id.clone()),
+                    changes: vec![],
+                    reasons: vec![],
+                });
+                if replace && step.action != Action::Replace {
+                    step.action = Action::Replace;
+                    added = true;
+                }
+                if !step.reasons.contains(&reason) {
+                    step.reasons.push(reason);
+                    added = true;
+                }
+            }
+        }
+        if !added {
+            break;
+        }
+    }
+}
+
+fn mentions(v: &Value, id: &str) -> bool {
+    match v {
+        Value::String(s) => s == id,
+        Value::Array(items) => items.iter().any(|i| mentions(i, id)),
+        Value::Object(map) => map.values().any(|i| mentions(i, id)),
+        _ => false,
+    }
+}
+
+/// Stable order for people: by kind in creation order, then by id.
+fn order_for_reading(mut steps: Vec<Step>) -> Vec<Step> {
+    steps.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    steps
+}

@@ -1,0 +1,145 @@
+//! Plans for people (Terraform-like text) and for machines (JSON).
+
+use super::{Action, Plan, Step};
+use crate::model::{Kind, Ref, Resource, RuleSource};
+use serde_json::Value;
+use std::fmt::Write;
+
+pub fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Update => "~",
+        Action::Replace => "-/+",
+        Action::Delete => "-",
+    }
+}
+
+pub fn render_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(out, "No changes. Stack `{}` in {} matches the topology.", plan.stack, plan.region);
+        return out;
+    }
+    let _ = writeln!(out, "Stack `{}` in {}:\n", plan.stack, plan.region);
+    for step in &plan.steps {
+        render_step(&mut out, step);
+    }
+    let _ = writeln!(out, "{}", summary_line(plan));
+    let reach = reachability_changes(plan);
+    if !reach.is_empty() {
+        let _ = writeln!(out, "\nReachability changes:");
+        for line in reach {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
+
+pub fn summary_line(plan: &Plan) -> String {
+    format!(
+        "Plan: {} to add, {} to change, {} to replace, {} to destroy.",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Replace),
+        plan.count(Action::Delete)
+    )
+}
+
+fn render_step(out: &mut String, step: &Step) {
+    let _ = write!(out, "{:>3} {} ({})", symbol(step.action), step.id, step.kind);
+    if let Some(p) = &step.physical_id {
+        let _ = write!(out, " [{p}]");
+    }
+    let _ = writeln!(out);
+    for reason in &step.reasons {
+        let _ = writeln!(out, "      # {reason}");
+    }
+    match step.action {
+        Action::Create => {
+            if let Some(after) = &step.after {
+                for (field, value) in fields(after) {
+                    let _ = writeln!(out, "      {field} = {}", compact(&value));
+                }
+            }
+        }
+        Action::Update | Action::Replace => {
+            for c in &step.changes {
+                let mark = if c.forces_replacement { "  # forces replacement" } else { "" };
+                let _ = writeln!(out, "      {}: {} → {}{mark}", c.field, compact(&c.before), compact(&c.after));
+            }
+        }
+        Action::Delete => {}
+    }
+}
+
+fn fields(r: &Resource) -> Vec<(String, Value)> {
+    match serde_json::to_value(r) {
+        Ok(Value::Object(map)) => map.into_iter().filter(|(k, _)| k != "kind").collect(),
+        _ => vec![],
+    }
+}
+
+/// Refs print as their logical id; everything else as compact JSON.
+fn compact(v: &Value) -> String {
+    match v {
+        Value::Object(map) if map.len() == 1 && map.contains_key("id") => compact(&map["id"]),
+        Value::Object(map) if map.len() == 1 && map.contains_key("unowned") => {
+            format!("{} (unowned)", compact(&map["unowned"]))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter().map(|(k, v)| format!("{k}: {}", compact(v))).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Who can open connections to whom, before and after, in words.
+pub fn reachability_changes(plan: &Plan) -> Vec<String> {
+    let mut lines = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.kind == Kind::IngressRule) {
+        let before = step.before.as_ref().and_then(edge);
+        let after = step.after.as_ref().and_then(edge);
+        match (before, after) {
+            (None, Some(a)) => lines.push(format!("+ {a} now allowed")),
+            (Some(b), None) => lines.push(format!("- {b} no longer allowed")),
+            (Some(b), Some(a)) if a != b => {
+                lines.push(format!("- {b} no longer allowed"));
+                lines.push(format!("+ {a} now allowed"));
+            }
+            _ => {}
+        }
+    }
+    lines
+}
+
+fn edge(r: &Resource) -> Option<String> {
+    let Resource::IngressRule(rule) = r else { return None };
+    let source = match &rule.source {
+        RuleSource::Cidr(c) => c.clone(),
+        RuleSource::Group(g) => party(g),
+    };
+    Some(format!("{source} → {}:{}", party(&rule.group), rule.port))
+}
+
+/// `sg.svc.user-service` → `user-service`, `sg.alb` → `load_balancer`.
+fn party(group: &Ref) -> String {
+    match group {
+        Ref::Id(id) => {
+            let s = id.as_str();
+            if let Some(svc) = s.strip_prefix("sg.svc.") {
+                svc.to_string()
+            } else if s == "sg.alb" {
+                "load_balancer".into()
+            } else {
+                s.to_string()
+            }
+        }
+        Ref::Unowned(p) => format!("{p} (unowned group)"),
+    }
+}
+
+pub fn render_json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

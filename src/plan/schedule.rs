@@ -1,0 +1,154 @@
+//! `schedule`: a plan → operations with their prerequisites. Pure.
+//!
+//! Creates and updates follow the desired references (what a resource points at exists first);
+//! deletes follow observed references reversed (what points at a resource goes first). A replace
+//! is a delete then a create, so both orders apply to it.
+
+use super::{Action, Plan};
+use crate::model::{Desired, Observed, ResourceId};
+use petgraph::algo::toposort;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Delete,
+    Create,
+    Update,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Op {
+    /// Index of the plan step this carries out.
+    pub step: usize,
+    pub kind: OpKind,
+    pub id: ResourceId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Schedule {
+    pub ops: Vec<Op>,
+    /// `after[i]`: ops that must finish before op `i` starts.
+    pub after: Vec<Vec<usize>>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the resources depend on each other in a cycle: {0}")]
+pub struct CycleError(pub String);
+
+pub fn schedule(plan: &Plan, desired: &Desired, observed: &Observed) -> Result<Schedule, CycleError> {
+    let mut ops = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let kinds: &[OpKind] = match step.action {
+            Action::Create => &[OpKind::Create],
+            Action::Update => &[OpKind::Update],
+            Action::Delete => &[OpKind::Delete],
+            Action::Replace => &[OpKind::Delete, OpKind::Create],
+        };
+        for &kind in kinds {
+            ops.push(Op { step: i, kind, id: step.id.clone() });
+        }
+    }
+    let index: BTreeMap<(ResourceId, OpKind), usize> =
+        ops.iter().enumerate().map(|(i, op)| ((op.id.clone(), op.kind), i)).collect();
+    let find = |id: &ResourceId, kind: OpKind| index.get(&(id.clone(), kind)).copied();
+
+    let mut after: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
+    for (i, op) in ops.iter().enumerate() {
+        match op.kind {
+            OpKind::Create | OpKind::Update => {
+                if op.kind == OpKind::Create {
+                    after[i].extend(find(&op.id, OpKind::Delete));
+                }
+                let deps = desired.resources.get(&op.id).map(|r| r.dependencies()).unwrap_or_default();
+                for dep in deps {
+                    after[i].extend(find(&dep, OpKind::Create));
+                    after[i].extend(find(&dep, OpKind::Update));
+                }
+            }
+            OpKind::Delete => {}
+        }
+    }
+    // What an existing resource points at is deleted only after that resource is deleted or has
+    // been updated to point elsewhere.
+    for (i, op) in ops.iter().enumerate() {
+        if op.kind == OpKind::Create {
+            continue;
+        }
+        let Some(have) = observed.resources.get(&op.id) else { continue };
+        for dep in have.resource.dependencies() {
+            let Some(dep_delete) = find(&dep, OpKind::Delete) else { continue };
+            // An update that needs the replacement of `dep` cannot also precede its deletion:
+            // that case is left to the cloud layer's dependency retries.
+            if op.kind == OpKind::Update && find(&dep, OpKind::Create).is_some_and(|c| after[i].contains(&c)) {
+                continue;
+            }
+            after[dep_delete].push(i);
+        }
+    }
+    for list in &mut after {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let s = Schedule { ops, after };
+    check_acyclic(&s)?;
+    Ok(s)
+}
+
+fn graph(s: &Schedule) -> DiGraph<usize, ()> {
+    let mut g = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..s.ops.len()).map(|i| g.add_node(i)).collect();
+    for (i, before) in s.after.iter().enumerate() {
+        for &b in before {
+            g.add_edge(nodes[b], nodes[i], ());
+        }
+    }
+    g
+}
+
+fn check_acyclic(s: &Schedule) -> Result<(), CycleError> {
+    toposort(&graph(s), None).map(|_| ()).map_err(|cycle| {
+        let op = &s.ops[cycle.node_id().index()];
+        CycleError(format!("{:?} {}", op.kind, op.id))
+    })
+}
+
+impl Schedule {
+    /// Ops grouped by depth: every op of a wave can run once all earlier waves are done.
+    pub fn waves(&self) -> Vec<Vec<usize>> {
+        let mut depth = vec![0usize; self.ops.len()];
+        let order = toposort(&graph(self), None).unwrap_or_default();
+        for node in order {
+            let i = node.index();
+            depth[i] = self.after[i].iter().map(|&b| depth[b] + 1).max().unwrap_or(0);
+        }
+        let mut waves: Vec<Vec<usize>> = Vec::new();
+        for (i, &d) in depth.iter().enumerate() {
+            if waves.len() <= d {
+                waves.resize(d + 1, Vec::new());
+            }
+            waves[d].push(i);
+        }
+        waves
+    }
+
+    /// Every op that (transitively) waits for `op`.
+    pub fn dependents_of(&self, op: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![op];
+        let mut seen = vec![false; self.ops.len()];
+        while let Some(o) = stack.pop() {
+            for (i, before) in self.after.iter().enumerate() {
+                if !seen[i] && before.contains(&o) {
+                    seen[i] = true;
+                    out.push(i);
+                    stack.push(i);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}

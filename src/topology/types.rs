@@ -1,0 +1,192 @@
+//! Schema v1 of `topology.yaml` (DESIGN §2). Unknown keys are rejected everywhere.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topology {
+    pub name: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub network: Network,
+    #[serde(default)]
+    pub discovery: Discovery,
+    #[serde(default)]
+    pub load_balancer: Option<LoadBalancer>,
+    #[serde(default)]
+    pub api_gateway: Option<ApiGateway>,
+    pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub cidr: String,
+    #[serde(default = "default_azs")]
+    pub availability_zones: AvailabilityZones,
+    #[serde(default = "default_nat")]
+    pub nat_gateways: NatGateways,
+    #[serde(default)]
+    pub public_subnets: Option<Vec<String>>,
+    #[serde(default)]
+    pub private_subnets: Option<Vec<String>>,
+}
+
+fn default_azs() -> AvailabilityZones {
+    AvailabilityZones::Count(2)
+}
+fn default_nat() -> NatGateways {
+    NatGateways::Count(1)
+}
+
+/// `2` (the first N zones of the region, `a`, `b`, ...) or `[us-east-1a, us-east-1b]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum AvailabilityZones {
+    Count(u8),
+    Names(Vec<String>),
+}
+
+/// `0`, `1` or `per_az`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum NatGateways {
+    Count(u8),
+    Mode(NatMode),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NatMode {
+    PerAz,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discovery {
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    #[serde(default = "default_ttl")]
+    pub ttl: u32,
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery {
+            namespace: default_namespace(),
+            ttl: default_ttl(),
+        }
+    }
+}
+fn default_namespace() -> String {
+    "internal".into()
+}
+fn default_ttl() -> u32 {
+    10
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    pub listeners: Vec<Listener>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    pub port: u16,
+    pub protocol: ListenerProtocol,
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
+    #[serde(default)]
+    pub redirect_to: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ListenerProtocol {
+    #[serde(rename = "HTTP")]
+    Http,
+    #[serde(rename = "HTTPS")]
+    Https,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub path: String,
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    pub service: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiGateway {
+    pub name: String,
+    #[serde(default = "default_stage")]
+    pub stage: String,
+    #[serde(default)]
+    pub routes: Vec<ApiRoute>,
+}
+fn default_stage() -> String {
+    "prod".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiRoute {
+    pub path: String,
+    pub methods: Vec<String>,
+    pub service: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub image: String,
+    pub port: u16,
+    #[serde(default = "default_cpu")]
+    pub cpu: u32,
+    #[serde(default = "default_memory")]
+    pub memory: u32,
+    #[serde(default = "default_desired")]
+    pub desired_count: u32,
+    #[serde(default)]
+    pub health_check: Option<String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    pub allowed_callers: Vec<String>,
+    #[serde(default)]
+    pub autoscaling: Option<Autoscaling>,
+}
+fn default_cpu() -> u32 {
+    256
+}
+fn default_memory() -> u32 {
+    512
+}
+fn default_desired() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    pub min: u32,
+    pub max: u32,
+    #[serde(default = "default_cpu_target")]
+    pub cpu_target: u32,
+}
+fn default_cpu_target() -> u32 {
+    70
+}
+
+/// The special callers that are not services.
+pub const CALLER_LOAD_BALANCER: &str = "load_balancer";
+pub const CALLER_API_GATEWAY: &str = "api_gateway";

@@ -1,0 +1,1343 @@
+#!/usr/bin/env python3
+"""faultproxy -- a fault-injecting HTTP reverse proxy in front of moto's server.
+
+moto answers every AWS call at once, never throttles, never says "pending" and
+enforces few deletion dependencies (see /work/shared/MOTO.md).  This proxy sits
+between the AWS SDK and moto and adds the real-AWS behaviour that ecsform's
+retry, wait and destroy-ordering code must survive.  Python 3.11, stdlib only.
+
+Usage
+-----
+    python3 -m moto.server -H 127.0.0.1 -p 5000 &
+    python3 tools/faultproxy.py --upstream http://127.0.0.1:5000 --port 0 \
+        [--config faults.json] [--seed 42] [--log requests.jsonl]
+
+The first stdout line is always ``LISTENING <port>`` (flushed), also when a
+fixed ``--port`` is given; point the SDK at it with
+``AWS_ENDPOINT_URL=http://127.0.0.1:<port>``.  The upstream must be plain HTTP
+on 127.0.0.1; the proxy never connects anywhere else.
+
+Control endpoints (never forwarded, never counted, never faulted):
+    GET  /_proxy/health        -> {"ok": true}
+    GET  /_proxy/config        -> the effective configuration
+    POST /_proxy/config        -> replace the configuration (JSON body; missing
+                                  keys take their defaults, i.e. off); token
+                                  buckets restart full; a "seed" key reseeds
+    GET  /_proxy/stats         -> {"requests", "by_action", "injected",
+                                  "max_in_flight", "sequential_round_trips"}
+    POST /_proxy/reset-stats   -> clear the statistics
+    POST /_proxy/reset-state   -> forget remembered resources (creation times,
+                                  delete attempts); done automatically when
+                                  POST /moto-api/reset passes through
+``/moto-api/*`` requests are forwarded but never counted nor faulted.
+
+Request identification
+----------------------
+service: the SigV4 credential scope of the ``Authorization`` header
+(``Credential=AKID/20260101/us-east-1/ec2/aws4_request`` -> ``ec2``) or of the
+``X-Amz-Credential`` query parameter; ``unknown`` otherwise.
+action:  ``X-Amz-Target: Prefix.Action`` (JSON protocols: ecs,
+servicediscovery, logs, dynamodb, application-autoscaling), else ``Action=``
+in the form body or query string (query protocols: ec2, elasticloadbalancing,
+iam, sts, monitoring), else ``/service/S/operation/Op`` (Smithy RPC v2 CBOR),
+else a REST label "METHOD /path" with identifiers replaced by ``{}``
+(apigateway: ``POST /restapis``, ``POST /restapis/{}/resources/{}``;
+s3: ``PUT /{bucket}/{key}?tagging``).
+
+Configuration keys (JSON; all faults are off by default)
+--------------------------------------------------------
+seed                      int; reseeds the single random.Random behind every
+                          random decision (``--seed`` wins at start-up).
+latency_ms                fixed delay added to every counted request before
+                          it is forwarded or answered (default 0).
+latency_jitter_ms         extra uniform random delay in [0, jitter] (0).
+throttle_fraction         0..1: answer with the service's throttling error.
+token_buckets             {"enabled": false, "scale": 1.0, "overrides": {}}:
+                          AWS's documented per-account token buckets (table
+                          below); a request finding any of its buckets empty
+                          gets the throttling error.  ``scale`` multiplies the
+                          refill rates (burst is unchanged); ``overrides`` maps
+                          a bucket name to [burst, refill_per_second].
+error_5xx_fraction        0..1: HTTP 500 internal error in the service's shape.
+drop_fraction             0..1: close the connection without any response,
+                          chosen 50/50 before forwarding (nothing happened) or
+                          after forwarding (it happened, the client never
+                          learns it -- models a lost response).
+fault_actions             null or a list of fnmatch patterns on
+                          "service:action" (e.g. ["ec2:*", "ecs:CreateService"])
+                          limiting throttle_fraction, error_5xx_fraction and
+                          drop_fraction to matching requests.
+pending_seconds           {"nat_gateway": S, "load_balancer": S,
+                          "namespace_operation": S}; 0 = off.  Real AWS:
+                          NAT gateways are ``pending`` for minutes (and
+                          ``deleting`` before ``deleted``), ALBs are
+                          ``provisioning`` for up to ~5 min, Cloud Map
+                          namespace operations run asynchronously.  Here:
+                          CreateNatGateway/DescribeNatGateways show
+                          ``pending`` for S s after creation and ``deleting``
+                          for S s after DeleteNatGateway; DescribeLoadBalancers
+                          shows State Code ``provisioning`` for S s after
+                          CreateLoadBalancer; GetOperation for an operation
+                          from Create{PrivateDns,PublicDns,Http}Namespace or
+                          DeleteNamespace shows ``SUBMITTED`` for the first
+                          S/2 s, then ``PENDING`` until S s have passed.
+not_found_after_create_seconds
+                          S (0 = off).  Real AWS is eventually consistent:
+                          ``InvalidGroup.NotFound`` right after
+                          CreateSecurityGroup, ``InvalidNatGatewayID.NotFound``
+                          on CreateRoute, ...  Here: for S s after a
+                          CreateSecurityGroup / CreateNatGateway / CreateSubnet
+                          / CreateRouteTable / CreateInternetGateway response,
+                          any EC2 request with a parameter equal to the new id
+                          fails with 400 InvalidGroup.NotFound /
+                          InvalidNatGatewayID.NotFound / InvalidSubnetID.NotFound
+                          / InvalidRouteTableID.NotFound /
+                          InvalidInternetGatewayID.NotFound.  Describe* calls
+                          naming the id only inside ``Filter.N`` are let
+                          through (tag/filter lookups return results).
+not_found_fraction        0..1, fraction of those requests failed (1.0).
+linger_seconds            null = off; S >= 0 enables AWS's deletion
+                          dependencies that moto does not enforce:
+                          * EC2 DeleteSecurityGroup / DeleteSubnet -> 400
+                            DependencyViolation until S s after the later of
+                            the first delete attempt on that id and the last
+                            ECS DeleteService / ELBv2 DeleteLoadBalancer seen
+                            (task and load-balancer network interfaces linger
+                            for minutes after they are stopped / deleted);
+                          * ELBv2 DeleteTargetGroup -> 400 ResourceInUse for
+                            S s after the last DeleteLoadBalancer /
+                            DeleteListener / DeleteRule (a listener or rule
+                            still forwards to it);
+                          * Cloud Map DeleteNamespace -> 400 ResourceInUse
+                            while upstream ListServices (asked by the proxy,
+                            filtered client side) lists a service in it;
+                          * Cloud Map DeleteService -> 400 ResourceInUse for
+                            S s after the last ECS DeleteService (instances
+                            are deregistered only as tasks stop);
+                          * ECS DeleteCluster -> 400
+                            ClusterContainsServicesException while the cluster
+                            has ACTIVE/DRAINING services upstream (moto keeps
+                            deleted services listed as INACTIVE, so the proxy
+                            asks ListServices + DescribeServices) or for S s
+                            after the last ECS DeleteService.
+
+Token buckets (AWS documented, per account and region: burst / refill per s)
+-----------------------------------------------------------------------------
+    bucket name                     burst  refill/s  requests
+    ec2:describe                     100     20      EC2 Describe*/Get*/List*/Search*
+    ec2:mutating                      50      5      other EC2 actions
+    ec2:sg-ingress                    50      5      Authorize/RevokeSecurityGroupIngress
+    ec2:nat-gateway                   10      1      Create/DeleteNatGateway
+    ecs:service                       50      5      ECS Create/Update/DeleteService
+    ecs:register-task-definition      20      1      ECS RegisterTaskDefinition
+    ecs:other                         50     20      other ECS actions
+    elbv2:account                     40     10      every ELBv2 action, plus:
+    elbv2:create-load-balancer        10      0.2    CreateLoadBalancer
+    elbv2:mutating                    20      3      other non-Describe ELBv2 actions
+    servicediscovery                  50     10      Cloud Map (assumed)
+    logs                              50     10      CloudWatch Logs
+    iam                               20      5      IAM
+    apigateway:account                40     10      every API Gateway call, plus:
+    apigateway:resource                5      5      Create/DeleteResource
+    apigateway:create-deployment       1      0.2    CreateDeployment (1 per 5 s)
+    apigateway:create-rest-api         1      0.333  CreateRestApi (1 per 3 s)
+
+Error shapes (what the real services send; each parses in the SDKs as a
+throttling error with the given code)
+---------------------------------------------------------------------------
+    ec2                 503 XML <Response><Errors><Error><Code>RequestLimitExceeded
+    JSON protocols      400 {"__type":"ThrottlingException","message":"Rate exceeded"}
+                        + x-amzn-ErrorType, content-type application/x-amz-json-1.1
+                        (+ x-amzn-query-error: Throttling;Sender for query-
+                        compatible services such as CloudWatch over JSON)
+    query (elbv2, iam,  400 XML <ErrorResponse><Error><Type>Sender</Type>
+      sts, monitoring)      <Code>Throttling</Code>
+    REST JSON (apigw)   429 {"message":"Too Many Requests"}
+                        + x-amzn-ErrorType: TooManyRequestsException
+    REST XML (s3)       503 <Error><Code>SlowDown</Code>
+    RPC v2 CBOR         400 CBOR {"__type":"ThrottlingException",...}
+Injected 5xx errors: EC2 500 InternalError, S3 500 InternalError, all others
+500 InternalFailure, in the same shapes.
+
+Log lines (``--log FILE``), one JSON object per counted request:
+    {"t_start": float, "t_end": float, "service": str, "action": str,
+     "status": int|null (null = dropped), "injected": null|"throttle"|"5xx"|
+     "drop"|"not_found"|"pending"|"dependency"}
+``sequential_round_trips`` is the longest chain of counted requests each
+starting after the previous one ended (a lower bound on wall-clock round trips
+the client could not overlap).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import copy
+import fnmatch
+import http.client
+import json
+import random
+import re
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import Counter
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape as xml_escape
+
+# --------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------
+
+HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+    "te", "trailer", "trailers", "transfer-encoding", "upgrade", "expect",
+    "proxy-connection", "content-length",
+}
+
+DEFAULT_CONFIG = {
+    "seed": None,
+    "latency_ms": 0,
+    "latency_jitter_ms": 0,
+    "throttle_fraction": 0.0,
+    "token_buckets": {"enabled": False, "scale": 1.0, "overrides": {}},
+    "error_5xx_fraction": 0.0,
+    "drop_fraction": 0.0,
+    "fault_actions": None,
+    "pending_seconds": {"nat_gateway": 0, "load_balancer": 0, "namespace_operation": 0},
+    "not_found_after_create_seconds": 0,
+    "not_found_fraction": 1.0,
+    "linger_seconds": None,
+}
+
+# bucket name -> (burst, refill per second)
+BUCKETS = {
+    "ec2:describe": (100, 20),
+    "ec2:mutating": (50, 5),
+    "ec2:sg-ingress": (50, 5),
+    "ec2:nat-gateway": (10, 1),
+    "ecs:service": (50, 5),
+    "ecs:register-task-definition": (20, 1),
+    "ecs:other": (50, 20),
+    "elbv2:account": (40, 10),
+    "elbv2:create-load-balancer": (10, 0.2),
+    "elbv2:mutating": (20, 3),
+    "servicediscovery": (50, 10),
+    "logs": (50, 10),
+    "iam": (20, 5),
+    "apigateway:account": (40, 10),
+    "apigateway:resource": (5, 5),
+    "apigateway:create-deployment": (1, 0.2),
+    "apigateway:create-rest-api": (1, 1 / 3),
+}
+
+QUERY_XMLNS = {
+    "elasticloadbalancing": "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "monitoring": "http://monitoring.amazonaws.com/doc/2010-08-01/",
+}
+
+JSON_TARGET_PREFIX = {
+    "ecs": "AmazonEC2ContainerServiceV20141113",
+    "servicediscovery": "Route53AutoNaming_v20170314",
+}
+
+# EC2 create action -> (response element holding the new id, NotFound code, noun)
+EVENTUALLY_CONSISTENT = {
+    "CreateSecurityGroup": ("groupId", "InvalidGroup.NotFound", "security group"),
+    "CreateNatGateway": ("natGatewayId", "InvalidNatGatewayID.NotFound", "NAT gateway"),
+    "CreateSubnet": ("subnetId", "InvalidSubnetID.NotFound", "subnet ID"),
+    "CreateRouteTable": ("routeTableId", "InvalidRouteTableID.NotFound", "route table ID"),
+    "CreateInternetGateway": ("internetGatewayId", "InvalidInternetGatewayID.NotFound",
+                              "internet gateway ID"),
+}
+
+NAMESPACE_OPERATIONS = {
+    "CreatePrivateDnsNamespace", "CreatePublicDnsNamespace", "CreateHttpNamespace",
+    "DeleteNamespace",
+}
+
+# --------------------------------------------------------------------------
+# Request model and identification
+# --------------------------------------------------------------------------
+
+
+class Request:
+    """One incoming HTTP request, with its AWS service, action and protocol."""
+
+    def __init__(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes):
+        self.method = method
+        self.target = target  # path + query, as received
+        self.headers = headers
+        self.body = body
+        parsed = urllib.parse.urlsplit(target)
+        self.path = parsed.path
+        self.query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+        self.service = identify_service(self.header("authorization"), self.query)
+        self.protocol, self.action = identify_action(self)
+        self._params = None
+        self._json = None
+
+    def header(self, name: str, default: str = "") -> str:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return default
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}:{self.action}"
+
+    def form_params(self) -> dict[str, str]:
+        """Query-protocol parameters from the form body and the query string."""
+        if self._params is None:
+            params = {k: v[0] for k, v in self.query.items()}
+            if "x-www-form-urlencoded" in self.header("content-type") or self.protocol in ("ec2", "query"):
+                try:
+                    text = self.body.decode("utf-8")
+                    params.update(urllib.parse.parse_qsl(text, keep_blank_values=True))
+                except UnicodeDecodeError:
+                    pass
+            self._params = params
+        return self._params
+
+    def json_body(self) -> dict:
+        if self._json is None:
+            try:
+                self._json = json.loads(self.body or b"{}")
+            except ValueError:
+                self._json = {}
+            if not isinstance(self._json, dict):
+                self._json = {}
+        return self._json
+
+
+CREDENTIAL_RE = re.compile(r"Credential=([^,\s]+)")
+
+
+def identify_service(authorization: str, query: dict) -> str:
+    credential = ""
+    match = CREDENTIAL_RE.search(authorization or "")
+    if match:
+        credential = match.group(1)
+    elif "X-Amz-Credential" in query:
+        credential = query["X-Amz-Credential"][0]
+    parts = credential.split("/")
+    return parts[3] if len(parts) >= 5 else "unknown"
+
+
+def identify_action(req: Request) -> tuple[str, str]:
+    """Return (protocol, action) where protocol is one of
+    ec2, query, json, cbor, rest-json, rest-xml."""
+    target = req.header("x-amz-target")
+    if target:
+        return "json", target.rsplit(".", 1)[-1]
+    cbor = re.match(r"^/service/[^/]+/operation/([^/]+)$", req.path)
+    if cbor and "rpc-v2-cbor" in req.header("smithy-protocol"):
+        return "cbor", cbor.group(1)
+    action = req.query.get("Action", [None])[0]
+    if action is None and "x-www-form-urlencoded" in req.header("content-type"):
+        match = re.search(rb"(?:^|&)Action=([^&]*)", req.body)
+        if match:
+            action = urllib.parse.unquote_plus(match.group(1).decode("ascii", "replace"))
+    if action:
+        return ("ec2" if req.service == "ec2" else "query"), action
+    if req.service == "s3":
+        return "rest-xml", s3_label(req)
+    return "rest-json", rest_label(req)
+
+
+def rest_label(req: Request) -> str:
+    """"POST /restapis/abc/resources/xyz" -> "POST /restapis/{}/resources/{}"."""
+    segments = [s for s in req.path.split("/") if s]
+    start = 1 if segments and segments[0] in ("v2",) else 0
+    templated = [seg if (i - start) % 2 == 0 or i < start else "{}" for i, seg in enumerate(segments)]
+    return f"{req.method} /" + "/".join(templated)
+
+
+def s3_label(req: Request) -> str:
+    segments = [s for s in req.path.split("/") if s]
+    path = "/{bucket}" if segments else "/"
+    if len(segments) > 1:
+        path += "/{key}"
+    subresources = sorted(k for k in req.query if not k.startswith("X-Amz-"))
+    return f"{req.method} {path}" + ("?" + "&".join(subresources) if subresources else "")
+
+
+# --------------------------------------------------------------------------
+# Replies and AWS error shapes
+# --------------------------------------------------------------------------
+
+
+class Reply:
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes, reason: str = ""):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.reason = reason or http.client.responses.get(status, "Unknown")
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def error_reply(req: Request, status: int, code: str, message: str, query_code: str = "") -> Reply:
+    """An error in the shape the request's service really uses."""
+    request_id = str(uuid.uuid4())
+    base = [("x-amzn-RequestId", request_id)]
+    msg = xml_escape(message)
+    if req.protocol == "ec2":
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+                f"<Code>{code}</Code><Message>{msg}</Message></Error></Errors>"
+                f"<RequestID>{request_id}</RequestID></Response>")
+        return Reply(status, base + [("Content-Type", "text/xml;charset=UTF-8")], body.encode())
+    if req.protocol == "query":
+        xmlns = QUERY_XMLNS.get(req.service, f"https://{req.service}.amazonaws.com/doc/")
+        kind = "Receiver" if status >= 500 else "Sender"
+        body = (f'<ErrorResponse xmlns="{xmlns}"><Error><Type>{kind}</Type><Code>{code}</Code>'
+                f"<Message>{msg}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
+        return Reply(status, base + [("Content-Type", "text/xml")], body.encode())
+    if req.protocol == "rest-xml":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+                f"<Message>{msg}</Message><RequestId>{request_id}</RequestId></Error>")
+        return Reply(status, base + [("Content-Type", "application/xml")], body.encode())
+    headers = base + [("x-amzn-ErrorType", code)]
+    if query_code and req.service in QUERY_XMLNS:
+        # awsQueryCompatible services (e.g. CloudWatch) spoken to in JSON/CBOR
+        # also send the query-protocol code, which the SDKs prefer.
+        fault = "Receiver" if status >= 500 else "Sender"
+        headers.append(("x-amzn-query-error", f"{query_code};{fault}"))
+    if req.protocol == "cbor":
+        body = cbor_text_map({"__type": code, "message": message})
+        return Reply(status, headers + [("Content-Type", "application/cbor"),
+                                        ("smithy-protocol", "rpc-v2-cbor")], body)
+    if req.protocol == "json":
+        content_type = req.header("content-type") or "application/x-amz-json-1.1"
+        if "amz-json" not in content_type:
+            content_type = "application/x-amz-json-1.1"
+        body = json.dumps({"__type": code, "message": message})
+        return Reply(status, headers + [("Content-Type", content_type)], body.encode())
+    body = json.dumps({"message": message})  # REST JSON
+    return Reply(status, headers + [("Content-Type", "application/json")], body.encode())
+
+
+def cbor_text_map(values: dict[str, str]) -> bytes:
+    """Minimal CBOR encoder: a map of text strings to text strings."""
+    def head(major: int, n: int) -> bytes:
+        if n < 24:
+            return bytes([major << 5 | n])
+        if n < 256:
+            return bytes([major << 5 | 24, n])
+        return bytes([major << 5 | 25]) + n.to_bytes(2, "big")
+
+    def text(s: str) -> bytes:
+        data = s.encode()
+        return head(3, len(data)) + data
+
+    return head(5, len(values)) + b"".join(text(k) + text(v) for k, v in values.items())
+
+
+def throttle_reply(req: Request) -> Reply:
+    if req.protocol == "ec2":
+        return error_reply(req, 503, "RequestLimitExceeded", "Request limit exceeded.")
+    if req.protocol == "query":
+        return error_reply(req, 400, "Throttling", "Rate exceeded")
+    if req.protocol == "rest-json":
+        return error_reply(req, 429, "TooManyRequestsException", "Too Many Requests")
+    if req.protocol == "rest-xml":
+        return error_reply(req, 503, "SlowDown", "Please reduce your request rate.")
+    return error_reply(req, 400, "ThrottlingException", "Rate exceeded", query_code="Throttling")
+
+
+def internal_error_reply(req: Request) -> Reply:
+    if req.protocol == "ec2":
+        return error_reply(req, 500, "InternalError", "An internal error has occurred.")
+    if req.protocol == "rest-xml":
+        return error_reply(req, 500, "InternalError", "We encountered an internal error. Please try again.")
+    return error_reply(req, 500, "InternalFailure",
+                       "The request processing has failed because of an unknown error.",
+                       query_code="InternalFailure")
+
+
+# --------------------------------------------------------------------------
+# Token buckets
+# --------------------------------------------------------------------------
+
+
+class TokenBucket:
+    def __init__(self, burst: float, refill: float, now: float):
+        self.burst = float(burst)
+        self.refill = float(refill)
+        self.tokens = float(burst)
+        self.stamp = now
+
+    def available(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.refill)
+        self.stamp = now
+        return self.tokens >= 1.0
+
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+
+def bucket_names(service: str, action: str) -> list[str]:
+    """The documented rate-limit buckets a request draws from."""
+    if service == "ec2":
+        if action in ("CreateNatGateway", "DeleteNatGateway"):
+            return ["ec2:nat-gateway"]
+        if action in ("AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"):
+            return ["ec2:sg-ingress"]
+        if action.startswith(("Describe", "Get", "List", "Search")):
+            return ["ec2:describe"]
+        return ["ec2:mutating"]
+    if service == "ecs":
+        if action in ("CreateService", "UpdateService", "DeleteService"):
+            return ["ecs:service"]
+        if action == "RegisterTaskDefinition":
+            return ["ecs:register-task-definition"]
+        return ["ecs:other"]
+    if service == "elasticloadbalancing":
+        if action == "CreateLoadBalancer":
+            return ["elbv2:account", "elbv2:create-load-balancer"]
+        if action.startswith("Describe"):
+            return ["elbv2:account"]
+        return ["elbv2:account", "elbv2:mutating"]
+    if service in ("servicediscovery", "logs", "iam"):
+        return [service]
+    if service == "apigateway":
+        extra = {
+            "POST /restapis": "apigateway:create-rest-api",
+            "POST /restapis/{}/resources/{}": "apigateway:resource",
+            "DELETE /restapis/{}/resources/{}": "apigateway:resource",
+            "POST /restapis/{}/deployments": "apigateway:create-deployment",
+        }.get(action)
+        return ["apigateway:account"] + ([extra] if extra else [])
+    return []
+
+
+class RateLimiter:
+    def __init__(self, settings: dict):
+        self.enabled = bool(settings.get("enabled"))
+        self.scale = float(settings.get("scale", 1.0))
+        self.overrides = settings.get("overrides") or {}
+        self.buckets: dict[str, TokenBucket] = {}
+        self.lock = threading.Lock()
+
+    def _bucket(self, name: str, now: float) -> TokenBucket:
+        if name not in self.buckets:
+            burst, refill = self.overrides.get(name, BUCKETS[name])
+            self.buckets[name] = TokenBucket(burst, refill * self.scale, now)
+        return self.buckets[name]
+
+    def allow(self, service: str, action: str) -> bool:
+        """Take one token from every bucket of the request, or none if any is empty."""
+        if not self.enabled:
+            return True
+        names = bucket_names(service, action)
+        with self.lock:
+            now = time.monotonic()
+            buckets = [self._bucket(n, now) for n in names]
+            if not all([b.available(now) for b in buckets]):
+                return False
+            for bucket in buckets:
+                bucket.take()
+            return True
+
+
+# --------------------------------------------------------------------------
+# XML / JSON response rewriting helpers
+# --------------------------------------------------------------------------
+
+
+def element_spans(xml: str, tag: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the top-level <tag>...</tag> elements within xml[start:end]."""
+    spans, depth, open_at = [], 0, 0
+    for match in re.finditer(rf"<(/?){tag}(\s[^>]*)?(/?)>", xml[start:end]):
+        closing, selfclosing = match.group(1), match.group(3)
+        if selfclosing:
+            continue
+        if not closing:
+            if depth == 0:
+                open_at = start + match.start()
+            depth += 1
+        elif depth > 0:
+            depth -= 1
+            if depth == 0:
+                spans.append((open_at, start + match.end()))
+    return spans
+
+
+def rewrite_set_items(xml: str, container: str, item: str, id_tag: str, rewrite) -> tuple[str, bool]:
+    """Call rewrite(resource_id, item_xml) -> new item xml | None on every
+    top-level <item> inside <container>; return (new xml, changed)."""
+    box = re.search(rf"<{container}(?:\s[^>]*)?>(.*)</{container}>", xml, re.S)
+    if not box:
+        return xml, False
+    pieces, last, changed = [], 0, False
+    for s, e in element_spans(xml, item, box.start(1), box.end(1)):
+        ident = re.search(rf"<{id_tag}>([^<]*)</{id_tag}>", xml[s:e])
+        new = rewrite(ident.group(1), xml[s:e]) if ident else None
+        if new is not None and new != xml[s:e]:
+            pieces += [xml[last:s], new]
+            last, changed = e, True
+    pieces.append(xml[last:])
+    return "".join(pieces), changed
+
+
+def replace_outside_nested(item_xml: str, nested_tag: str, pattern: str, replacement: str) -> str:
+    """Replace the first match of pattern that is not inside a nested <nested_tag>."""
+    body_start = item_xml.find(">") + 1
+    nested = element_spans(item_xml, nested_tag, body_start, len(item_xml) - 1)
+    for match in re.finditer(pattern, item_xml):
+        if not any(s <= match.start() < e for s, e in nested):
+            return item_xml[:match.start()] + match.expand(replacement) + item_xml[match.end():]
+    return item_xml
+
+
+def first_element(xml: str, tag: str) -> str | None:
+    match = re.search(rf"<{tag}>([^<]+)</{tag}>", xml)
+    return match.group(1) if match else None
+
+
+# --------------------------------------------------------------------------
+# Remembered resources
+# --------------------------------------------------------------------------
+
+
+class World:
+    """What the proxy has learnt from responses (all times are monotonic)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        self.new_ids: dict[str, tuple[float, str, str]] = {}  # id -> (t, code, noun)
+        self.nat_created: dict[str, float] = {}
+        self.nat_deleted: dict[str, float] = {}
+        self.lb_created: dict[str, float] = {}
+        self.ops_created: dict[str, float] = {}
+        self.first_delete: dict[str, float] = {}
+        self.events: dict[str, float] = {}  # event name -> last time seen
+
+    def event_age(self, name: str, now: float) -> float:
+        return now - self.events[name] if name in self.events else float("inf")
+
+
+# --------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------
+
+
+def longest_sequential_chain(intervals: list[tuple[float, float]]) -> int:
+    """Longest chain of intervals each starting at/after the previous one's end."""
+    ordered = sorted(intervals, key=lambda iv: iv[1])
+    ends = [end for _, end in ordered]
+    best_prefix: list[int] = []  # best_prefix[i] = max chain among ordered[:i+1]
+    best = 0
+    for start, end in ordered:
+        k = bisect.bisect_right(ends, start)  # intervals ending at/before start
+        chain = 1 + (best_prefix[k - 1] if k > 0 else 0)
+        best = max(best, chain)
+        best_prefix.append(best)
+    return best
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with getattr(self, "lock", threading.Lock()):
+            self.by_action: Counter = Counter()
+            self.injected: Counter = Counter()
+            self.intervals: list[tuple[float, float]] = []
+            self.in_flight = 0
+            self.max_in_flight = 0
+
+    def enter(self):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self, key: str, t_start: float, t_end: float, injected: str | None):
+        with self.lock:
+            self.in_flight = max(0, self.in_flight - 1)
+            self.by_action[key] += 1
+            if injected:
+                self.injected[injected] += 1
+            self.intervals.append((t_start, t_end))
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "requests": len(self.intervals),
+                "by_action": dict(self.by_action),
+                "injected": dict(self.injected),
+                "max_in_flight": self.max_in_flight,
+                "in_flight": self.in_flight,
+                "sequential_round_trips": longest_sequential_chain(self.intervals),
+            }
+
+
+# --------------------------------------------------------------------------
+# Upstream connection pool (one keep-alive connection per thread)
+# --------------------------------------------------------------------------
+
+
+class Upstream:
+    RETRYABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest,
+                 ConnectionResetError, BrokenPipeError)
+
+    def __init__(self, url: str):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "http" or parts.hostname != "127.0.0.1" or not parts.port:
+            raise ValueError(f"upstream must be http://127.0.0.1:PORT, got {url!r}")
+        self.host, self.port = "127.0.0.1", parts.port
+        self.local = threading.local()
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        conn = getattr(self.local, "conn", None)
+        if conn is not None:
+            return conn, True
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
+        self.local.conn = conn
+        return conn, False
+
+    def _discard(self):
+        conn = getattr(self.local, "conn", None)
+        if conn is not None:
+            conn.close()
+        self.local.conn = None
+
+    def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
+        for attempt in range(2):
+            conn, reused = self._connection()
+            try:
+                conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+                for name, value in headers:
+                    conn.putheader(name, value)
+                conn.putheader("Content-Length", str(len(body)))
+                conn.endheaders(body)
+                resp = conn.getresponse()
+                data = resp.read()
+            except self.RETRYABLE:
+                self._discard()
+                if reused and attempt == 0:
+                    continue  # stale keep-alive connection: the request never arrived
+                raise
+            except Exception:
+                self._discard()
+                raise
+            if resp.will_close:
+                self._discard()
+            return Reply(resp.status, list(resp.getheaders()), data, resp.reason)
+        raise RuntimeError("unreachable")
+
+
+# --------------------------------------------------------------------------
+# The fault injector
+# --------------------------------------------------------------------------
+
+
+class Outcome:
+    def __init__(self, reply: Reply | None, injected: str | None):
+        self.reply = reply  # None = drop the connection
+        self.injected = injected
+
+    @property
+    def status(self):
+        return self.reply.status if self.reply else None
+
+
+def merge_config(raw: dict) -> dict:
+    config = copy.deepcopy(DEFAULT_CONFIG)
+    unknown = set(raw or {}) - set(DEFAULT_CONFIG)
+    if unknown:
+        raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
+    for key, value in (raw or {}).items():
+        if isinstance(config.get(key), dict):
+            if not isinstance(value, dict):
+                raise ValueError(f"{key} must be an object")
+            unknown = set(value) - set(config[key])
+            if unknown:
+                raise ValueError(f"unknown keys in {key}: {sorted(unknown)}")
+            config[key].update(value)
+        else:
+            config[key] = value
+    unknown = set(config["token_buckets"]["overrides"] or {}) - set(BUCKETS)
+    if unknown:
+        raise ValueError(f"unknown token bucket names: {sorted(unknown)}")
+    return config
+
+
+class FaultProxy:
+    def __init__(self, upstream: Upstream, config: dict, log_path: str | None = None):
+        self.upstream = upstream
+        self.rng = random.Random()
+        self.rng_lock = threading.Lock()
+        self.world = World()
+        self.stats = Stats()
+        self.log_lock = threading.Lock()
+        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+        self.set_config(config)
+
+    # -- configuration -----------------------------------------------------
+
+    def set_config(self, raw: dict):
+        """Replace the configuration; token buckets restart full; "seed" reseeds."""
+        config = merge_config(raw)
+        if config.get("seed") is not None:
+            with self.rng_lock:
+                self.rng.seed(config["seed"])
+        self.limiter = RateLimiter(config["token_buckets"])
+        self.config = config
+
+    # -- randomness --------------------------------------------------------
+
+    def chance(self, fraction) -> bool:
+        fraction = float(fraction or 0)
+        if fraction <= 0:
+            return False
+        with self.rng_lock:
+            return self.rng.random() < fraction
+
+    def uniform(self, high: float) -> float:
+        with self.rng_lock:
+            return self.rng.uniform(0, high)
+
+    # -- main pipeline -----------------------------------------------------
+
+    def process(self, req: Request) -> Outcome:
+        cfg = self.config
+        self.add_latency(cfg)
+        faultable = self.matches_fault_actions(req, cfg)
+        drop = faultable and self.chance(cfg["drop_fraction"])
+        drop_after = drop and self.chance(0.5)
+        if drop and not drop_after:
+            return Outcome(None, "drop")
+        injected = self.inject_before(req, cfg, faultable)
+        if injected:
+            return injected
+        reply = self.forward(req)
+        self.observe(req, reply)
+        pending = self.rewrite_pending(req, reply, cfg)
+        if drop_after:
+            return Outcome(None, "drop")
+        return Outcome(reply, "pending" if pending else None)
+
+    def add_latency(self, cfg: dict):
+        delay = float(cfg["latency_ms"] or 0)
+        if cfg["latency_jitter_ms"]:
+            delay += self.uniform(float(cfg["latency_jitter_ms"]))
+        if delay > 0:
+            time.sleep(delay / 1000.0)
+
+    @staticmethod
+    def matches_fault_actions(req: Request, cfg: dict) -> bool:
+        patterns = cfg.get("fault_actions")
+        if not patterns:
+            return True
+        return any(fnmatch.fnmatchcase(req.key, p) for p in patterns)
+
+    def inject_before(self, req: Request, cfg: dict, faultable: bool) -> Outcome | None:
+        if not self.limiter.allow(req.service, req.action):
+            return Outcome(throttle_reply(req), "throttle")
+        if faultable and self.chance(cfg["throttle_fraction"]):
+            return Outcome(throttle_reply(req), "throttle")
+        if faultable and self.chance(cfg["error_5xx_fraction"]):
+            return Outcome(internal_error_reply(req), "5xx")
+        reply = self.not_found_error(req, cfg)
+        if reply:
+            return Outcome(reply, "not_found")
+        reply = self.dependency_error(req, cfg)
+        if reply:
+            return Outcome(reply, "dependency")
+        return None
+
+    def forward(self, req: Request) -> Reply:
+        headers = forwardable_headers(req.headers)
+        if not any(k.lower() == "host" for k, _ in headers):
+            headers.append(("Host", f"{self.upstream.host}:{self.upstream.port}"))
+        return self.upstream.send(req.method, req.target, headers, req.body)
+
+    # -- eventual consistency ----------------------------------------------
+
+    def not_found_error(self, req: Request, cfg: dict) -> Reply | None:
+        window = float(cfg["not_found_after_create_seconds"] or 0)
+        if window <= 0 or req.protocol != "ec2":
+            return None
+        describe = req.action.startswith("Describe")
+        values = {v for k, v in req.form_params().items()
+                  if not (describe and k.startswith("Filter."))}
+        now = time.monotonic()
+        with self.world.lock:
+            hits = [(rid, info) for rid, info in self.world.new_ids.items()
+                    if rid in values and now - info[0] < window]
+        if not hits or not self.chance(cfg["not_found_fraction"]):
+            return None
+        rid, (_, code, noun) = hits[0]
+        return error_reply(req, 400, code, f"The {noun} '{rid}' does not exist")
+
+    # -- deletion dependencies ---------------------------------------------
+
+    def dependency_error(self, req: Request, cfg: dict) -> Reply | None:
+        if cfg["linger_seconds"] is None:
+            return None
+        linger = float(cfg["linger_seconds"])
+        check = {
+            ("ec2", "DeleteSecurityGroup"): self.ec2_interface_dependency,
+            ("ec2", "DeleteSubnet"): self.ec2_interface_dependency,
+            ("elasticloadbalancing", "DeleteTargetGroup"): self.target_group_dependency,
+            ("servicediscovery", "DeleteNamespace"): self.namespace_dependency,
+            ("servicediscovery", "DeleteService"): self.discovery_service_dependency,
+            ("ecs", "DeleteCluster"): self.cluster_dependency,
+        }.get((req.service, req.action))
+        return check(req, linger) if check else None
+
+    def ec2_interface_dependency(self, req: Request, linger: float) -> Reply | None:
+        params = req.form_params()
+        if req.action == "DeleteSecurityGroup":
+            rid = params.get("GroupId") or params.get("GroupName", "")
+            message = f"resource {rid} has a dependent object"
+        else:
+            rid = params.get("SubnetId", "")
+            message = f"The subnet '{rid}' has dependencies and cannot be deleted."
+        now = time.monotonic()
+        with self.world.lock:
+            first = self.world.first_delete.setdefault(rid, now)
+            since = max([first] + [self.world.events[e] for e in ("ecs:DeleteService", "elb:DeleteLoadBalancer")
+                                   if e in self.world.events])
+        if now - since < linger:
+            return error_reply(req, 400, "DependencyViolation", message)
+        return None
+
+    def target_group_dependency(self, req: Request, linger: float) -> Reply | None:
+        now = time.monotonic()
+        with self.world.lock:
+            age = self.world.event_age("elb:ListenerChange", now)
+        if age < linger:
+            arn = req.form_params().get("TargetGroupArn", "")
+            return error_reply(req, 400, "ResourceInUse",
+                               f"Target group '{arn}' is currently in use by a listener or a rule")
+        return None
+
+    def discovery_service_dependency(self, req: Request, linger: float) -> Reply | None:
+        now = time.monotonic()
+        with self.world.lock:
+            age = self.world.event_age("ecs:DeleteService", now)
+        if age < linger:
+            return error_reply(req, 400, "ResourceInUse",
+                               "The specified resource can't be deleted because it contains "
+                               "other resources (registered instances).")
+        return None
+
+    def namespace_dependency(self, req: Request, linger: float) -> Reply | None:
+        namespace = req.json_body().get("Id")
+        try:
+            services = self.upstream_pages(req, "servicediscovery", "ListServices", {},
+                                           "Services", "NextToken")
+        except Exception as exc:  # never block on a failed side call
+            log_warning(f"ListServices side call failed: {exc}")
+            return None
+        if any(s.get("NamespaceId") == namespace for s in services):
+            return error_reply(req, 400, "ResourceInUse",
+                               "The specified resource can't be deleted because it contains "
+                               "other resources (services).")
+        return None
+
+    def cluster_dependency(self, req: Request, linger: float) -> Reply | None:
+        now = time.monotonic()
+        with self.world.lock:
+            age = self.world.event_age("ecs:DeleteService", now)
+        blocked = age < linger
+        if not blocked:
+            blocked = self.cluster_has_live_services(req)
+        if blocked:
+            return error_reply(req, 400, "ClusterContainsServicesException",
+                               "The Cluster cannot be deleted while Services are active.")
+        return None
+
+    def cluster_has_live_services(self, req: Request) -> bool:
+        cluster = req.json_body().get("cluster", "default")
+        try:
+            arns = self.upstream_pages(req, "ecs", "ListServices", {"cluster": cluster},
+                                       "serviceArns", "nextToken")
+            for i in range(0, len(arns), 10):
+                described = self.upstream_json(req, "ecs", "DescribeServices",
+                                               {"cluster": cluster, "services": arns[i:i + 10]})
+                if any(s.get("status") in ("ACTIVE", "DRAINING") for s in described.get("services", [])):
+                    return True
+        except Exception as exc:
+            log_warning(f"ECS side call failed: {exc}")
+        return False
+
+    def upstream_json(self, req: Request, service: str, action: str, payload: dict) -> dict:
+        """Call upstream as the client, reusing its (unverified) signature headers."""
+        headers = [(k, v) for k, v in req.headers
+                   if k.lower() in ("host", "authorization", "x-amz-date", "x-amz-security-token",
+                                    "user-agent")]
+        headers += [("Content-Type", "application/x-amz-json-1.1"),
+                    ("X-Amz-Target", f"{JSON_TARGET_PREFIX[service]}.{action}")]
+        reply = self.upstream.send("POST", "/", headers, json.dumps(payload).encode())
+        if reply.status != 200:
+            raise RuntimeError(f"{service}:{action} -> HTTP {reply.status}")
+        return json.loads(reply.body or b"{}")
+
+    def upstream_pages(self, req, service, action, payload, items_key, token_key) -> list:
+        items, token = [], None
+        for _ in range(1000):
+            page = self.upstream_json(req, service, action, dict(payload, **({token_key: token} if token else {})))
+            items += page.get(items_key) or []
+            token = page.get(token_key)
+            if not token:
+                break
+        return items
+
+    # -- learning from responses --------------------------------------------
+
+    def observe(self, req: Request, reply: Reply):
+        if reply.status >= 300:
+            return
+        now = time.monotonic()
+        world = self.world
+        with world.lock:
+            if req.service == "ec2" and req.action in EVENTUALLY_CONSISTENT:
+                tag, code, noun = EVENTUALLY_CONSISTENT[req.action]
+                rid = first_element(reply.text(), tag)
+                if rid:
+                    world.new_ids[rid] = (now, code, noun)
+                    if req.action == "CreateNatGateway":
+                        world.nat_created[rid] = now
+            elif req.key == "ec2:DeleteNatGateway":
+                rid = first_element(reply.text(), "natGatewayId")
+                if rid:
+                    world.nat_deleted.setdefault(rid, now)
+            elif req.key == "elasticloadbalancing:CreateLoadBalancer":
+                arn = first_element(reply.text(), "LoadBalancerArn")
+                if arn:
+                    world.lb_created.setdefault(arn, now)
+            elif req.service == "servicediscovery" and req.action in NAMESPACE_OPERATIONS:
+                op = json_field(reply.body, "OperationId")
+                if op:
+                    world.ops_created[op] = now
+            if req.key == "ecs:DeleteService":
+                world.events["ecs:DeleteService"] = now
+            if req.key == "elasticloadbalancing:DeleteLoadBalancer":
+                world.events["elb:DeleteLoadBalancer"] = now
+            if req.key in ("elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteListener",
+                           "elasticloadbalancing:DeleteRule"):
+                world.events["elb:ListenerChange"] = now
+
+    # -- pending states -----------------------------------------------------
+
+    def rewrite_pending(self, req: Request, reply: Reply, cfg: dict) -> bool:
+        if reply.status != 200 or is_encoded(reply):
+            return False
+        pending = cfg["pending_seconds"] or {}
+        rewriter = {
+            "ec2:CreateNatGateway": (self.rewrite_nat, "nat_gateway"),
+            "ec2:DescribeNatGateways": (self.rewrite_nat, "nat_gateway"),
+            "elasticloadbalancing:CreateLoadBalancer": (self.rewrite_lb, "load_balancer"),
+            "elasticloadbalancing:DescribeLoadBalancers": (self.rewrite_lb, "load_balancer"),
+            "servicediscovery:GetOperation": (self.rewrite_operation, "namespace_operation"),
+        }.get(req.key)
+        if not rewriter or not float(pending.get(rewriter[1]) or 0) > 0:
+            return False
+        new_body = rewriter[0](reply.body, float(pending[rewriter[1]]), time.monotonic())
+        if new_body is None:
+            return False
+        reply.body = new_body
+        return True
+
+    def rewrite_nat(self, body: bytes, seconds: float, now: float) -> bytes | None:
+        def rewrite(nat_id: str, item: str) -> str | None:
+            state = self.nat_state(nat_id, seconds, now)
+            if state is None:
+                return None
+            return replace_outside_nested(item, "item", r"<state>[^<]*</state>", f"<state>{state}</state>")
+
+        text = body.decode("utf-8")
+        if "<natGatewaySet>" in text:
+            text, changed = rewrite_set_items(text, "natGatewaySet", "item", "natGatewayId", rewrite)
+        else:
+            text, changed = rewrite_set_items(text, "CreateNatGatewayResponse", "natGateway",
+                                              "natGatewayId", rewrite)
+        return text.encode() if changed else None
+
+    def nat_state(self, nat_id: str, seconds: float, now: float) -> str | None:
+        with self.world.lock:
+            deleted = self.world.nat_deleted.get(nat_id)
+            created = self.world.nat_created.get(nat_id)
+        if deleted is not None:
+            return "deleting" if now - deleted < seconds else None
+        if created is not None and now - created < seconds:
+            return "pending"
+        return None
+
+    def rewrite_lb(self, body: bytes, seconds: float, now: float) -> bytes | None:
+        def rewrite(arn: str, member: str) -> str | None:
+            with self.world.lock:
+                created = self.world.lb_created.get(arn)
+            if created is None or now - created >= seconds:
+                return None
+            return re.sub(r"(<State>\s*<Code>)[^<]*(</Code>)", r"\1provisioning\2", member, count=1)
+
+        text, changed = rewrite_set_items(body.decode("utf-8"), "LoadBalancers", "member",
+                                          "LoadBalancerArn", rewrite)
+        return text.encode() if changed else None
+
+    def rewrite_operation(self, body: bytes, seconds: float, now: float) -> bytes | None:
+        try:
+            doc = json.loads(body)
+            operation = doc["Operation"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        with self.world.lock:
+            created = self.world.ops_created.get(operation.get("Id"))
+        if created is None or operation.get("Status") != "SUCCESS":
+            return None
+        age = now - created
+        if age >= seconds:
+            return None
+        operation["Status"] = "SUBMITTED" if age < seconds / 2 else "PENDING"
+        return json.dumps(doc).encode()
+
+    # -- bookkeeping ----------------------------------------------------------
+
+    def record(self, req: Request, t_start: float, t_end: float, outcome: Outcome):
+        self.stats.leave(req.key, t_start, t_end, outcome.injected)
+        if self.log_file:
+            line = json.dumps({"t_start": t_start, "t_end": t_end, "service": req.service,
+                               "action": req.action, "status": outcome.status,
+                               "injected": outcome.injected})
+            with self.log_lock:
+                self.log_file.write(line + "\n")
+                self.log_file.flush()
+
+
+def forwardable_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    listed = set()
+    for name, value in headers:
+        if name.lower() == "connection":
+            listed |= {v.strip().lower() for v in value.split(",")}
+    return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() not in listed]
+
+
+def is_encoded(reply: Reply) -> bool:
+    return any(k.lower() == "content-encoding" and v.lower() not in ("", "identity")
+               for k, v in reply.headers)
+
+
+def json_field(body: bytes, field: str):
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    return doc.get(field) if isinstance(doc, dict) else None
+
+
+def log_warning(message: str):
+    print(f"faultproxy: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# HTTP front end
+# --------------------------------------------------------------------------
+
+
+class ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "faultproxy"
+    proxy: FaultProxy  # set on the class by make_server
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format, *args):  # silence per-request logging
+        pass
+
+    def do_ANY(self):
+        try:
+            body = self.read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        if self.path.startswith("/_proxy/"):
+            self.write_reply(self.control(body))
+        elif self.path.startswith("/moto-api/"):
+            self.passthrough(body)
+        else:
+            self.handle_aws(Request(self.command, self.path, list(self.headers.items()), body))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_ANY
+
+    # -- request body ---------------------------------------------------------
+
+    def read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self.read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():  # trailers
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    # -- the three kinds of request --------------------------------------------
+
+    def handle_aws(self, req: Request):
+        proxy = self.proxy
+        t_start = time.time()
+        proxy.stats.enter()
+        try:
+            outcome = proxy.process(req)
+        except Exception as exc:  # upstream unreachable or a bug: answer 502
+            log_warning(f"{req.key}: {exc!r}")
+            outcome = Outcome(Reply(502, [("Content-Type", "text/plain")], str(exc).encode()), None)
+        try:
+            if outcome.reply is None:
+                self.drop()
+            else:
+                self.write_reply(outcome.reply)
+        except OSError:  # the client went away
+            self.close_connection = True
+        finally:
+            proxy.record(req, t_start, time.time(), outcome)
+
+    def passthrough(self, body: bytes):
+        headers = forwardable_headers(list(self.headers.items()))
+        try:
+            reply = self.proxy.upstream.send(self.command, self.path, headers, body)
+        except Exception as exc:
+            reply = Reply(502, [("Content-Type", "text/plain")], str(exc).encode())
+        if self.command == "POST" and self.path.rstrip("/") == "/moto-api/reset" and reply.status == 200:
+            with self.proxy.world.lock:
+                self.proxy.world.clear()
+        self.write_reply(reply)
+
+    def control(self, body: bytes) -> Reply:
+        proxy, route = self.proxy, (self.command, self.path.split("?")[0].rstrip("/"))
+        if route == ("GET", "/_proxy/health"):
+            return json_reply({"ok": True})
+        if route == ("GET", "/_proxy/config"):
+            return json_reply(proxy.config)
+        if route == ("POST", "/_proxy/config"):
+            try:
+                raw = json.loads(body or b"{}")
+                if not isinstance(raw, dict):
+                    raise ValueError("config must be a JSON object")
+                proxy.set_config(raw)
+            except (ValueError, KeyError, TypeError) as exc:
+                return json_reply({"error": str(exc)}, 400)
+            return json_reply(proxy.config)
+        if route == ("GET", "/_proxy/stats"):
+            return json_reply(proxy.stats.snapshot())
+        if route == ("POST", "/_proxy/reset-stats"):
+            proxy.stats.reset()
+            return json_reply({"ok": True})
+        if route == ("POST", "/_proxy/reset-state"):
+            with proxy.world.lock:
+                proxy.world.clear()
+            return json_reply({"ok": True})
+        return json_reply({"error": f"unknown control endpoint {route}"}, 404)
+
+    # -- responses --------------------------------------------------------------
+
+    def write_reply(self, reply: Reply):
+        lines = [f"HTTP/1.1 {reply.status} {reply.reason}"]
+        headers = [(k, v) for k, v in reply.headers if k.lower() not in HOP_BY_HOP]
+        if not any(k.lower() == "date" for k, _ in headers):
+            headers.append(("Date", formatdate(usegmt=True)))
+        if self.command == "HEAD":
+            length = next((v for k, v in reply.headers if k.lower() == "content-length"), "0")
+            payload = b""
+        else:
+            length, payload = str(len(reply.body)), reply.body
+        headers.append(("Content-Length", length))
+        if self.close_connection:
+            headers.append(("Connection", "close"))
+        lines += [f"{k}: {v}" for k, v in headers]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        self.wfile.write(head + payload)
+        self.wfile.flush()
+
+    def drop(self):
+        """Close the connection without answering."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def json_reply(doc, status: int = 200) -> Reply:
+    return Reply(status, [("Content-Type", "application/json")], json.dumps(doc).encode())
+
+
+class ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+def make_server(port: int, proxy: FaultProxy) -> ProxyServer:
+    handler = type("BoundProxyHandler", (ProxyHandler,), {"proxy": proxy})
+    return ProxyServer(("127.0.0.1", port), handler)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Fault-injecting reverse proxy for moto (see module docstring).")
+    parser.add_argument("--upstream", required=True, help="http://127.0.0.1:MOTOPORT")
+    parser.add_argument("--port", type=int, default=0, help="listen port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument("--config", help="JSON configuration file")
+    parser.add_argument("--seed", type=int, help="seed for the random decisions (overrides the config's)")
+    parser.add_argument("--log", help="append one JSON line per request to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        upstream = Upstream(args.upstream)
+    except ValueError as exc:
+        print(f"faultproxy: {exc}", file=sys.stderr)
+        return 2
+    config = {}
+    if args.config:
+        with open(args.config, encoding="utf-8") as fh:
+            config = json.load(fh)
+    if args.seed is not None:
+        config["seed"] = args.seed
+    try:
+        proxy = FaultProxy(upstream, config, args.log)
+    except ValueError as exc:
+        print(f"faultproxy: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    server = make_server(args.port, proxy)
+    print(f"LISTENING {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+"""Tests for tools/faultproxy.py: moto's server on a free port, the proxy in
+front of it, boto3 (retries disabled) as the client.
+
+    python3 tools/test_faultproxy.py [-v]
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import urllib.request
+
+import boto3
+import botocore.loaders
+import botocore.retryhandler
+import botocore.translate
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROXY = os.path.join(HERE, "faultproxy.py")
+sys.path.insert(0, HERE)
+import faultproxy  # noqa: E402  (unit tests of pure helpers)
+
+ENV = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+           AWS_DEFAULT_REGION="us-east-1", MOTO_IAM_LOAD_MANAGED_POLICIES="true",
+           MOTO_ACM_VALIDATION_WAIT="0")
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                    connect_timeout=5, read_timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} never opened")
+
+
+class Servers:
+    """One moto server and one proxy in front of it, shared by all tests."""
+    moto = proxy = None
+    log_path = os.path.join("/tmp", f"faultproxy-test-{os.getpid()}.jsonl")
+
+    @classmethod
+    def start(cls):
+        cls.moto_port = free_port()
+        cls.moto = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(cls.moto_port)],
+            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.proxy = subprocess.Popen(
+            [sys.executable, PROXY, "--upstream", f"http://127.0.0.1:{cls.moto_port}", "--port", "0",
+             "--seed", "1", "--log", cls.log_path],
+            env=ENV, stdout=subprocess.PIPE, text=True)
+        first = cls.proxy.stdout.readline().split()
+        assert first and first[0] == "LISTENING", first
+        cls.endpoint = f"http://127.0.0.1:{int(first[1])}"
+        wait_for_port(cls.moto_port)
+
+    @classmethod
+    def stop(cls):
+        for proc in (cls.proxy, cls.moto):
+            if proc:
+                proc.terminate()
+                proc.wait(timeout=10)
+        if cls.proxy:
+            cls.proxy.stdout.close()
+        if os.path.exists(cls.log_path):
+            os.remove(cls.log_path)
+
+
+def setUpModule():
+    Servers.start()
+
+
+def tearDownModule():
+    Servers.stop()
+
+
+class ProxyTestCase(unittest.TestCase):
+    @property
+    def endpoint(self):
+        return Servers.endpoint
+
+    @property
+    def log_path(self):
+        return Servers.log_path
+
+    def setUp(self):
+        self.configure({})
+        self.control("POST", "/moto-api/reset")
+        self.control("POST", "/_proxy/reset-stats")
+
+    # -- helpers ---------------------------------------------------------------
+
+    def control(self, method, path, doc=None):
+        data = json.dumps(doc).encode() if doc is not None else b""
+        req = urllib.request.Request(self.endpoint + path, data=data, method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def configure(self, doc):
+        return self.control("POST", "/_proxy/config", doc)
+
+    def stats(self):
+        return self.control("GET", "/_proxy/stats")
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test", config=NO_RETRIES)
+
+    def assertClientError(self, code, fn, *args, **kwargs) -> ClientError:
+        with self.assertRaises(ClientError) as ctx:
+            fn(*args, **kwargs)
+        self.assertEqual(ctx.exception.response["Error"]["Code"], code)
+        return ctx.exception
+
+    def network(self, ec2):
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                     AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+                   for i, az in ((1, "a"), (2, "b"))]
+        sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+        return vpc, subnets, sg
+
+
+# ------------------------------------------------------------------------------
+# Pure helpers
+# ------------------------------------------------------------------------------
+
+
+class UnitTests(unittest.TestCase):
+    def test_longest_sequential_chain(self):
+        chain = faultproxy.longest_sequential_chain
+        self.assertEqual(chain([]), 0)
+        self.assertEqual(chain([(0, 1), (1, 2), (2, 3)]), 3)
+        self.assertEqual(chain([(0, 1), (0.5, 1.5), (0.2, 1.2)]), 1)
+        self.assertEqual(chain([(0, 10), (0, 1), (1, 2), (2, 3), (3, 11)]), 4)
+
+    def test_identification(self):
+        auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host"
+        req = faultproxy.Request("POST", "/", [("Authorization", auth),
+                                               ("Content-Type", "application/x-www-form-urlencoded")],
+                                 b"Action=DescribeVpcs&Version=2016-11-15")
+        self.assertEqual((req.service, req.action, req.protocol), ("ec2", "DescribeVpcs", "ec2"))
+        auth = auth.replace("/ec2/", "/apigateway/")
+        req = faultproxy.Request("POST", "/restapis/abc/resources/def", [("Authorization", auth)], b"{}")
+        self.assertEqual(req.action, "POST /restapis/{}/resources/{}")
+        self.assertEqual(faultproxy.bucket_names("apigateway", req.action),
+                         ["apigateway:account", "apigateway:resource"])
+
+    def test_refuses_non_loopback_upstream(self):
+        for url in ("http://10.0.0.1:80", "http://localhost:5000", "https://127.0.0.1:5000"):
+            out = subprocess.run([sys.executable, PROXY, "--upstream", url, "--port", "0"],
+                                 capture_output=True, text=True, timeout=10)
+            self.assertEqual(out.returncode, 2, url)
+            self.assertIn("127.0.0.1", out.stderr)
+
+
+# ------------------------------------------------------------------------------
+# Through moto
+# ------------------------------------------------------------------------------
+
+
+def legacy_retryable(client, error: ClientError) -> bool:
+    """botocore's legacy (_retry.json) retry handler verdict for this error."""
+    model = botocore.loaders.Loader().load_data("_retry")
+    prefix = client.meta.service_model.endpoint_prefix
+    config = botocore.translate.build_retry_config(prefix, model["retry"], model.get("definitions", {}))
+    checker = botocore.retryhandler.create_checker_from_retry_config(config, prefix)
+
+    class HttpResponse:
+        status_code = error.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    return bool(checker(1, (HttpResponse, error.response), None, retries_context={}))
+
+
+class ThrottleTests(ProxyTestCase):
+    # service -> (call, expected HTTP status, expected code, error-type header)
+    CASES = {
+        "ec2": (lambda c: c.describe_vpcs(), 503, "RequestLimitExceeded", None),
+        "ecs": (lambda c: c.list_clusters(), 400, "ThrottlingException", "ThrottlingException"),
+        "servicediscovery": (lambda c: c.list_namespaces(), 400, "ThrottlingException", "ThrottlingException"),
+        "logs": (lambda c: c.describe_log_groups(), 400, "ThrottlingException", "ThrottlingException"),
+        "dynamodb": (lambda c: c.list_tables(), 400, "ThrottlingException", "ThrottlingException"),
+        "application-autoscaling": (lambda c: c.describe_scalable_targets(ServiceNamespace="ecs"),
+                                    400, "ThrottlingException", "ThrottlingException"),
+        "elbv2": (lambda c: c.describe_load_balancers(), 400, "Throttling", None),
+        "iam": (lambda c: c.list_roles(), 400, "Throttling", None),
+        "sts": (lambda c: c.get_caller_identity(), 400, "Throttling", None),
+        # boto3 speaks JSON to CloudWatch: ThrottlingException + x-amzn-query-error: Throttling
+        "cloudwatch": (lambda c: c.describe_alarms(), 400, "Throttling", "ThrottlingException"),
+        "apigateway": (lambda c: c.get_rest_apis(), 429, "TooManyRequestsException", "TooManyRequestsException"),
+        "s3": (lambda c: c.list_buckets(), 503, "SlowDown", None),
+    }
+
+    def test_throttle_shapes_are_throttling_errors(self):
+        self.configure({"throttle_fraction": 1.0})
+        for service, (call, status, code, error_type) in self.CASES.items():
+            with self.subTest(service=service):
+                client = self.client(service)
+                error = self.assertClientError(code, call, client)
+                meta = error.response["ResponseMetadata"]
+                self.assertEqual(meta["HTTPStatusCode"], status)
+                if error_type:
+                    self.assertEqual(meta["HTTPHeaders"].get("x-amzn-errortype"), error_type)
+                context = RetryContext(attempt_number=1, parsed_response=error.response)
+                self.assertTrue(ThrottledRetryableChecker().is_retryable(context), "standard mode: throttled")
+                self.assertTrue(legacy_retryable(client, error), "legacy mode: retryable")
+        stats = self.stats()
+        self.assertEqual(stats["injected"], {"throttle": len(self.CASES)})
+
+    def test_json_throttle_body(self):
+        self.configure({"throttle_fraction": 1.0})
+        ecs = self.client("ecs")
+        error = self.assertClientError("ThrottlingException", ecs.list_clusters)
+        headers = error.response["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual(headers["content-type"], "application/x-amz-json-1.1")
+        self.assertEqual(error.response["Error"]["Message"], "Rate exceeded")
+
+    def test_token_buckets(self):
+        ec2, apigw = self.client("ec2"), self.client("apigateway")
+        ec2.describe_vpcs()  # load moto's backends first: no slow calls below
+        apigw.get_rest_apis()
+        self.configure({"token_buckets": {"enabled": True, "overrides": {"ec2:describe": [3, 1]}}})
+        for _ in range(3):
+            ec2.describe_vpcs()
+        self.assertClientError("RequestLimitExceeded", ec2.describe_vpcs)
+        ec2.create_vpc(CidrBlock="10.1.0.0/16")  # another bucket (mutating) is unaffected
+        time.sleep(1.05)  # refill 1/s -> one token
+        ec2.describe_vpcs()
+        # API Gateway's documented CreateRestApi limit: one per 3 seconds.
+        apigw.create_rest_api(name="one")
+        self.assertClientError("TooManyRequestsException", apigw.create_rest_api, name="two")
+        apigw.get_rest_apis()  # other calls only use the account bucket
+
+    def test_seed_reproduces_decisions(self):
+        ec2 = self.client("ec2")
+
+        def outcomes():
+            self.configure({"seed": 7, "throttle_fraction": 0.5})
+            result = []
+            for _ in range(12):
+                try:
+                    ec2.describe_vpcs()
+                    result.append("ok")
+                except ClientError:
+                    result.append("throttled")
+            return result
+
+        first = outcomes()
+        self.assertEqual(first, outcomes())
+        self.assertIn("ok", first)
+        self.assertIn("throttled", first)
+
+
+class ErrorAndDropTests(ProxyTestCase):
+    def test_5xx_limited_by_fault_actions(self):
+        self.configure({"error_5xx_fraction": 1.0, "fault_actions": ["ec2:*"]})
+        error = self.assertClientError("InternalError", self.client("ec2").describe_vpcs)
+        self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 500)
+        self.client("ecs").list_clusters()  # not matched: passes
+        self.configure({"error_5xx_fraction": 1.0})
+        error = self.assertClientError("InternalFailure", self.client("ecs").list_clusters)
+        self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 500)
+        self.assertClientError("InternalFailure", self.client("elbv2").describe_load_balancers)
+
+    def test_drop_before_and_after_forwarding(self):
+        ec2 = self.client("ec2")
+        before = len(ec2.describe_vpcs()["Vpcs"])
+        self.configure({"seed": 3, "drop_fraction": 1.0, "fault_actions": ["ec2:CreateVpc"]})
+        attempts = 10
+        for i in range(attempts):
+            with self.assertRaises((ConnectionClosedError, EndpointConnectionError)):
+                ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16")
+        created = len(ec2.describe_vpcs()["Vpcs"]) - before
+        # After-forwarding drops took effect although the client saw only failures.
+        self.assertGreater(created, 0)
+        self.assertLess(created, attempts)
+        self.assertEqual(self.stats()["injected"], {"drop": attempts})
+
+
+class PendingTests(ProxyTestCase):
+    def test_nat_gateway_pending_then_available_then_deleting(self):
+        self.configure({"pending_seconds": {"nat_gateway": 1.0}})
+        ec2 = self.client("ec2")
+        _, subnets, _ = self.network(ec2)
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
+        self.assertEqual(nat["State"], "pending")
+        nat_id = nat["NatGatewayId"]
+
+        def state():
+            return ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"][0]["State"]
+
+        self.assertEqual(state(), "pending")
+        time.sleep(1.05)
+        self.assertEqual(state(), "available")
+        ec2.delete_nat_gateway(NatGatewayId=nat_id)
+        self.assertEqual(state(), "deleting")
+        time.sleep(1.05)
+        self.assertEqual(state(), "deleted")
+
+    def test_load_balancer_provisioning_and_namespace_operation(self):
+        self.configure({"pending_seconds": {"load_balancer": 1.0, "namespace_operation": 1.0}})
+        ec2, elb, sd = self.client("ec2"), self.client("elbv2"), self.client("servicediscovery")
+        vpc, subnets, sg = self.network(ec2)
+        arn = elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg])[
+            "LoadBalancers"][0]["LoadBalancerArn"]
+        op = sd.create_private_dns_namespace(Name="svc.local", Vpc=vpc)["OperationId"]
+
+        def lb_state():
+            return elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"]["Code"]
+
+        def op_status():
+            return sd.get_operation(OperationId=op)["Operation"]["Status"]
+
+        self.assertEqual(lb_state(), "provisioning")
+        self.assertEqual(op_status(), "SUBMITTED")
+        time.sleep(0.55)
+        self.assertEqual(op_status(), "PENDING")
+        time.sleep(0.5)
+        self.assertEqual(lb_state(), "active")
+        self.assertEqual(op_status(), "SUCCESS")
+        self.assertGreaterEqual(self.stats()["injected"]["pending"], 3)
+
+
+class NotFoundTests(ProxyTestCase):
+    def test_not_found_after_create(self):
+        self.configure({"not_found_after_create_seconds": 1.0})
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        sg = ec2.create_security_group(GroupName="x", Description="x", VpcId=vpc)["GroupId"]
+        rule = dict(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+                                                 "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        self.assertClientError("InvalidGroup.NotFound", ec2.authorize_security_group_ingress, **rule)
+        self.assertClientError("InvalidGroup.NotFound", ec2.describe_security_groups, GroupIds=[sg])
+        # A filter-only describe is let through.
+        found = ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [sg]}])
+        self.assertEqual([g["GroupId"] for g in found["SecurityGroups"]], [sg])
+
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        time.sleep(1.05)  # subnet visible now
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+        rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+            "RouteTables"][0]["RouteTableId"]
+        route = dict(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        self.assertClientError("InvalidNatGatewayID.NotFound", ec2.create_route, **route)
+        ec2.authorize_security_group_ingress(**rule)  # the group is old enough now
+        time.sleep(1.05)
+        ec2.create_route(**route)
+        self.assertEqual(self.stats()["injected"]["not_found"], 3)
+
+
+class DependencyTests(ProxyTestCase):
+    def test_security_group_and_subnet_linger(self):
+        self.configure({"linger_seconds": 1.0})
+        ec2 = self.client("ec2")
+        _, subnets, sg = self.network(ec2)
+        error = self.assertClientError("DependencyViolation", ec2.delete_security_group, GroupId=sg)
+        self.assertIn(sg, error.response["Error"]["Message"])
+        self.assertClientError("DependencyViolation", ec2.delete_subnet, SubnetId=subnets[0])
+        time.sleep(0.5)
+        self.assertClientError("DependencyViolation", ec2.delete_security_group, GroupId=sg)
+        time.sleep(0.55)
+        ec2.delete_security_group(GroupId=sg)
+        ec2.delete_subnet(SubnetId=subnets[0])
+
+    def test_ecs_cloud_map_and_target_group_dependencies(self):
+        self.configure({"linger_seconds": 1.0})
+        ec2, ecs, sd, elb = (self.client(s) for s in ("ec2", "ecs", "servicediscovery", "elbv2"))
+        vpc, subnets, sg = self.network(ec2)
+        op = sd.create_private_dns_namespace(Name="app.local", Vpc=vpc)["OperationId"]
+        ns = sd.get_operation(OperationId=op)["Operation"]["Targets"]["NAMESPACE"]
+        discovery = sd.create_service(Name="api", NamespaceId=ns)["Service"]["Id"]
+        lb = elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg])[
+            "LoadBalancers"][0]["LoadBalancerArn"]
+        tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+            {"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
+        ecs.create_cluster(clusterName="c")
+        ecs.register_task_definition(family="f", containerDefinitions=[{"name": "a", "image": "x"}],
+                                     requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+                                     cpu="256", memory="512")
+        ecs.create_service(cluster="c", serviceName="s", taskDefinition="f", desiredCount=0,
+                           launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+                               "subnets": subnets, "securityGroups": [sg]}})
+
+        # Live service upstream: the cluster cannot go.
+        self.assertClientError("ClusterContainsServicesException", ecs.delete_cluster, cluster="c")
+        # Namespace still holds a discovery service (checked upstream).
+        self.assertClientError("ResourceInUse", sd.delete_namespace, Id=ns)
+
+        ecs.delete_service(cluster="c", service="s")
+        elb.delete_listener(ListenerArn=listener)
+        # Draining tasks / lingering listener state.
+        self.assertClientError("ClusterContainsServicesException", ecs.delete_cluster, cluster="c")
+        self.assertClientError("ResourceInUse", sd.delete_service, Id=discovery)
+        self.assertClientError("ResourceInUse", elb.delete_target_group, TargetGroupArn=tg)
+        time.sleep(1.05)
+        ecs.delete_cluster(cluster="c")
+        sd.delete_service(Id=discovery)
+        elb.delete_target_group(TargetGroupArn=tg)
+        sd.delete_namespace(Id=ns)
+        self.assertEqual(self.stats()["injected"]["dependency"], 5)
+
+
+class StatsTests(ProxyTestCase):
+    def test_sequential_and_parallel_round_trips(self):
+        ec2 = self.client("ec2")
+        clients = [self.client("ec2") for _ in range(3)]
+        for client in [ec2] + clients:
+            client.describe_vpcs()  # warm up connections and moto's backend
+        self.configure({"latency_ms": 300})
+        self.control("POST", "/_proxy/reset-stats")
+        for _ in range(3):
+            ec2.describe_vpcs()
+        stats = self.stats()
+        self.assertEqual(stats["requests"], 3)
+        self.assertEqual(stats["by_action"], {"ec2:DescribeVpcs": 3})
+        self.assertEqual(stats["sequential_round_trips"], 3)
+        self.assertEqual(stats["max_in_flight"], 1)
+
+        self.control("POST", "/_proxy/reset-stats")
+        barrier = threading.Barrier(3)
+
+        def call(client):
+            barrier.wait()
+            client.describe_vpcs()
+
+        threads = [threading.Thread(target=call, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stats = self.stats()
+        self.assertEqual(stats["requests"], 3)
+        self.assertEqual(stats["sequential_round_trips"], 1)
+        self.assertEqual(stats["max_in_flight"], 3)
+
+    def test_control_and_moto_api_not_counted_and_log_written(self):
+        self.control("GET", "/_proxy/config")
+        self.control("POST", "/moto-api/reset")
+        self.client("ecs").list_clusters()
+        self.assertEqual(self.stats()["by_action"], {"ecs:ListClusters": 1})
+        with open(self.log_path, encoding="utf-8") as fh:
+            last = json.loads(fh.readlines()[-1])
+        self.assertEqual((last["service"], last["action"], last["status"], last["injected"]),
+                         ("ecs", "ListClusters", 200, None))
+        self.assertLessEqual(last["t_start"], last["t_end"])
+
+    def test_bad_config_rejected(self):
+        for bad in ({"throttle_fractoin": 1}, {"pending_seconds": {"nat_gatway": 1}},
+                    {"token_buckets": {"enabled": True, "overrides": {"ec2:describes": [1, 1]}}}):
+            with self.assertRaises(urllib.error.HTTPError) as ctx:
+                self.configure(bad)
+            self.assertEqual(ctx.exception.code, 400)
+
+
+if __name__ == "__main__":
+    unittest.main()
