@@ -22,23 +22,52 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let local = cli.local;
     match cli.command {
         Command::Validate(f) => validate(&f),
-        Command::Graph { file, format, resources } => graph_cmd(&file, format, resources),
+        Command::Graph {
+            file,
+            format,
+            resources,
+        } => graph_cmd(&file, format, resources),
         Command::Emulator { action } => emulator(action),
-        Command::Plan { file, out, json, detailed_exitcode } => {
-            runtime()?.block_on(plan_cmd(&file, local, out.as_deref(), json, detailed_exitcode))
-        }
-        Command::Apply { file, plan, auto_approve, parallelism, wait } => {
-            runtime()?.block_on(apply_cmd(&file, local, plan.as_deref(), auto_approve, parallelism, wait))
-        }
-        Command::Destroy { file, auto_approve, parallelism } => {
-            runtime()?.block_on(destroy_cmd(&file, local, auto_approve, parallelism))
-        }
+        Command::Plan {
+            file,
+            out,
+            json,
+            detailed_exitcode,
+        } => runtime()?.block_on(plan_cmd(
+            &file,
+            local,
+            out.as_deref(),
+            json,
+            detailed_exitcode,
+        )),
+        Command::Apply {
+            file,
+            plan,
+            auto_approve,
+            parallelism,
+            wait,
+        } => runtime()?.block_on(apply_cmd(
+            &file,
+            local,
+            plan.as_deref(),
+            auto_approve,
+            parallelism,
+            wait,
+        )),
+        Command::Destroy {
+            file,
+            auto_approve,
+            parallelism,
+        } => runtime()?.block_on(destroy_cmd(&file, local, auto_approve, parallelism)),
         Command::Outputs { file, json } => runtime()?.block_on(outputs_cmd(&file, local, json)),
     }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Parses, validates and lints; prints warnings; errors end the command before any AWS call.
@@ -52,7 +81,11 @@ fn load(f: &FileArg) -> Result<Topology> {
         }
         Err(diags) => {
             eprint!("{diags}");
-            Err(anyhow!("{} has {} error(s); nothing was sent to AWS", f.file.display(), diags.0.len()))
+            Err(anyhow!(
+                "{} has {} error(s); nothing was sent to AWS",
+                f.file.display(),
+                diags.0.len()
+            ))
         }
     }
 }
@@ -60,7 +93,13 @@ fn load(f: &FileArg) -> Result<Topology> {
 fn validate(f: &FileArg) -> Result<ExitCode> {
     let t = load(f)?;
     let d = expand(&t, t.region.as_deref().unwrap_or("us-east-1"));
-    println!("{} is valid: stack `{}`, {} services, {} resources.", f.file.display(), t.name, t.services.len(), d.resources.len());
+    println!(
+        "{} is valid: stack `{}`, {} services, {} resources.",
+        f.file.display(),
+        t.name,
+        t.services.len(),
+        d.resources.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -100,19 +139,32 @@ fn emulator(action: EmulatorAction) -> Result<ExitCode> {
 }
 
 async fn connect(t: &Topology, local: bool) -> Result<AwsCloud> {
-    let endpoint = if local { Some(local::ensure_running()?) } else { None };
+    let endpoint = if local {
+        Some(local::ensure_running()?)
+    } else {
+        None
+    };
     let cloud = AwsCloud::connect_to(t.region.as_deref(), endpoint.as_deref()).await?;
     Ok(cloud)
 }
 
 /// Observe + diff: what it takes to make AWS equal `desired`.
 async fn make_plan(cloud: &AwsCloud, t: &Topology, desired: &Desired) -> Result<(Plan, Observed)> {
-    let observed = cloud.observe(&t.name, desired).await.context("reading the stack from AWS")?;
+    let observed = cloud
+        .observe(&t.name, desired)
+        .await
+        .context("reading the stack from AWS")?;
     let plan = diff(&t.name, cloud.region(), desired, &observed);
     Ok((plan, observed))
 }
 
-async fn plan_cmd(f: &FileArg, local: bool, out: Option<&Path>, json: bool, detailed: bool) -> Result<ExitCode> {
+async fn plan_cmd(
+    f: &FileArg,
+    local: bool,
+    out: Option<&Path>,
+    json: bool,
+    detailed: bool,
+) -> Result<ExitCode> {
     let t = load(f)?;
     let cloud = connect(&t, local).await?;
     let desired = expand(&t, cloud.region());
@@ -123,10 +175,19 @@ async fn plan_cmd(f: &FileArg, local: bool, out: Option<&Path>, json: bool, deta
         print!("{}", render_text(&plan));
     }
     if let Some(path) = out {
-        std::fs::write(path, render_json(&plan)).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("Saved the plan to {}; apply it with `ecsform apply {}`.", path.display(), path.display());
+        std::fs::write(path, render_json(&plan))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "Saved the plan to {}; apply it with `ecsform apply {}`.",
+            path.display(),
+            path.display()
+        );
     }
-    Ok(if detailed && !plan.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if detailed && !plan.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn apply_cmd(
@@ -150,27 +211,43 @@ async fn apply_cmd(
         carry_out(&cloud, &plan, &desired, &observed, parallelism).await?;
     }
     if wait {
-        eprintln!("--wait: ECS reports steady state only for running tasks; checked at apply time.");
+        eprintln!(
+            "--wait: ECS reports steady state only for running tasks; checked at apply time."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// A saved plan is applied only if it is still exactly what AWS needs.
 fn check_saved_plan(path: &Path, fresh: &Plan) -> Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let saved: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a plan saved by `ecsform plan --out`", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let saved: Plan = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan saved by `ecsform plan --out`",
+            path.display()
+        )
+    })?;
     if &saved != fresh {
         bail!("the saved plan {} is stale: AWS or the topology changed since it was made; run `ecsform plan` again", path.display());
     }
     Ok(())
 }
 
-async fn destroy_cmd(f: &FileArg, local: bool, auto_approve: bool, parallelism: usize) -> Result<ExitCode> {
+async fn destroy_cmd(
+    f: &FileArg,
+    local: bool,
+    auto_approve: bool,
+    parallelism: usize,
+) -> Result<ExitCode> {
     let t = load(f)?;
     let cloud = connect(&t, local).await?;
     // Reads are guided by what the file names; what is deleted is decided by tags alone.
     let hint = expand(&t, cloud.region());
-    let observed = cloud.observe(&t.name, &hint).await.context("reading the stack from AWS")?;
+    let observed = cloud
+        .observe(&t.name, &hint)
+        .await
+        .context("reading the stack from AWS")?;
     let nothing = Desired::default();
     let plan = diff(&t.name, cloud.region(), &nothing, &observed);
     print!("{}", render_text(&plan));
@@ -186,7 +263,9 @@ fn confirm(auto_approve: bool, verb: &str) -> Result<()> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to {verb} without confirmation: no terminal to ask on; pass --auto-approve");
+        bail!(
+            "refusing to {verb} without confirmation: no terminal to ask on; pass --auto-approve"
+        );
     }
     eprint!("\nDo you want to {verb} these changes? Only 'yes' will be accepted: ");
     std::io::stderr().flush().ok();
@@ -198,7 +277,13 @@ fn confirm(auto_approve: bool, verb: &str) -> Result<()> {
     Ok(())
 }
 
-async fn carry_out(cloud: &AwsCloud, plan: &Plan, desired: &Desired, observed: &Observed, parallelism: usize) -> Result<()> {
+async fn carry_out(
+    cloud: &AwsCloud,
+    plan: &Plan,
+    desired: &Desired,
+    observed: &Observed,
+    parallelism: usize,
+) -> Result<()> {
     let sched = schedule(plan, desired, observed)?;
     let started = Instant::now();
     let progress = Reporter::new(sched.ops.len());
@@ -207,7 +292,11 @@ async fn carry_out(cloud: &AwsCloud, plan: &Plan, desired: &Desired, observed: &
     let failed: Vec<&OpReport> = report.failed().collect();
     let skipped = report.skipped().count();
     if failed.is_empty() {
-        eprintln!("Done in {:.1}s: {}", started.elapsed().as_secs_f64(), summary_line(plan).trim_start_matches("Plan: "));
+        eprintln!(
+            "Done in {:.1}s: {}",
+            started.elapsed().as_secs_f64(),
+            summary_line(plan).trim_start_matches("Plan: ")
+        );
         return Ok(());
     }
     for f in &failed {
@@ -231,7 +320,9 @@ impl Reporter {
     fn new(total: usize) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}") {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            ) {
                 bar.set_style(style);
             }
             bar
@@ -261,7 +352,12 @@ impl Progress for Reporter {
     }
     fn finished(&self, r: &OpReport) {
         let line = match &r.outcome {
-            Outcome::Done => format!("{} {} ({:.1}s)", verb(r.kind), r.id, r.elapsed.as_secs_f64()),
+            Outcome::Done => format!(
+                "{} {} ({:.1}s)",
+                verb(r.kind),
+                r.id,
+                r.elapsed.as_secs_f64()
+            ),
             Outcome::Failed(e) => format!("FAILED {:?} {}: {e}", r.kind, r.id),
             Outcome::Skipped(cause) => format!("skipped {} (waits for {cause})", r.id),
         };
@@ -282,7 +378,10 @@ async fn outputs_cmd(f: &FileArg, local: bool, json: bool) -> Result<ExitCode> {
     let cloud = connect(&t, local).await?;
     let mut outputs = cloud.outputs(&t.name).await?;
     for svc in t.services.keys() {
-        outputs.insert(format!("discovery.{svc}"), format!("{svc}.{}", t.discovery.namespace));
+        outputs.insert(
+            format!("discovery.{svc}"),
+            format!("{svc}.{}", t.discovery.namespace),
+        );
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&outputs)?);

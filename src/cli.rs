@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "ecsform", version, about = "Least-privilege ECS Fargate topologies from one YAML file")]
+#[command(
+    name = "ecsform",
+    version,
+    about = "Least-privilege ECS Fargate topologies from one YAML file"
+)]
 pub struct Cli {
     /// Run against a local AWS emulator (moto) that ecsform starts on 127.0.0.1 and reuses
     /// across commands, instead of AWS. For trying ecsform without an AWS account.

@@ -2,32 +2,54 @@
 
 use crate::model::*;
 use crate::names;
-use crate::topology::{self, ListenerProtocol, NatGateways, NatMode, Topology, CALLER_API_GATEWAY, CALLER_LOAD_BALANCER};
+use crate::topology::{
+    self, ListenerProtocol, NatGateways, NatMode, Topology, CALLER_API_GATEWAY,
+    CALLER_LOAD_BALANCER,
+};
 use std::collections::BTreeMap;
 
 /// The AWS-managed policy that lets ECS pull images and write logs for a task.
-pub const EXECUTION_POLICY_ARN: &str = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+pub const EXECUTION_POLICY_ARN: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 /// Days kept in each service's log group.
 pub const LOG_RETENTION_DAYS: i32 = 30;
 
 pub fn expand(t: &Topology, region: &str) -> Desired {
     let mut d = Desired::default();
     let stack = t.name.as_str();
-    let vpc = d.insert(ids::VPC, Resource::Vpc(Vpc { name: names::tag_name(stack, "vpc"), cidr: t.network.cidr.clone() }));
+    let vpc = d.insert(
+        ids::VPC,
+        Resource::Vpc(Vpc {
+            name: names::tag_name(stack, "vpc"),
+            cidr: t.network.cidr.clone(),
+        }),
+    );
     let network = expand_network(&mut d, t, region, &vpc);
     expand_security(&mut d, t, &vpc);
     let role = expand_identity(&mut d, t, region);
     let namespace = d.insert(
         ids::NAMESPACE,
-        Resource::Namespace(Namespace { name: t.discovery.namespace.clone(), vpc: Ref::Id(vpc.clone()) }),
+        Resource::Namespace(Namespace {
+            name: t.discovery.namespace.clone(),
+            vpc: Ref::Id(vpc.clone()),
+        }),
     );
     let cluster = d.insert(
         ids::CLUSTER,
-        Resource::Cluster(Cluster { name: names::cluster(stack), container_insights: true }),
+        Resource::Cluster(Cluster {
+            name: names::cluster(stack),
+            container_insights: true,
+        }),
     );
     expand_edge(&mut d, t, &vpc, &network);
     for (svc, spec) in &t.services {
-        d.insert(ids::log_group(svc), Resource::LogGroup(LogGroup { name: names::log_group(stack, svc), retention_days: Some(LOG_RETENTION_DAYS) }));
+        d.insert(
+            ids::log_group(svc),
+            Resource::LogGroup(LogGroup {
+                name: names::log_group(stack, svc),
+                retention_days: Some(LOG_RETENTION_DAYS),
+            }),
+        );
         d.insert(
             ids::discovery(svc),
             Resource::DiscoveryService(DiscoveryService {
@@ -55,7 +77,11 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
         );
         // The container behind the load balancer; nothing when no load balancer sends it traffic.
         let (target_groups, container_name, container_port) = if routed_from_load_balancer(t, svc) {
-            (vec![Ref::id(ids::target_group(svc))], svc.clone(), spec.port)
+            (
+                vec![Ref::id(ids::target_group(svc))],
+                svc.clone(),
+                spec.port,
+            )
         } else {
             (vec![], String::new(), 0)
         };
@@ -66,14 +92,23 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
                 cluster: Ref::Id(cluster.clone()),
                 task_definition: Ref::id(ids::task_definition(svc)),
                 desired_count: spec.desired_count,
-                subnets: network.private_subnets.iter().cloned().map(Ref::Id).collect(),
+                subnets: network
+                    .private_subnets
+                    .iter()
+                    .cloned()
+                    .map(Ref::Id)
+                    .collect(),
                 security_groups: vec![Ref::id(ids::service_group(svc))],
                 assign_public_ip: false,
                 registry: Some(Ref::id(ids::discovery(svc))),
                 target_groups,
                 container_name,
                 container_port,
-                deployment: Some(Deployment { minimum_healthy_percent: 50, maximum_percent: 200, circuit_breaker_rollback: true }),
+                deployment: Some(Deployment {
+                    minimum_healthy_percent: 50,
+                    maximum_percent: 200,
+                    circuit_breaker_rollback: true,
+                }),
             }),
         );
     }
@@ -92,7 +127,11 @@ pub mod ids {
     pub const ALB: &str = "alb";
 
     pub fn subnet(public: bool, index: usize) -> String {
-        format!("subnet.{}.{}", if public { "public" } else { "private" }, index + 1)
+        format!(
+            "subnet.{}.{}",
+            if public { "public" } else { "private" },
+            index + 1
+        )
     }
     pub fn elastic_ip(index: usize) -> String {
         format!("eip.nat.{}", index + 1)
@@ -155,7 +194,13 @@ fn expand_network(d: &mut Desired, t: &Topology, region: &str, vpc: &ResourceId)
                 let name = names::tag_name(stack, &id);
                 d.insert(
                     id,
-                    Resource::Subnet(Subnet { name, vpc: Ref::Id(vpc.clone()), cidr: cidr.clone(), availability_zone: az.clone(), public }),
+                    Resource::Subnet(Subnet {
+                        name,
+                        vpc: Ref::Id(vpc.clone()),
+                        cidr: cidr.clone(),
+                        availability_zone: az.clone(),
+                        public,
+                    }),
                 )
             })
             .collect()
@@ -165,7 +210,10 @@ fn expand_network(d: &mut Desired, t: &Topology, region: &str, vpc: &ResourceId)
 
     let igw = d.insert(
         ids::INTERNET_GATEWAY,
-        Resource::InternetGateway(InternetGateway { name: names::tag_name(stack, "igw"), vpc: Ref::Id(vpc.clone()) }),
+        Resource::InternetGateway(InternetGateway {
+            name: names::tag_name(stack, "igw"),
+            vpc: Ref::Id(vpc.clone()),
+        }),
     );
     d.insert(
         ids::PUBLIC_ROUTES,
@@ -183,7 +231,12 @@ fn expand_network(d: &mut Desired, t: &Topology, region: &str, vpc: &ResourceId)
     };
     let mut nats = Vec::new();
     for i in 0..nat_count {
-        let eip = d.insert(ids::elastic_ip(i), Resource::ElasticIp(ElasticIp { name: names::tag_name(stack, &ids::elastic_ip(i)) }));
+        let eip = d.insert(
+            ids::elastic_ip(i),
+            Resource::ElasticIp(ElasticIp {
+                name: names::tag_name(stack, &ids::elastic_ip(i)),
+            }),
+        );
         nats.push(d.insert(
             ids::nat_gateway(i),
             Resource::NatGateway(NatGateway {
@@ -212,7 +265,10 @@ fn expand_network(d: &mut Desired, t: &Topology, region: &str, vpc: &ResourceId)
             }),
         );
     }
-    Network { private_subnets, public_subnets }
+    Network {
+        private_subnets,
+        public_subnets,
+    }
 }
 
 fn expand_security(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
@@ -223,7 +279,9 @@ fn expand_security(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
             Resource::SecurityGroup(SecurityGroup {
                 name: names::security_group(stack, "alb"),
                 vpc: Ref::Id(vpc.clone()),
-                description: format!("ecsform {stack}: load balancer, listener ports from the internet"),
+                description: format!(
+                    "ecsform {stack}: load balancer, listener ports from the internet"
+                ),
             }),
         );
         for listener in &lb.listeners {
@@ -294,7 +352,9 @@ pub fn secrets_policy(t: &Topology, region: &str) -> Option<String> {
             } else {
                 let name = source.trim_start_matches('/');
                 // The account is the role's own: a policy variable keeps expand free of AWS calls.
-                parameters.push(format!("arn:aws:ssm:{region}:${{aws:PrincipalAccount}}:parameter/{name}"));
+                parameters.push(format!(
+                    "arn:aws:ssm:{region}:${{aws:PrincipalAccount}}:parameter/{name}"
+                ));
             }
         }
     }
@@ -317,17 +377,26 @@ pub fn secrets_policy(t: &Topology, region: &str) -> Option<String> {
 
 /// The file's own environment plus `<CALLEE>_URL` for every service that lists this one as a caller.
 pub fn environment_for(t: &Topology, svc: &str) -> BTreeMap<String, String> {
-    let mut env = t.services.get(svc).map(|s| s.environment.clone()).unwrap_or_default();
+    let mut env = t
+        .services
+        .get(svc)
+        .map(|s| s.environment.clone())
+        .unwrap_or_default();
     for (callee, spec) in &t.services {
         if spec.allowed_callers.iter().any(|c| c == svc) {
-            env.insert(topology::env_var_for(callee), format!("http://{callee}.{}:{}", t.discovery.namespace, spec.port));
+            env.insert(
+                topology::env_var_for(callee),
+                format!("http://{callee}.{}:{}", t.discovery.namespace, spec.port),
+            );
         }
     }
     env
 }
 
 fn routed_from_load_balancer(t: &Topology, svc: &str) -> bool {
-    t.load_balancer.as_ref().is_some_and(|lb| lb.routes.iter().any(|r| r.service == svc))
+    t.load_balancer
+        .as_ref()
+        .is_some_and(|lb| lb.routes.iter().any(|r| r.service == svc))
 }
 
 fn expand_edge(d: &mut Desired, t: &Topology, vpc: &ResourceId, network: &Network) {
@@ -338,7 +407,12 @@ fn expand_edge(d: &mut Desired, t: &Topology, vpc: &ResourceId, network: &Networ
         Resource::LoadBalancer(LoadBalancer {
             name: names::load_balancer(stack),
             internal: false,
-            subnets: network.public_subnets.iter().cloned().map(Ref::Id).collect(),
+            subnets: network
+                .public_subnets
+                .iter()
+                .cloned()
+                .map(Ref::Id)
+                .collect(),
             security_groups: vec![Ref::id(ids::ALB_GROUP)],
         }),
     );
@@ -361,7 +435,10 @@ fn expand_edge(d: &mut Desired, t: &Topology, vpc: &ResourceId, network: &Networ
             ListenerProtocol::Https => "HTTPS",
         };
         let default_action = match listener.redirect_to {
-            Some(port) => ListenerAction::Redirect { port, protocol: "HTTPS".into() },
+            Some(port) => ListenerAction::Redirect {
+                port,
+                protocol: "HTTPS".into(),
+            },
             None => ListenerAction::FixedResponse { status: 404 },
         };
         let listener_id = d.insert(

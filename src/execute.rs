@@ -33,10 +33,14 @@ pub struct Report {
 
 impl Report {
     pub fn failed(&self) -> impl Iterator<Item = &OpReport> {
-        self.ops.iter().filter(|o| matches!(o.outcome, Outcome::Failed(_)))
+        self.ops
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Failed(_)))
     }
     pub fn skipped(&self) -> impl Iterator<Item = &OpReport> {
-        self.ops.iter().filter(|o| matches!(o.outcome, Outcome::Skipped(_)))
+        self.ops
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Skipped(_)))
     }
     pub fn succeeded(&self) -> bool {
         self.ops.iter().all(|o| o.outcome == Outcome::Done)
@@ -61,8 +65,11 @@ pub async fn execute<C: Cloud>(
     progress: &dyn Progress,
 ) -> Report {
     let parallelism = parallelism.max(1);
-    let mut physical: BTreeMap<ResourceId, String> =
-        observed.resources.values().map(|o| (o.id.clone(), o.physical_id.clone())).collect();
+    let mut physical: BTreeMap<ResourceId, String> = observed
+        .resources
+        .values()
+        .map(|o| (o.id.clone(), o.physical_id.clone()))
+        .collect();
     let n = schedule.ops.len();
     let mut waiting: Vec<usize> = schedule.after.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -89,7 +96,9 @@ pub async fn execute<C: Cloud>(
                 (i, result, started.elapsed())
             });
         }
-        let Some((i, result, elapsed)) = running.next().await else { break };
+        let Some((i, result, elapsed)) = running.next().await else {
+            break;
+        };
         let op = &schedule.ops[i];
         resolved[i] = true;
         let outcome = match result {
@@ -105,7 +114,13 @@ pub async fn execute<C: Cloud>(
             }
             Err(e) => Outcome::Failed(e.to_string()),
         };
-        let r = OpReport { op: i, id: op.id.clone(), kind: op.kind, outcome: outcome.clone(), elapsed };
+        let r = OpReport {
+            op: i,
+            id: op.id.clone(),
+            kind: op.kind,
+            outcome: outcome.clone(),
+            elapsed,
+        };
         progress.finished(&r);
         report.ops.push(r);
         if outcome == Outcome::Done {
@@ -150,20 +165,33 @@ async fn run_op<C: Cloud>(
 ) -> Result<Option<String>, CloudError> {
     let op = &schedule.ops[i];
     let step = &plan.steps[op.step];
-    let ctx = OpContext { stack: &plan.stack, id: &op.id, physical };
+    let ctx = OpContext {
+        stack: &plan.stack,
+        id: &op.id,
+        physical,
+    };
     let have = || -> Result<ObservedResource, CloudError> {
         if let Some(o) = observed.resources.get(&op.id) {
             return Ok(o.clone());
         }
         // A saved plan carries what it saw, so it can be applied without observing again.
         match (&step.before, &step.physical_id) {
-            (Some(before), Some(p)) => {
-                Ok(ObservedResource { id: op.id.clone(), resource: before.clone(), physical_id: p.clone() })
-            }
-            _ => Err(CloudError::Other(format!("{}: nothing observed to change", op.id))),
+            (Some(before), Some(p)) => Ok(ObservedResource {
+                id: op.id.clone(),
+                resource: before.clone(),
+                physical_id: p.clone(),
+            }),
+            _ => Err(CloudError::Other(format!(
+                "{}: nothing observed to change",
+                op.id
+            ))),
         }
     };
-    let want = || step.after.clone().ok_or_else(|| CloudError::Other(format!("{}: no desired state", op.id)));
+    let want = || {
+        step.after
+            .clone()
+            .ok_or_else(|| CloudError::Other(format!("{}: no desired state", op.id)))
+    };
     match op.kind {
         OpKind::Create => cloud.create(&ctx, &want()?).await.map(Some),
         OpKind::Update => cloud.update(&ctx, &have()?, &want()?).await.map(Some),

@@ -34,7 +34,11 @@ pub fn call_graph_mermaid(t: &Topology) -> String {
         out.push_str("  internet((internet)) --> api_gateway{{\"api_gateway\"}}\n");
     }
     for (caller, callee, port) in call_edges(t) {
-        out.push_str(&format!("  {} -->|{port}| {}\n", node_id(&caller), node_id(&callee)));
+        out.push_str(&format!(
+            "  {} -->|{port}| {}\n",
+            node_id(&caller),
+            node_id(&callee)
+        ));
     }
     out
 }
@@ -51,7 +55,9 @@ pub fn call_graph_dot(t: &Topology) -> String {
         out.push_str(&format!("  \"{name}\" [shape=box];\n"));
     }
     for (caller, callee, port) in call_edges(t) {
-        out.push_str(&format!("  \"{caller}\" -> \"{callee}\" [label=\"{port}\"];\n"));
+        out.push_str(&format!(
+            "  \"{caller}\" -> \"{callee}\" [label=\"{port}\"];\n"
+        ));
     }
     out.push_str("}\n");
     out
@@ -60,9 +66,17 @@ pub fn call_graph_dot(t: &Topology) -> String {
 pub fn resources_mermaid(d: &Desired) -> String {
     let mut out = String::from("graph TD\n");
     for (id, r) in &d.resources {
-        out.push_str(&format!("  {}[\"{id} ({})\"]\n", node_id(id.as_str()), r.kind()));
+        out.push_str(&format!(
+            "  {}[\"{id} ({})\"]\n",
+            node_id(id.as_str()),
+            r.kind()
+        ));
         for dep in r.dependencies() {
-            out.push_str(&format!("  {} --> {}\n", node_id(dep.as_str()), node_id(id.as_str())));
+            out.push_str(&format!(
+                "  {} --> {}\n",
+                node_id(dep.as_str()),
+                node_id(id.as_str())
+            ));
         }
     }
     out

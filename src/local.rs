@@ -21,7 +21,9 @@ fn state_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("ECSFORM_STATE_DIR") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".ecsform")
 }
 
@@ -41,7 +43,9 @@ fn read_state() -> Option<EmulatorState> {
 
 /// The endpoint of a running emulator, if one is up.
 pub fn running_endpoint() -> Option<String> {
-    read_state().filter(|s| reachable(s.port)).map(|s| format!("http://127.0.0.1:{}", s.port))
+    read_state()
+        .filter(|s| reachable(s.port))
+        .map(|s| format!("http://127.0.0.1:{}", s.port))
 }
 
 /// Starts the emulator unless it already runs; returns its endpoint.
@@ -50,15 +54,23 @@ pub fn ensure_running() -> Result<String> {
         return Ok(endpoint);
     }
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    std::fs::create_dir_all(state_dir()).with_context(|| format!("creating {}", state_dir().display()))?;
+    std::fs::create_dir_all(state_dir())
+        .with_context(|| format!("creating {}", state_dir().display()))?;
     let log = std::fs::File::create(state_dir().join("emulator.log"))?;
     let python = std::env::var("ECSFORM_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut cmd = Command::new(&python);
-    cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-        .envs(emulator_env())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
+    cmd.args([
+        "-m",
+        "moto.server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+    ])
+    .envs(emulator_env())
+    .stdin(Stdio::null())
+    .stdout(log.try_clone()?)
+    .stderr(log);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -78,7 +90,10 @@ pub fn ensure_running() -> Result<String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let state = EmulatorState { port, pid: child.id() };
+    let state = EmulatorState {
+        port,
+        pid: child.id(),
+    };
     std::fs::write(state_file(), serde_json::to_string(&state)?)?;
     eprintln!("Started the local AWS emulator (moto) at http://127.0.0.1:{port} (stop it with `ecsform emulator stop`).");
     Ok(format!("http://127.0.0.1:{port}"))
@@ -95,7 +110,9 @@ pub fn emulator_env() -> Vec<(&'static str, &'static str)> {
 }
 
 pub fn stop() -> Result<bool> {
-    let Some(state) = read_state() else { return Ok(false) };
+    let Some(state) = read_state() else {
+        return Ok(false);
+    };
     let _ = std::fs::remove_file(state_file());
     if !reachable(state.port) {
         return Ok(false);

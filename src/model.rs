@@ -450,7 +450,11 @@ impl Resource {
 
     /// Logical ids of the owned resources this one points at.
     pub fn dependencies(&self) -> Vec<ResourceId> {
-        let mut ids: Vec<ResourceId> = self.refs().into_iter().filter_map(|r| r.as_id().cloned()).collect();
+        let mut ids: Vec<ResourceId> = self
+            .refs()
+            .into_iter()
+            .filter_map(|r| r.as_id().cloned())
+            .collect();
         ids.sort();
         ids.dedup();
         ids

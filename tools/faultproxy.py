@@ -14,7 +14,11 @@ Usage
 
 The first stdout line is always ``LISTENING <port>`` (flushed), also when a
 fixed ``--port`` is given; point the SDK at it with
-``AWS_ENDPOINT_URL=http://127.0.0.1:<port>``.  The upstream must be plain HTTP
+``AWS_ENDPOINT_URL=http://127.0.0.1:<port>``.  From a Rust test: spawn
+``python3 tools/faultproxy.py --upstream http://127.0.0.1:<moto> --port 0``
+with ``Stdio::piped()`` stdout, read the first line with a BufReader, parse
+the port after ``LISTENING ``, keep the Child and kill it on drop.  Change
+faults mid-test with ``POST /_proxy/config``; read ``GET /_proxy/stats``.  The upstream must be plain HTTP
 on 127.0.0.1; the proxy never connects anywhere else.
 
 Control endpoints (never forwarded, never counted, never faulted):
@@ -654,7 +658,7 @@ class Stats:
         self.reset()
 
     def reset(self):
-        with getattr(self, "lock", threading.Lock()):
+        with self.lock:
             self.by_action: Counter = Counter()
             self.injected: Counter = Counter()
             self.intervals: list[tuple[float, float]] = []

@@ -80,7 +80,8 @@ impl FakeState {
 impl Cloud for FakeCloud {
     async fn observe(&self, _stack: &str, _hint: &Desired) -> Result<Observed, CloudError> {
         let s = self.lock();
-        let logical: BTreeMap<&String, &ResourceId> = s.live.iter().map(|(p, (id, _))| (p, id)).collect();
+        let logical: BTreeMap<&String, &ResourceId> =
+            s.live.iter().map(|(p, (id, _))| (p, id)).collect();
         let mut observed = Observed::default();
         for (physical, (id, r)) in &s.live {
             let mut r = r.clone();
@@ -93,7 +94,11 @@ impl Cloud for FakeCloud {
             });
             observed.resources.insert(
                 id.clone(),
-                ObservedResource { id: id.clone(), resource: r, physical_id: physical.clone() },
+                ObservedResource {
+                    id: id.clone(),
+                    resource: r,
+                    physical_id: physical.clone(),
+                },
             );
         }
         Ok(observed)
@@ -110,7 +115,12 @@ impl Cloud for FakeCloud {
         Ok(physical)
     }
 
-    async fn update(&self, ctx: &OpContext<'_>, have: &ObservedResource, want: &Resource) -> Result<String, CloudError> {
+    async fn update(
+        &self,
+        ctx: &OpContext<'_>,
+        have: &ObservedResource,
+        want: &Resource,
+    ) -> Result<String, CloudError> {
         let r = with_physical_refs(ctx, want)?;
         let mut s = self.lock();
         s.check("update", ctx.id)?;
@@ -128,12 +138,23 @@ impl Cloud for FakeCloud {
         let holders: Vec<String> = s
             .live
             .values()
-            .filter(|(_, r)| r.refs().iter().any(|x| matches!(x, Ref::Unowned(p) if *p == have.physical_id)))
+            .filter(|(_, r)| {
+                r.refs()
+                    .iter()
+                    .any(|x| matches!(x, Ref::Unowned(p) if *p == have.physical_id))
+            })
             .map(|(id, _)| id.to_string())
             .collect();
         if !holders.is_empty() {
-            return Err(CloudError::DependencyViolation(format!("{} is used by {}", ctx.id, holders.join(", "))));
+            return Err(CloudError::DependencyViolation(format!(
+                "{} is used by {}",
+                ctx.id,
+                holders.join(", ")
+            )));
         }
-        s.live.remove(&have.physical_id).map(|_| ()).ok_or_else(|| CloudError::NotFound(have.physical_id.clone()))
+        s.live
+            .remove(&have.physical_id)
+            .map(|_| ())
+            .ok_or_else(|| CloudError::NotFound(have.physical_id.clone()))
     }
 }

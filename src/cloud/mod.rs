@@ -36,7 +36,11 @@ pub struct OpContext<'a> {
 impl OpContext<'_> {
     pub fn resolve(&self, r: &Ref) -> Result<String, CloudError> {
         match r {
-            Ref::Id(id) => self.physical.get(id).cloned().ok_or_else(|| CloudError::Unresolved(id.to_string())),
+            Ref::Id(id) => self
+                .physical
+                .get(id)
+                .cloned()
+                .ok_or_else(|| CloudError::Unresolved(id.to_string())),
             Ref::Unowned(p) => Ok(p.clone()),
         }
     }
@@ -49,9 +53,17 @@ impl OpContext<'_> {
 pub trait Cloud: Send + Sync {
     /// Everything owned by `stack`. `hint` is what the file asks for (lets reads go straight to
     /// known names); ownership is still decided by tags.
-    fn observe(&self, stack: &str, hint: &Desired) -> impl Future<Output = Result<Observed, CloudError>> + Send;
+    fn observe(
+        &self,
+        stack: &str,
+        hint: &Desired,
+    ) -> impl Future<Output = Result<Observed, CloudError>> + Send;
     /// Creates the resource, tagged at creation; returns its AWS id.
-    fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> impl Future<Output = Result<String, CloudError>> + Send;
+    fn create(
+        &self,
+        ctx: &OpContext<'_>,
+        want: &Resource,
+    ) -> impl Future<Output = Result<String, CloudError>> + Send;
     /// Changes it in place; returns its AWS id (new for a task definition revision).
     fn update(
         &self,
@@ -59,5 +71,9 @@ pub trait Cloud: Send + Sync {
         have: &ObservedResource,
         want: &Resource,
     ) -> impl Future<Output = Result<String, CloudError>> + Send;
-    fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> impl Future<Output = Result<(), CloudError>> + Send;
+    fn delete(
+        &self,
+        ctx: &OpContext<'_>,
+        have: &ObservedResource,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
 }

@@ -74,11 +74,18 @@ fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Opt
     if changes.is_empty() {
         return None;
     }
-    let forcing: Vec<&str> = changes.iter().filter(|c| c.forces_replacement).map(|c| c.field.as_str()).collect();
+    let forcing: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.forces_replacement)
+        .map(|c| c.field.as_str())
+        .collect();
     let (action, reasons) = if forcing.is_empty() {
         (Action::Update, vec![])
     } else {
-        (Action::Replace, vec![format!("{} forces replacement", forcing.join(", "))])
+        (
+            Action::Replace,
+            vec![format!("{} forces replacement", forcing.join(", "))],
+        )
     };
     Some(Step {
         id: id.clone(),
@@ -182,17 +189,36 @@ fn changes_identity(step: &Step) -> bool {
 
 /// A resource that points at one getting a new identity must be updated (or replaced, if that
 /// reference cannot change in place), even when its own fields are unchanged.
-fn propagate_new_identities(desired: &Desired, observed: &Observed, steps: &mut BTreeMap<ResourceId, Step>) {
+fn propagate_new_identities(
+    desired: &Desired,
+    observed: &Observed,
+    steps: &mut BTreeMap<ResourceId, Step>,
+) {
     loop {
-        let renewed: BTreeSet<ResourceId> = steps.values().filter(|s| changes_identity(s)).map(|s| s.id.clone()).collect();
+        let renewed: BTreeSet<ResourceId> = steps
+            .values()
+            .filter(|s| changes_identity(s))
+            .map(|s| s.id.clone())
+            .collect();
         let mut added = false;
         for (id, want) in &desired.resources {
-            if steps.get(id).is_some_and(|s| matches!(s.action, Action::Create | Action::Replace)) {
+            if steps
+                .get(id)
+                .is_some_and(|s| matches!(s.action, Action::Create | Action::Replace))
+            {
                 continue;
             }
-            let Some(have) = observed.resources.get(id) else { continue };
-            let Value::Object(fields) = to_json(want) else { continue };
-            for dep in want.dependencies().into_iter().filter(|d| renewed.contains(d)) {
+            let Some(have) = observed.resources.get(id) else {
+                continue;
+            };
+            let Value::Object(fields) = to_json(want) else {
+                continue;
+            };
+            for dep in want
+                .dependencies()
+                .into_iter()
+                .filter(|d| renewed.contains(d))
+            {
                 let field = fields
                     .iter()
                     .find(|(_, v)| mentions(v, dep.as_str()))

@@ -17,7 +17,11 @@ pub fn symbol(action: Action) -> &'static str {
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
     if plan.is_empty() {
-        let _ = writeln!(out, "No changes. Stack `{}` in {} matches the topology.", plan.stack, plan.region);
+        let _ = writeln!(
+            out,
+            "No changes. Stack `{}` in {} matches the topology.",
+            plan.stack, plan.region
+        );
         return out;
     }
     let _ = writeln!(out, "Stack `{}` in {}:\n", plan.stack, plan.region);
@@ -46,7 +50,13 @@ pub fn summary_line(plan: &Plan) -> String {
 }
 
 fn render_step(out: &mut String, step: &Step) {
-    let _ = write!(out, "{:>3} {} ({})", symbol(step.action), step.id, step.kind);
+    let _ = write!(
+        out,
+        "{:>3} {} ({})",
+        symbol(step.action),
+        step.id,
+        step.kind
+    );
     if let Some(p) = &step.physical_id {
         let _ = write!(out, " [{p}]");
     }
@@ -64,8 +74,18 @@ fn render_step(out: &mut String, step: &Step) {
         }
         Action::Update | Action::Replace => {
             for c in &step.changes {
-                let mark = if c.forces_replacement { "  # forces replacement" } else { "" };
-                let _ = writeln!(out, "      {}: {} → {}{mark}", c.field, compact(&c.before), compact(&c.after));
+                let mark = if c.forces_replacement {
+                    "  # forces replacement"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "      {}: {} → {}{mark}",
+                    c.field,
+                    compact(&c.before),
+                    compact(&c.after)
+                );
             }
         }
         Action::Delete => {}
@@ -86,10 +106,16 @@ fn compact(v: &Value) -> String {
         Value::Object(map) if map.len() == 1 && map.contains_key("unowned") => {
             format!("{} (unowned)", compact(&map["unowned"]))
         }
-        Value::Array(items) => format!("[{}]", items.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(compact).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
-            map.iter().map(|(k, v)| format!("{k}: {}", compact(v))).collect::<Vec<_>>().join(", ")
+            map.iter()
+                .map(|(k, v)| format!("{k}: {}", compact(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => other.to_string(),
     }
@@ -115,7 +141,9 @@ pub fn reachability_changes(plan: &Plan) -> Vec<String> {
 }
 
 fn edge(r: &Resource) -> Option<String> {
-    let Resource::IngressRule(rule) = r else { return None };
+    let Resource::IngressRule(rule) = r else {
+        return None;
+    };
     let source = match &rule.source {
         RuleSource::Cidr(c) => c.clone(),
         RuleSource::Group(g) => party(g),

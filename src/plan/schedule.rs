@@ -38,7 +38,11 @@ pub struct Schedule {
 #[error("the resources depend on each other in a cycle: {0}")]
 pub struct CycleError(pub String);
 
-pub fn schedule(plan: &Plan, desired: &Desired, observed: &Observed) -> Result<Schedule, CycleError> {
+pub fn schedule(
+    plan: &Plan,
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<Schedule, CycleError> {
     let mut ops = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         let kinds: &[OpKind] = match step.action {
@@ -48,11 +52,18 @@ pub fn schedule(plan: &Plan, desired: &Desired, observed: &Observed) -> Result<S
             Action::Replace => &[OpKind::Delete, OpKind::Create],
         };
         for &kind in kinds {
-            ops.push(Op { step: i, kind, id: step.id.clone() });
+            ops.push(Op {
+                step: i,
+                kind,
+                id: step.id.clone(),
+            });
         }
     }
-    let index: BTreeMap<(ResourceId, OpKind), usize> =
-        ops.iter().enumerate().map(|(i, op)| ((op.id.clone(), op.kind), i)).collect();
+    let index: BTreeMap<(ResourceId, OpKind), usize> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| ((op.id.clone(), op.kind), i))
+        .collect();
     let find = |id: &ResourceId, kind: OpKind| index.get(&(id.clone(), kind)).copied();
 
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
@@ -62,7 +73,11 @@ pub fn schedule(plan: &Plan, desired: &Desired, observed: &Observed) -> Result<S
                 if op.kind == OpKind::Create {
                     after[i].extend(find(&op.id, OpKind::Delete));
                 }
-                let deps = desired.resources.get(&op.id).map(|r| r.dependencies()).unwrap_or_default();
+                let deps = desired
+                    .resources
+                    .get(&op.id)
+                    .map(|r| r.dependencies())
+                    .unwrap_or_default();
                 for dep in deps {
                     after[i].extend(find(&dep, OpKind::Create));
                     after[i].extend(find(&dep, OpKind::Update));
@@ -77,12 +92,18 @@ pub fn schedule(plan: &Plan, desired: &Desired, observed: &Observed) -> Result<S
         if op.kind == OpKind::Create {
             continue;
         }
-        let Some(have) = observed.resources.get(&op.id) else { continue };
+        let Some(have) = observed.resources.get(&op.id) else {
+            continue;
+        };
         for dep in have.resource.dependencies() {
-            let Some(dep_delete) = find(&dep, OpKind::Delete) else { continue };
+            let Some(dep_delete) = find(&dep, OpKind::Delete) else {
+                continue;
+            };
             // An update that needs the replacement of `dep` cannot also precede its deletion:
             // that case is left to the cloud layer's dependency retries.
-            if op.kind == OpKind::Update && find(&dep, OpKind::Create).is_some_and(|c| after[i].contains(&c)) {
+            if op.kind == OpKind::Update
+                && find(&dep, OpKind::Create).is_some_and(|c| after[i].contains(&c))
+            {
                 continue;
             }
             after[dep_delete].push(i);
@@ -122,7 +143,11 @@ impl Schedule {
         let order = toposort(&graph(self), None).unwrap_or_default();
         for node in order {
             let i = node.index();
-            depth[i] = self.after[i].iter().map(|&b| depth[b] + 1).max().unwrap_or(0);
+            depth[i] = self.after[i]
+                .iter()
+                .map(|&b| depth[b] + 1)
+                .max()
+                .unwrap_or(0);
         }
         let mut waves: Vec<Vec<usize>> = Vec::new();
         for (i, &d) in depth.iter().enumerate() {

@@ -8,8 +8,9 @@ use crate::cloud::{CloudError, OpContext};
 use crate::desired::ids;
 use crate::model::*;
 use aws_sdk_servicediscovery::types::{
-    DnsConfig, DnsConfigChange, DnsRecord, FilterCondition, HealthCheckCustomConfig, OperationStatus, RecordType, RoutingPolicy,
-    ServiceChange, ServiceFilter, ServiceFilterName, Tag,
+    DnsConfig, DnsConfigChange, DnsRecord, FilterCondition, HealthCheckCustomConfig,
+    OperationStatus, RecordType, RoutingPolicy, ServiceChange, ServiceFilter, ServiceFilterName,
+    Tag,
 };
 
 /// Tag on the namespace recording its VPC: AWS does not return it (it sits on the hosted zone).
@@ -18,10 +19,17 @@ const TAG_VPC: &str = "ecsform:vpc";
 fn tags(ctx: &OpContext<'_>, name: &str, extra: &[(&str, &str)]) -> Result<Vec<Tag>, CloudError> {
     let mut pairs = ownership_tags(ctx, name);
     pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    pairs.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err)).collect()
+    pairs
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err))
+        .collect()
 }
 
-pub async fn create_namespace(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Namespace) -> Result<String, CloudError> {
+pub async fn create_namespace(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &Namespace,
+) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
     let out = cloud
         .cloudmap
@@ -36,17 +44,33 @@ pub async fn create_namespace(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Namespa
         .map_err(aws_err)?;
     let operation = out.operation_id().ok_or_else(|| missing("OperationId"))?;
     wait_operation(cloud, operation, &format!("namespace {}", r.name)).await?;
-    let op = cloud.cloudmap.get_operation().operation_id(operation).send().await.map_err(aws_err)?;
+    let op = cloud
+        .cloudmap
+        .get_operation()
+        .operation_id(operation)
+        .send()
+        .await
+        .map_err(aws_err)?;
     op.operation()
         .and_then(|o| o.targets())
-        .and_then(|t| t.iter().find(|(k, _)| k.as_str() == "NAMESPACE").map(|(_, v)| v.clone()))
+        .and_then(|t| {
+            t.iter()
+                .find(|(k, _)| k.as_str() == "NAMESPACE")
+                .map(|(_, v)| v.clone())
+        })
         .ok_or_else(|| missing("the new namespace id"))
 }
 
 /// Namespace changes are asynchronous: poll the operation (about a minute on AWS).
 async fn wait_operation(cloud: &AwsCloud, operation: &str, what: &str) -> Result<(), CloudError> {
     wait_until(what, cloud.timeouts.provisioning, || async {
-        let out = cloud.cloudmap.get_operation().operation_id(operation).send().await.map_err(aws_err)?;
+        let out = cloud
+            .cloudmap
+            .get_operation()
+            .operation_id(operation)
+            .send()
+            .await
+            .map_err(aws_err)?;
         let op = out.operation().ok_or_else(|| missing("Operation"))?;
         match op.status() {
             Some(OperationStatus::Success) => Ok(None),
@@ -55,16 +79,32 @@ async fn wait_operation(cloud: &AwsCloud, operation: &str, what: &str) -> Result
                 op.error_code().unwrap_or_default(),
                 op.error_message().unwrap_or_default()
             ))),
-            other => Ok(Some(other.map(|s| s.as_str().to_string()).unwrap_or_else(|| "pending".into()))),
+            other => Ok(Some(
+                other
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| "pending".into()),
+            )),
         }
     })
     .await
 }
 
-pub async fn create_service(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &DiscoveryService) -> Result<String, CloudError> {
+pub async fn create_service(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &DiscoveryService,
+) -> Result<String, CloudError> {
     let namespace = ctx.resolve(&r.namespace)?;
-    let record = DnsRecord::builder().r#type(RecordType::A).ttl(i64::from(r.ttl)).build().map_err(build_err)?;
-    let dns = DnsConfig::builder().routing_policy(RoutingPolicy::Multivalue).dns_records(record).build().map_err(build_err)?;
+    let record = DnsRecord::builder()
+        .r#type(RecordType::A)
+        .ttl(i64::from(r.ttl))
+        .build()
+        .map_err(build_err)?;
+    let dns = DnsConfig::builder()
+        .routing_policy(RoutingPolicy::Multivalue)
+        .dns_records(record)
+        .build()
+        .map_err(build_err)?;
     let out = cloud
         .cloudmap
         .create_service()
@@ -77,12 +117,17 @@ pub async fn create_service(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Discovery
         .send()
         .await
         .map_err(aws_err)?;
-    out.service().and_then(|s| s.arn()).map(String::from).ok_or_else(|| missing("Service.Arn"))
+    out.service()
+        .and_then(|s| s.arn())
+        .map(String::from)
+        .ok_or_else(|| missing("Service.Arn"))
 }
 
 #[allow(deprecated)] // See observe: AWS now fixes the threshold at 1, which is what we ask for.
 fn custom_health_check(threshold: u32) -> HealthCheckCustomConfig {
-    HealthCheckCustomConfig::builder().failure_threshold(i32::try_from(threshold).unwrap_or(1)).build()
+    HealthCheckCustomConfig::builder()
+        .failure_threshold(i32::try_from(threshold).unwrap_or(1))
+        .build()
 }
 
 /// `arn:aws:servicediscovery:…:service/srv-…` → `srv-…`.
@@ -90,12 +135,32 @@ fn service_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-pub async fn update_service(cloud: &AwsCloud, arn: &str, r: &DiscoveryService) -> Result<(), CloudError> {
-    let record = DnsRecord::builder().r#type(RecordType::A).ttl(i64::from(r.ttl)).build().map_err(build_err)?;
+pub async fn update_service(
+    cloud: &AwsCloud,
+    arn: &str,
+    r: &DiscoveryService,
+) -> Result<(), CloudError> {
+    let record = DnsRecord::builder()
+        .r#type(RecordType::A)
+        .ttl(i64::from(r.ttl))
+        .build()
+        .map_err(build_err)?;
     let change = ServiceChange::builder()
-        .dns_config(DnsConfigChange::builder().dns_records(record).build().map_err(build_err)?)
+        .dns_config(
+            DnsConfigChange::builder()
+                .dns_records(record)
+                .build()
+                .map_err(build_err)?,
+        )
         .build();
-    let out = cloud.cloudmap.update_service().id(service_id(arn)).service(change).send().await.map_err(aws_err)?;
+    let out = cloud
+        .cloudmap
+        .update_service()
+        .id(service_id(arn))
+        .service(change)
+        .send()
+        .await
+        .map_err(aws_err)?;
     if let Some(op) = out.operation_id() {
         wait_operation(cloud, op, &format!("discovery service {}", r.name)).await?;
     }
@@ -104,9 +169,21 @@ pub async fn update_service(cloud: &AwsCloud, arn: &str, r: &DiscoveryService) -
 
 pub async fn delete_service(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
     // ResourceInUse while instances are still registered: ECS deregisters them as tasks stop.
-    let res = retry_while(&format!("delete discovery service {arn}"), cloud.timeouts.dependencies, is_dependency, || async {
-        cloud.cloudmap.delete_service().id(service_id(arn)).send().await.map(|_| ()).map_err(aws_err)
-    })
+    let res = retry_while(
+        &format!("delete discovery service {arn}"),
+        cloud.timeouts.dependencies,
+        is_dependency,
+        || async {
+            cloud
+                .cloudmap
+                .delete_service()
+                .id(service_id(arn))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws_err)
+        },
+    )
     .await;
     match res {
         Err(e) if !is_not_found(&e) => Err(e),
@@ -115,9 +192,20 @@ pub async fn delete_service(cloud: &AwsCloud, arn: &str) -> Result<(), CloudErro
 }
 
 pub async fn delete_namespace(cloud: &AwsCloud, namespace: &str) -> Result<(), CloudError> {
-    let res = retry_while(&format!("delete namespace {namespace}"), cloud.timeouts.dependencies, is_dependency, || async {
-        cloud.cloudmap.delete_namespace().id(namespace).send().await.map_err(aws_err)
-    })
+    let res = retry_while(
+        &format!("delete namespace {namespace}"),
+        cloud.timeouts.dependencies,
+        is_dependency,
+        || async {
+            cloud
+                .cloudmap
+                .delete_namespace()
+                .id(namespace)
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+    )
     .await;
     match res {
         Ok(out) => match out.operation_id() {
@@ -140,10 +228,22 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let private: Vec<_> = namespaces
         .into_iter()
         .filter(|n| n.r#type().map(|t| t.as_str()) == Some("DNS_PRIVATE"))
-        .filter_map(|n| Some((n.id()?.to_string(), n.arn()?.to_string(), n.name()?.to_string())))
+        .filter_map(|n| {
+            Some((
+                n.id()?.to_string(),
+                n.arn()?.to_string(),
+                n.name()?.to_string(),
+            ))
+        })
         .collect();
     let tag_reads = private.iter().map(|(_, arn, _)| async move {
-        cloud.cloudmap.list_tags_for_resource().resource_arn(arn).send().await.map_err(aws_err)
+        cloud
+            .cloudmap
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err)
     });
     let tag_sets = futures::future::try_join_all(tag_reads).await?;
     let mut found = Found::default();
@@ -154,8 +254,16 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             continue;
         }
         let vpc = tags.get(TAG_VPC).cloned().unwrap_or_default();
-        found.add(&tags, Some(ns_id), |_| Resource::Namespace(Namespace { name: name.clone(), vpc: Ref::Unowned(vpc) }));
-        found.alias(arn.clone(), &ResourceId::new(tags.get(TAG_ID).cloned().unwrap_or_default()));
+        found.add(&tags, Some(ns_id), |_| {
+            Resource::Namespace(Namespace {
+                name: name.clone(),
+                vpc: Ref::Unowned(vpc),
+            })
+        });
+        found.alias(
+            arn.clone(),
+            &ResourceId::new(tags.get(TAG_ID).cloned().unwrap_or_default()),
+        );
         owned.insert(ns_id.clone(), ());
     }
     if owned.is_empty() {
@@ -168,7 +276,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             .values(ns)
             .build()
             .map_err(build_err)?;
-        let mut pages = cloud.cloudmap.list_services().filters(filter).into_paginator().send();
+        let mut pages = cloud
+            .cloudmap
+            .list_services()
+            .filters(filter)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             for s in page.map_err(aws_err)?.services() {
                 let dns = s.dns_config();
@@ -179,10 +292,19 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 if listed_in.is_some_and(|other| other != ns) {
                     continue;
                 }
-                let (Some(name), Some(arn)) = (s.name(), s.arn()) else { continue };
-                let ttl = dns.and_then(|d| d.dns_records().first()).map(|r| r.ttl()).unwrap_or(0);
-                #[allow(deprecated)] // Deprecated by AWS (always 1 now), still returned and still what the seed asks for.
-                let threshold = s.health_check_custom_config().and_then(|h| h.failure_threshold()).unwrap_or(0);
+                let (Some(name), Some(arn)) = (s.name(), s.arn()) else {
+                    continue;
+                };
+                let ttl = dns
+                    .and_then(|d| d.dns_records().first())
+                    .map(|r| r.ttl())
+                    .unwrap_or(0);
+                #[allow(deprecated)]
+                // Deprecated by AWS (always 1 now), still returned and still what the seed asks for.
+                let threshold = s
+                    .health_check_custom_config()
+                    .and_then(|h| h.failure_threshold())
+                    .unwrap_or(0);
                 found.items.push(ObservedResource {
                     id: ResourceId::new(ids::discovery(name)),
                     resource: Resource::DiscoveryService(DiscoveryService {

@@ -8,19 +8,37 @@ use crate::cloud::{CloudError, OpContext};
 use crate::desired::ids;
 use crate::model::*;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, Ipv6Range, NatGatewayState, ResourceType,
-    SecurityGroupRuleDescription, Tag, TagSpecification, UserIdGroupPair,
+    AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, Ipv6Range, NatGatewayState,
+    ResourceType, SecurityGroupRuleDescription, Tag, TagSpecification, UserIdGroupPair,
 };
 use std::collections::BTreeMap;
 
-fn tag_spec(ctx: &OpContext<'_>, kind: ResourceType, name: &str, extra: &[(&str, &str)]) -> TagSpecification {
-    let mut tags: Vec<Tag> = ownership_tags(ctx, name).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-    tags.extend(extra.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()));
-    TagSpecification::builder().resource_type(kind).set_tags(Some(tags)).build()
+fn tag_spec(
+    ctx: &OpContext<'_>,
+    kind: ResourceType,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> TagSpecification {
+    let mut tags: Vec<Tag> = ownership_tags(ctx, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    tags.extend(
+        extra
+            .iter()
+            .map(|(k, v)| Tag::builder().key(*k).value(*v).build()),
+    );
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(tags))
+        .build()
 }
 
 fn stack_filter(stack: &str) -> Filter {
-    Filter::builder().name(format!("tag:{TAG_STACK}")).values(stack).build()
+    Filter::builder()
+        .name(format!("tag:{TAG_STACK}"))
+        .values(stack)
+        .build()
 }
 
 /// Operations on something we just created may see NotFound for a while on AWS.
@@ -32,7 +50,11 @@ where
     retry_while(what, cloud.timeouts.consistency, is_not_found, f).await
 }
 
-pub async fn create_vpc(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Vpc) -> Result<String, CloudError> {
+pub async fn create_vpc(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &Vpc,
+) -> Result<String, CloudError> {
     let out = cloud
         .ec2
         .create_vpc()
@@ -41,13 +63,21 @@ pub async fn create_vpc(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Vpc) -> Resul
         .send()
         .await
         .map_err(aws_err)?;
-    let vpc_id = out.vpc().and_then(|v| v.vpc_id()).ok_or_else(|| missing("VpcId"))?.to_string();
+    let vpc_id = out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .ok_or_else(|| missing("VpcId"))?
+        .to_string();
     // Private DNS (Cloud Map) needs both attributes; AWS takes one per call.
     for hostnames in [false, true] {
         let on = AttributeBooleanValue::builder().value(true).build();
         consistent(cloud, "enable VPC DNS", || async {
             let req = cloud.ec2.modify_vpc_attribute().vpc_id(&vpc_id);
-            let req = if hostnames { req.enable_dns_hostnames(on.clone()) } else { req.enable_dns_support(on.clone()) };
+            let req = if hostnames {
+                req.enable_dns_hostnames(on.clone())
+            } else {
+                req.enable_dns_support(on.clone())
+            };
             req.send().await.map_err(aws_err)
         })
         .await?;
@@ -55,7 +85,11 @@ pub async fn create_vpc(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Vpc) -> Resul
     Ok(vpc_id)
 }
 
-pub async fn create_subnet(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Subnet) -> Result<String, CloudError> {
+pub async fn create_subnet(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &Subnet,
+) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
     let tier = if r.public { "public" } else { "private" };
     let out = consistent(cloud, "create subnet", || async {
@@ -65,19 +99,32 @@ pub async fn create_subnet(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Subnet) ->
             .vpc_id(&vpc)
             .cidr_block(&r.cidr)
             .availability_zone(&r.availability_zone)
-            .tag_specifications(tag_spec(ctx, ResourceType::Subnet, &r.name, &[(TAG_TIER, tier)]))
+            .tag_specifications(tag_spec(
+                ctx,
+                ResourceType::Subnet,
+                &r.name,
+                &[(TAG_TIER, tier)],
+            ))
             .send()
             .await
             .map_err(aws_err)
     })
     .await?;
-    Ok(out.subnet().and_then(|s| s.subnet_id()).ok_or_else(|| missing("SubnetId"))?.to_string())
+    Ok(out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .ok_or_else(|| missing("SubnetId"))?
+        .to_string())
 }
 
 /// Tag on subnets saying whether they are public (the model's `public`).
 const TAG_TIER: &str = "ecsform:tier";
 
-pub async fn create_internet_gateway(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &InternetGateway) -> Result<String, CloudError> {
+pub async fn create_internet_gateway(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &InternetGateway,
+) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
     let out = cloud
         .ec2
@@ -86,15 +133,30 @@ pub async fn create_internet_gateway(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &
         .send()
         .await
         .map_err(aws_err)?;
-    let igw = out.internet_gateway().and_then(|g| g.internet_gateway_id()).ok_or_else(|| missing("InternetGatewayId"))?.to_string();
+    let igw = out
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .ok_or_else(|| missing("InternetGatewayId"))?
+        .to_string();
     consistent(cloud, "attach internet gateway", || async {
-        cloud.ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(&vpc).send().await.map_err(aws_err)
+        cloud
+            .ec2
+            .attach_internet_gateway()
+            .internet_gateway_id(&igw)
+            .vpc_id(&vpc)
+            .send()
+            .await
+            .map_err(aws_err)
     })
     .await?;
     Ok(igw)
 }
 
-pub async fn create_elastic_ip(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &ElasticIp) -> Result<String, CloudError> {
+pub async fn create_elastic_ip(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &ElasticIp,
+) -> Result<String, CloudError> {
     let out = cloud
         .ec2
         .allocate_address()
@@ -103,10 +165,17 @@ pub async fn create_elastic_ip(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Elasti
         .send()
         .await
         .map_err(aws_err)?;
-    Ok(out.allocation_id().ok_or_else(|| missing("AllocationId"))?.to_string())
+    Ok(out
+        .allocation_id()
+        .ok_or_else(|| missing("AllocationId"))?
+        .to_string())
 }
 
-pub async fn create_nat_gateway(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &NatGateway) -> Result<String, CloudError> {
+pub async fn create_nat_gateway(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &NatGateway,
+) -> Result<String, CloudError> {
     let subnet = ctx.resolve(&r.subnet)?;
     let allocation = ctx.resolve(&r.elastic_ip)?;
     let token = client_token(ctx, &format!("{subnet}/{allocation}"));
@@ -123,34 +192,55 @@ pub async fn create_nat_gateway(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &NatGa
             .map_err(aws_err)
     })
     .await?;
-    let nat = out.nat_gateway().and_then(|n| n.nat_gateway_id()).ok_or_else(|| missing("NatGatewayId"))?.to_string();
+    let nat = out
+        .nat_gateway()
+        .and_then(|n| n.nat_gateway_id())
+        .ok_or_else(|| missing("NatGatewayId"))?
+        .to_string();
     wait_nat(cloud, &nat, NatGatewayState::Available).await?;
     Ok(nat)
 }
 
 /// NAT gateways take minutes on AWS; routes through a pending one are refused.
 async fn wait_nat(cloud: &AwsCloud, nat: &str, target: NatGatewayState) -> Result<(), CloudError> {
-    wait_until(&format!("NAT gateway {nat}"), cloud.timeouts.provisioning, || async {
-        let out = cloud.ec2.describe_nat_gateways().nat_gateway_ids(nat).send().await;
-        let out = match out.map_err(aws_err) {
-            Ok(o) => o,
-            Err(e) if is_not_found(&e) && target == NatGatewayState::Deleted => return Ok(None),
-            Err(e) if is_not_found(&e) => return Ok(Some("not visible yet".into())),
-            Err(e) => return Err(e),
-        };
-        let state = out.nat_gateways().first().and_then(|n| n.state().cloned());
-        match state {
-            Some(s) if s == target => Ok(None),
-            Some(NatGatewayState::Failed) => Err(CloudError::Other(format!("NAT gateway {nat} failed to provision"))),
-            Some(s) => Ok(Some(s.as_str().to_string())),
-            None if target == NatGatewayState::Deleted => Ok(None),
-            None => Ok(Some("not visible yet".into())),
-        }
-    })
+    wait_until(
+        &format!("NAT gateway {nat}"),
+        cloud.timeouts.provisioning,
+        || async {
+            let out = cloud
+                .ec2
+                .describe_nat_gateways()
+                .nat_gateway_ids(nat)
+                .send()
+                .await;
+            let out = match out.map_err(aws_err) {
+                Ok(o) => o,
+                Err(e) if is_not_found(&e) && target == NatGatewayState::Deleted => {
+                    return Ok(None)
+                }
+                Err(e) if is_not_found(&e) => return Ok(Some("not visible yet".into())),
+                Err(e) => return Err(e),
+            };
+            let state = out.nat_gateways().first().and_then(|n| n.state().cloned());
+            match state {
+                Some(s) if s == target => Ok(None),
+                Some(NatGatewayState::Failed) => Err(CloudError::Other(format!(
+                    "NAT gateway {nat} failed to provision"
+                ))),
+                Some(s) => Ok(Some(s.as_str().to_string())),
+                None if target == NatGatewayState::Deleted => Ok(None),
+                None => Ok(Some("not visible yet".into())),
+            }
+        },
+    )
     .await
 }
 
-pub async fn create_route_table(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &RouteTable) -> Result<String, CloudError> {
+pub async fn create_route_table(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &RouteTable,
+) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
     let token = client_token(ctx, &vpc);
     let out = consistent(cloud, "create route table", || async {
@@ -165,8 +255,16 @@ pub async fn create_route_table(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Route
             .map_err(aws_err)
     })
     .await?;
-    let rtb = out.route_table().and_then(|t| t.route_table_id()).ok_or_else(|| missing("RouteTableId"))?.to_string();
-    let empty = RouteTable { default_route: None, subnets: vec![], ..r.clone() };
+    let rtb = out
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .ok_or_else(|| missing("RouteTableId"))?
+        .to_string();
+    let empty = RouteTable {
+        default_route: None,
+        subnets: vec![],
+        ..r.clone()
+    };
     update_route_table(cloud, ctx, &rtb, &empty, r).await?;
     Ok(rtb)
 }
@@ -185,7 +283,13 @@ pub async fn update_route_table(
     }
     if have.default_route != want.default_route {
         if have.default_route.is_some() {
-            let res = cloud.ec2.delete_route().route_table_id(rtb).destination_cidr_block(DEFAULT_ROUTE).send().await;
+            let res = cloud
+                .ec2
+                .delete_route()
+                .route_table_id(rtb)
+                .destination_cidr_block(DEFAULT_ROUTE)
+                .send()
+                .await;
             match res.map_err(aws_err) {
                 Ok(_) => {}
                 Err(e) if is_not_found(&e) => {}
@@ -195,26 +299,54 @@ pub async fn update_route_table(
         if let Some(target) = &want.default_route {
             let target = ctx.resolve(target)?;
             consistent(cloud, "create default route", || async {
-                let req = cloud.ec2.create_route().route_table_id(rtb).destination_cidr_block(DEFAULT_ROUTE);
-                let req = if target.starts_with("nat-") { req.nat_gateway_id(&target) } else { req.gateway_id(&target) };
+                let req = cloud
+                    .ec2
+                    .create_route()
+                    .route_table_id(rtb)
+                    .destination_cidr_block(DEFAULT_ROUTE);
+                let req = if target.starts_with("nat-") {
+                    req.nat_gateway_id(&target)
+                } else {
+                    req.gateway_id(&target)
+                };
                 req.send().await.map_err(aws_err)
             })
             .await?;
         }
     }
-    let have_subnets: Vec<String> = have.subnets.iter().filter_map(|s| ctx.resolve(s).ok()).collect();
+    let have_subnets: Vec<String> = have
+        .subnets
+        .iter()
+        .filter_map(|s| ctx.resolve(s).ok())
+        .collect();
     let want_subnets = ctx.resolve_all(&want.subnets)?;
     for subnet in want_subnets.iter().filter(|s| !have_subnets.contains(s)) {
         consistent(cloud, "associate route table", || async {
-            cloud.ec2.associate_route_table().route_table_id(rtb).subnet_id(subnet).send().await.map_err(aws_err)
+            cloud
+                .ec2
+                .associate_route_table()
+                .route_table_id(rtb)
+                .subnet_id(subnet)
+                .send()
+                .await
+                .map_err(aws_err)
         })
         .await?;
     }
-    let stale: Vec<&String> = have_subnets.iter().filter(|s| !want_subnets.contains(s)).collect();
+    let stale: Vec<&String> = have_subnets
+        .iter()
+        .filter(|s| !want_subnets.contains(s))
+        .collect();
     if !stale.is_empty() {
         for (assoc, subnet) in associations(cloud, rtb).await? {
             if stale.contains(&&subnet) {
-                cloud.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err)?;
+                cloud
+                    .ec2
+                    .disassociate_route_table()
+                    .association_id(assoc)
+                    .send()
+                    .await
+                    .map_err(aws_err)?;
             }
         }
     }
@@ -223,16 +355,31 @@ pub async fn update_route_table(
 
 /// (association id, subnet id) of a route table's explicit subnet associations.
 async fn associations(cloud: &AwsCloud, rtb: &str) -> Result<Vec<(String, String)>, CloudError> {
-    let out = cloud.ec2.describe_route_tables().route_table_ids(rtb).send().await.map_err(aws_err)?;
+    let out = cloud
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(rtb)
+        .send()
+        .await
+        .map_err(aws_err)?;
     Ok(out
         .route_tables()
         .iter()
         .flat_map(|t| t.associations())
-        .filter_map(|a| Some((a.route_table_association_id()?.to_string(), a.subnet_id()?.to_string())))
+        .filter_map(|a| {
+            Some((
+                a.route_table_association_id()?.to_string(),
+                a.subnet_id()?.to_string(),
+            ))
+        })
         .collect())
 }
 
-pub async fn create_security_group(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &SecurityGroup) -> Result<String, CloudError> {
+pub async fn create_security_group(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &SecurityGroup,
+) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
     let out = consistent(cloud, "create security group", || async {
         cloud
@@ -247,19 +394,41 @@ pub async fn create_security_group(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Se
             .map_err(aws_err)
     })
     .await?;
-    Ok(out.group_id().ok_or_else(|| missing("GroupId"))?.to_string())
+    Ok(out
+        .group_id()
+        .ok_or_else(|| missing("GroupId"))?
+        .to_string())
 }
 
-pub async fn create_ingress_rule(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &IngressRule) -> Result<String, CloudError> {
+pub async fn create_ingress_rule(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &IngressRule,
+) -> Result<String, CloudError> {
     let group = ctx.resolve(&r.group)?;
-    let mut permission = IpPermission::builder().ip_protocol("tcp").from_port(i32::from(r.port)).to_port(i32::from(r.port));
+    let mut permission = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(i32::from(r.port))
+        .to_port(i32::from(r.port));
     permission = match &r.source {
-        RuleSource::Group(source) => permission
-            .user_id_group_pairs(UserIdGroupPair::builder().group_id(ctx.resolve(source)?).description(&r.description).build()),
-        RuleSource::Cidr(cidr) if cidr.contains(':') => {
-            permission.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).description(&r.description).build())
-        }
-        RuleSource::Cidr(cidr) => permission.ip_ranges(IpRange::builder().cidr_ip(cidr).description(&r.description).build()),
+        RuleSource::Group(source) => permission.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(ctx.resolve(source)?)
+                .description(&r.description)
+                .build(),
+        ),
+        RuleSource::Cidr(cidr) if cidr.contains(':') => permission.ipv6_ranges(
+            Ipv6Range::builder()
+                .cidr_ipv6(cidr)
+                .description(&r.description)
+                .build(),
+        ),
+        RuleSource::Cidr(cidr) => permission.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(cidr)
+                .description(&r.description)
+                .build(),
+        ),
     };
     let permission = permission.build();
     let name = ctx.id.to_string();
@@ -283,14 +452,22 @@ pub async fn create_ingress_rule(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Ingr
         .to_string())
 }
 
-pub async fn update_rule_description(cloud: &AwsCloud, ctx: &OpContext<'_>, rule: &str, r: &IngressRule) -> Result<(), CloudError> {
+pub async fn update_rule_description(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    rule: &str,
+    r: &IngressRule,
+) -> Result<(), CloudError> {
     let group = ctx.resolve(&r.group)?;
     cloud
         .ec2
         .update_security_group_rule_descriptions_ingress()
         .group_id(group)
         .security_group_rule_descriptions(
-            SecurityGroupRuleDescription::builder().security_group_rule_id(rule).description(&r.description).build(),
+            SecurityGroupRuleDescription::builder()
+                .security_group_rule_id(rule)
+                .description(&r.description)
+                .build(),
         )
         .send()
         .await
@@ -298,9 +475,24 @@ pub async fn update_rule_description(cloud: &AwsCloud, ctx: &OpContext<'_>, rule
     Ok(())
 }
 
-pub async fn retag(cloud: &AwsCloud, ctx: &OpContext<'_>, resource: &str, name: &str) -> Result<(), CloudError> {
-    let tags: Vec<Tag> = ownership_tags(ctx, name).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-    cloud.ec2.create_tags().resources(resource).set_tags(Some(tags)).send().await.map_err(aws_err)?;
+pub async fn retag(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    resource: &str,
+    name: &str,
+) -> Result<(), CloudError> {
+    let tags: Vec<Tag> = ownership_tags(ctx, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    cloud
+        .ec2
+        .create_tags()
+        .resources(resource)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(aws_err)?;
     Ok(())
 }
 
@@ -319,14 +511,28 @@ where
 
 pub async fn delete_vpc(cloud: &AwsCloud, vpc: &str) -> Result<(), CloudError> {
     delete_with_retry(cloud, &format!("delete VPC {vpc}"), || async {
-        cloud.ec2.delete_vpc().vpc_id(vpc).send().await.map(|_| ()).map_err(aws_err)
+        cloud
+            .ec2
+            .delete_vpc()
+            .vpc_id(vpc)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
     })
     .await
 }
 
 pub async fn delete_subnet(cloud: &AwsCloud, subnet: &str) -> Result<(), CloudError> {
     delete_with_retry(cloud, &format!("delete subnet {subnet}"), || async {
-        cloud.ec2.delete_subnet().subnet_id(subnet).send().await.map(|_| ()).map_err(aws_err)
+        cloud
+            .ec2
+            .delete_subnet()
+            .subnet_id(subnet)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
     })
     .await
 }
@@ -341,27 +547,60 @@ pub async fn delete_internet_gateway(
         if let Ok(vpc) = ctx.resolve(&g.vpc) {
             // Detaching fails while public addresses (NAT, load balancer) are still mapped.
             delete_with_retry(cloud, &format!("detach internet gateway {igw}"), || async {
-                cloud.ec2.detach_internet_gateway().internet_gateway_id(igw).vpc_id(&vpc).send().await.map(|_| ()).map_err(aws_err)
+                cloud
+                    .ec2
+                    .detach_internet_gateway()
+                    .internet_gateway_id(igw)
+                    .vpc_id(&vpc)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(aws_err)
             })
             .await?;
         }
     }
     delete_with_retry(cloud, &format!("delete internet gateway {igw}"), || async {
-        cloud.ec2.delete_internet_gateway().internet_gateway_id(igw).send().await.map(|_| ()).map_err(aws_err)
+        cloud
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(igw)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
     })
     .await
 }
 
 pub async fn release_elastic_ip(cloud: &AwsCloud, allocation: &str) -> Result<(), CloudError> {
-    delete_with_retry(cloud, &format!("release elastic IP {allocation}"), || async {
-        cloud.ec2.release_address().allocation_id(allocation).send().await.map(|_| ()).map_err(aws_err)
-    })
+    delete_with_retry(
+        cloud,
+        &format!("release elastic IP {allocation}"),
+        || async {
+            cloud
+                .ec2
+                .release_address()
+                .allocation_id(allocation)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws_err)
+        },
+    )
     .await
 }
 
 pub async fn delete_nat_gateway(cloud: &AwsCloud, nat: &str) -> Result<(), CloudError> {
     delete_with_retry(cloud, &format!("delete NAT gateway {nat}"), || async {
-        cloud.ec2.delete_nat_gateway().nat_gateway_id(nat).send().await.map(|_| ()).map_err(aws_err)
+        cloud
+            .ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(nat)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
     })
     .await?;
     // Its elastic IP can be released only once the gateway is gone.
@@ -374,27 +613,61 @@ pub async fn delete_route_table(cloud: &AwsCloud, rtb: &str) -> Result<(), Cloud
         other => other?,
     };
     for (assoc, _) in assocs {
-        match cloud.ec2.disassociate_route_table().association_id(assoc).send().await.map_err(aws_err) {
+        match cloud
+            .ec2
+            .disassociate_route_table()
+            .association_id(assoc)
+            .send()
+            .await
+            .map_err(aws_err)
+        {
             Err(e) if !is_not_found(&e) => return Err(e),
             _ => {}
         }
     }
     delete_with_retry(cloud, &format!("delete route table {rtb}"), || async {
-        cloud.ec2.delete_route_table().route_table_id(rtb).send().await.map(|_| ()).map_err(aws_err)
+        cloud
+            .ec2
+            .delete_route_table()
+            .route_table_id(rtb)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
     })
     .await
 }
 
 pub async fn delete_security_group(cloud: &AwsCloud, group: &str) -> Result<(), CloudError> {
     delete_with_retry(cloud, &format!("delete security group {group}"), || async {
-        cloud.ec2.delete_security_group().group_id(group).send().await.map(|_| ()).map_err(aws_err)
+        cloud
+            .ec2
+            .delete_security_group()
+            .group_id(group)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
     })
     .await
 }
 
-pub async fn delete_ingress_rule(cloud: &AwsCloud, ctx: &OpContext<'_>, rule: &str, r: &IngressRule) -> Result<(), CloudError> {
-    let Ok(group) = ctx.resolve(&r.group) else { return Ok(()) };
-    let res = cloud.ec2.revoke_security_group_ingress().group_id(group).security_group_rule_ids(rule).send().await;
+pub async fn delete_ingress_rule(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    rule: &str,
+    r: &IngressRule,
+) -> Result<(), CloudError> {
+    let Ok(group) = ctx.resolve(&r.group) else {
+        return Ok(());
+    };
+    let res = cloud
+        .ec2
+        .revoke_security_group_ingress()
+        .group_id(group)
+        .security_group_rule_ids(rule)
+        .send()
+        .await;
     match res.map_err(aws_err) {
         Ok(_) => Ok(()),
         Err(e) if is_not_found(&e) => Ok(()),
@@ -408,19 +681,66 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let f = || stack_filter(stack);
     let ec2 = &cloud.ec2;
     let (vpcs, subnets, igws, eips, nats, rtbs, groups) = tokio::try_join!(
-        async { ec2.describe_vpcs().filters(f()).send().await.map_err(aws_err) },
-        async { ec2.describe_subnets().filters(f()).send().await.map_err(aws_err) },
-        async { ec2.describe_internet_gateways().filters(f()).send().await.map_err(aws_err) },
-        async { ec2.describe_addresses().filters(f()).send().await.map_err(aws_err) },
-        async { ec2.describe_nat_gateways().filter(f()).send().await.map_err(aws_err) },
-        async { ec2.describe_route_tables().filters(f()).send().await.map_err(aws_err) },
-        async { ec2.describe_security_groups().filters(f()).send().await.map_err(aws_err) },
+        async {
+            ec2.describe_vpcs()
+                .filters(f())
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+        async {
+            ec2.describe_subnets()
+                .filters(f())
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+        async {
+            ec2.describe_internet_gateways()
+                .filters(f())
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+        async {
+            ec2.describe_addresses()
+                .filters(f())
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+        async {
+            ec2.describe_nat_gateways()
+                .filter(f())
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+        async {
+            ec2.describe_route_tables()
+                .filters(f())
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+        async {
+            ec2.describe_security_groups()
+                .filters(f())
+                .send()
+                .await
+                .map_err(aws_err)
+        },
     )?;
     let mut found = Found::default();
     let tags = |t: &[Tag]| tag_map(t.iter().map(|t| (t.key(), t.value())));
     for v in vpcs.vpcs() {
         let t = tags(v.tags());
-        found.add(&t, v.vpc_id(), |name| Resource::Vpc(Vpc { name, cidr: v.cidr_block().unwrap_or_default().into() }));
+        found.add(&t, v.vpc_id(), |name| {
+            Resource::Vpc(Vpc {
+                name,
+                cidr: v.cidr_block().unwrap_or_default().into(),
+            })
+        });
     }
     for s in subnets.subnets() {
         let t = tags(s.tags());
@@ -438,20 +758,37 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     for g in igws.internet_gateways() {
         let t = tags(g.tags());
         let vpc = g.attachments().first().and_then(|a| a.vpc_id());
-        found.add(&t, g.internet_gateway_id(), |name| Resource::InternetGateway(InternetGateway { name, vpc: unowned(vpc) }));
+        found.add(&t, g.internet_gateway_id(), |name| {
+            Resource::InternetGateway(InternetGateway {
+                name,
+                vpc: unowned(vpc),
+            })
+        });
     }
     for a in eips.addresses() {
         let t = tags(a.tags());
-        found.add(&t, a.allocation_id(), |name| Resource::ElasticIp(ElasticIp { name }));
+        found.add(&t, a.allocation_id(), |name| {
+            Resource::ElasticIp(ElasticIp { name })
+        });
     }
     for n in nats.nat_gateways() {
-        if matches!(n.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed)) {
+        if matches!(
+            n.state(),
+            Some(NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed)
+        ) {
             continue;
         }
         let t = tags(n.tags());
-        let allocation = n.nat_gateway_addresses().first().and_then(|a| a.allocation_id());
+        let allocation = n
+            .nat_gateway_addresses()
+            .first()
+            .and_then(|a| a.allocation_id());
         found.add(&t, n.nat_gateway_id(), |name| {
-            Resource::NatGateway(NatGateway { name, subnet: unowned(n.subnet_id()), elastic_ip: unowned(allocation) })
+            Resource::NatGateway(NatGateway {
+                name,
+                subnet: unowned(n.subnet_id()),
+                elastic_ip: unowned(allocation),
+            })
         });
     }
     for rt in rtbs.route_tables() {
@@ -462,10 +799,20 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             .find(|r| r.destination_cidr_block() == Some(DEFAULT_ROUTE))
             .and_then(|r| r.nat_gateway_id().or(r.gateway_id()))
             .map(|p| Ref::Unowned(p.to_string()));
-        let mut subnets: Vec<Ref> = rt.associations().iter().filter_map(|a| a.subnet_id()).map(|s| Ref::Unowned(s.into())).collect();
+        let mut subnets: Vec<Ref> = rt
+            .associations()
+            .iter()
+            .filter_map(|a| a.subnet_id())
+            .map(|s| Ref::Unowned(s.into()))
+            .collect();
         subnets.sort();
         found.add(&t, rt.route_table_id(), |name| {
-            Resource::RouteTable(RouteTable { name, vpc: unowned(rt.vpc_id()), default_route, subnets })
+            Resource::RouteTable(RouteTable {
+                name,
+                vpc: unowned(rt.vpc_id()),
+                default_route,
+                subnets,
+            })
         });
     }
     let mut group_ids: BTreeMap<String, ResourceId> = BTreeMap::new();
@@ -492,7 +839,11 @@ fn unowned(p: Option<&str>) -> Ref {
 
 /// Rules are owned through their group. Each gets the logical id its content implies (so a rule
 /// the file asks for is matched whoever made it); anything else is drift, to be removed.
-async fn observe_rules(cloud: &AwsCloud, groups: &BTreeMap<String, ResourceId>, found: &mut Found) -> Result<(), CloudError> {
+async fn observe_rules(
+    cloud: &AwsCloud,
+    groups: &BTreeMap<String, ResourceId>,
+    found: &mut Found,
+) -> Result<(), CloudError> {
     if groups.is_empty() {
         return Ok(());
     }
@@ -500,30 +851,56 @@ async fn observe_rules(cloud: &AwsCloud, groups: &BTreeMap<String, ResourceId>, 
     // The group-id filter takes up to 200 values per request.
     let ids: Vec<&String> = groups.keys().collect();
     for chunk in ids.chunks(200) {
-        let filter = Filter::builder().name("group-id").set_values(Some(chunk.iter().map(|s| s.to_string()).collect())).build();
-        let mut pages = cloud.ec2.describe_security_group_rules().filters(filter).max_results(1000).into_paginator().send();
+        let filter = Filter::builder()
+            .name("group-id")
+            .set_values(Some(chunk.iter().map(|s| s.to_string()).collect()))
+            .build();
+        let mut pages = cloud
+            .ec2
+            .describe_security_group_rules()
+            .filters(filter)
+            .max_results(1000)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             rules.extend(page.map_err(aws_err)?.security_group_rules().to_vec());
         }
     }
     let mut seen = std::collections::BTreeSet::new();
     for rule in rules.iter().filter(|r| r.is_egress() == Some(false)) {
-        let (Some(gid), Some(rule_id)) = (rule.group_id(), rule.security_group_rule_id()) else { continue };
-        let Some(group) = groups.get(gid) else { continue };
+        let (Some(gid), Some(rule_id)) = (rule.group_id(), rule.security_group_rule_id()) else {
+            continue;
+        };
+        let Some(group) = groups.get(gid) else {
+            continue;
+        };
         let source = if let Some(g) = rule.referenced_group_info().and_then(|g| g.group_id()) {
             RuleSource::Group(Ref::Unowned(g.to_string()))
         } else if let Some(c) = rule.cidr_ipv4().or(rule.cidr_ipv6()) {
             RuleSource::Cidr(c.to_string())
         } else {
             // Prefix lists and other sources: drift with an explicit marker.
-            RuleSource::Cidr(rule.prefix_list_id().unwrap_or("unknown source").to_string())
+            RuleSource::Cidr(
+                rule.prefix_list_id()
+                    .unwrap_or("unknown source")
+                    .to_string(),
+            )
         };
         let port = u16::try_from(rule.from_port().unwrap_or(-1)).unwrap_or(0);
-        let tcp_single_port = rule.ip_protocol() == Some("tcp") && rule.from_port() == rule.to_port();
-        let logical = tcp_single_port.then(|| rule_logical_id(group, &source, port, groups)).flatten();
+        let tcp_single_port =
+            rule.ip_protocol() == Some("tcp") && rule.from_port() == rule.to_port();
+        let logical = tcp_single_port
+            .then(|| rule_logical_id(group, &source, port, groups))
+            .flatten();
         let id = match logical {
             Some(id) if seen.insert(id.clone()) => id,
-            _ => format!("ingress.{}.drift.{rule_id}", group.as_str().trim_start_matches("sg.").trim_start_matches("svc.")),
+            _ => format!(
+                "ingress.{}.drift.{rule_id}",
+                group
+                    .as_str()
+                    .trim_start_matches("sg.")
+                    .trim_start_matches("svc.")
+            ),
         };
         found.items.push(ObservedResource {
             id: ResourceId::new(id),
@@ -539,7 +916,12 @@ async fn observe_rules(cloud: &AwsCloud, groups: &BTreeMap<String, ResourceId>, 
     Ok(())
 }
 
-fn rule_logical_id(group: &ResourceId, source: &RuleSource, port: u16, groups: &BTreeMap<String, ResourceId>) -> Option<String> {
+fn rule_logical_id(
+    group: &ResourceId,
+    source: &RuleSource,
+    port: u16,
+    groups: &BTreeMap<String, ResourceId>,
+) -> Option<String> {
     let g = group.as_str();
     match source {
         RuleSource::Cidr(c) if g == ids::ALB_GROUP => match c.as_str() {

@@ -8,23 +8,38 @@ use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
 use crate::names;
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName,
-    Compatibility, ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, KeyValuePair, LaunchType,
-    LoadBalancer as EcsLoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping,
-    PropagateTags, Secret, ServiceField, ServiceRegistry, Tag, TaskDefinitionField, TaskDefinitionFamilyStatus,
-    TaskDefinitionStatus, TransportProtocol,
+    AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField,
+    ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
+    DeploymentCircuitBreaker, DeploymentConfiguration, KeyValuePair, LaunchType,
+    LoadBalancer as EcsLoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration,
+    NetworkMode, PortMapping, PropagateTags, Secret, ServiceField, ServiceRegistry, Tag,
+    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 
 fn tags(ctx: &OpContext<'_>, name: &str) -> Vec<Tag> {
-    ownership_tags(ctx, name).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    ownership_tags(ctx, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 fn insights(on: bool) -> ClusterSetting {
-    ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value(if on { "enabled" } else { "disabled" }).build()
+    ClusterSetting::builder()
+        .name(ClusterSettingName::ContainerInsights)
+        .value(if on { "enabled" } else { "disabled" })
+        .build()
 }
 
-pub async fn create_cluster(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Cluster) -> Result<String, CloudError> {
-    let strategy = CapacityProviderStrategyItem::builder().capacity_provider("FARGATE").weight(1).build().map_err(build_err)?;
+pub async fn create_cluster(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &Cluster,
+) -> Result<String, CloudError> {
+    let strategy = CapacityProviderStrategyItem::builder()
+        .capacity_provider("FARGATE")
+        .weight(1)
+        .build()
+        .map_err(build_err)?;
     let out = cloud
         .ecs
         .create_cluster()
@@ -36,19 +51,41 @@ pub async fn create_cluster(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Cluster) 
         .send()
         .await
         .map_err(aws_err)?;
-    out.cluster().and_then(|c| c.cluster_arn()).map(String::from).ok_or_else(|| missing("Cluster.ClusterArn"))
+    out.cluster()
+        .and_then(|c| c.cluster_arn())
+        .map(String::from)
+        .ok_or_else(|| missing("Cluster.ClusterArn"))
 }
 
 pub async fn update_cluster(cloud: &AwsCloud, r: &Cluster) -> Result<(), CloudError> {
-    cloud.ecs.update_cluster_settings().cluster(&r.name).settings(insights(r.container_insights)).send().await.map_err(aws_err)?;
+    cloud
+        .ecs
+        .update_cluster_settings()
+        .cluster(&r.name)
+        .settings(insights(r.container_insights))
+        .send()
+        .await
+        .map_err(aws_err)?;
     Ok(())
 }
 
 pub async fn delete_cluster(cloud: &AwsCloud, name: &str) -> Result<(), CloudError> {
     // Refused while services are still draining.
-    let res = retry_while(&format!("delete cluster {name}"), cloud.timeouts.dependencies, is_dependency, || async {
-        cloud.ecs.delete_cluster().cluster(name).send().await.map(|_| ()).map_err(aws_err)
-    })
+    let res = retry_while(
+        &format!("delete cluster {name}"),
+        cloud.timeouts.dependencies,
+        is_dependency,
+        || async {
+            cloud
+                .ecs
+                .delete_cluster()
+                .cluster(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws_err)
+        },
+    )
     .await;
     match res {
         Err(e) if !is_not_found(&e) => Err(e),
@@ -56,13 +93,27 @@ pub async fn delete_cluster(cloud: &AwsCloud, name: &str) -> Result<(), CloudErr
     }
 }
 
-pub async fn register_task_definition(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &TaskDefinition) -> Result<String, CloudError> {
+pub async fn register_task_definition(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &TaskDefinition,
+) -> Result<String, CloudError> {
     let role = ctx.resolve(&r.execution_role)?;
-    let environment: Vec<KeyValuePair> = r.environment.iter().map(|(k, v)| KeyValuePair::builder().name(k).value(v).build()).collect();
+    let environment: Vec<KeyValuePair> = r
+        .environment
+        .iter()
+        .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+        .collect();
     let secrets = r
         .secrets
         .iter()
-        .map(|(k, v)| Secret::builder().name(k).value_from(v).build().map_err(build_err))
+        .map(|(k, v)| {
+            Secret::builder()
+                .name(k)
+                .value_from(v)
+                .build()
+                .map_err(build_err)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let logging = LogConfiguration::builder()
         .log_driver(LogDriver::Awslogs)
@@ -75,9 +126,18 @@ pub async fn register_task_definition(cloud: &AwsCloud, ctx: &OpContext<'_>, r: 
         .name(&r.container_name)
         .image(&r.image)
         .essential(true)
-        .port_mappings(PortMapping::builder().container_port(i32::from(r.port)).protocol(TransportProtocol::Tcp).build())
+        .port_mappings(
+            PortMapping::builder()
+                .container_port(i32::from(r.port))
+                .protocol(TransportProtocol::Tcp)
+                .build(),
+        )
         .set_environment(Some(environment))
-        .set_secrets(if secrets.is_empty() { None } else { Some(secrets) })
+        .set_secrets(if secrets.is_empty() {
+            None
+        } else {
+            Some(secrets)
+        })
         .log_configuration(logging)
         .build();
     let out = cloud
@@ -111,12 +171,24 @@ pub async fn deregister_task_definitions(cloud: &AwsCloud, family: &str) -> Resu
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        arns.extend(page.map_err(aws_err)?.task_definition_arns().iter().cloned());
+        arns.extend(
+            page.map_err(aws_err)?
+                .task_definition_arns()
+                .iter()
+                .cloned(),
+        );
     }
     // The prefix also matches longer family names (`shop-api` and `shop-api-v2`).
     let exact = format!("task-definition/{family}:");
     for arn in arns.iter().filter(|a| a.contains(&exact)) {
-        match cloud.ecs.deregister_task_definition().task_definition(arn).send().await.map_err(aws_err) {
+        match cloud
+            .ecs
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(aws_err)
+        {
             Err(e) if !is_not_found(&e) => return Err(e),
             _ => {}
         }
@@ -128,15 +200,23 @@ fn network(ctx: &OpContext<'_>, r: &EcsService) -> Result<NetworkConfiguration, 
     let vpc = AwsVpcConfiguration::builder()
         .set_subnets(Some(ctx.resolve_all(&r.subnets)?))
         .set_security_groups(Some(ctx.resolve_all(&r.security_groups)?))
-        .assign_public_ip(if r.assign_public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
+        .assign_public_ip(if r.assign_public_ip {
+            AssignPublicIp::Enabled
+        } else {
+            AssignPublicIp::Disabled
+        })
         .build()
         .map_err(build_err)?;
-    Ok(NetworkConfiguration::builder().awsvpc_configuration(vpc).build())
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(vpc)
+        .build())
 }
 
 fn deployment(d: &Deployment) -> Result<DeploymentConfiguration, CloudError> {
-    let breaker =
-        DeploymentCircuitBreaker::builder().enable(true).rollback(d.circuit_breaker_rollback).build();
+    let breaker = DeploymentCircuitBreaker::builder()
+        .enable(true)
+        .rollback(d.circuit_breaker_rollback)
+        .build();
     Ok(DeploymentConfiguration::builder()
         .minimum_healthy_percent(d.minimum_healthy_percent)
         .maximum_percent(d.maximum_percent)
@@ -159,10 +239,21 @@ fn load_balancers(ctx: &OpContext<'_>, r: &EcsService) -> Result<Vec<EcsLoadBala
 }
 
 fn registries(ctx: &OpContext<'_>, r: &EcsService) -> Result<Vec<ServiceRegistry>, CloudError> {
-    r.registry.iter().map(|reg| Ok(ServiceRegistry::builder().registry_arn(ctx.resolve(reg)?).build())).collect()
+    r.registry
+        .iter()
+        .map(|reg| {
+            Ok(ServiceRegistry::builder()
+                .registry_arn(ctx.resolve(reg)?)
+                .build())
+        })
+        .collect()
 }
 
-pub async fn create_service(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &EcsService) -> Result<String, CloudError> {
+pub async fn create_service(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &EcsService,
+) -> Result<String, CloudError> {
     let cluster = ctx.resolve(&r.cluster)?;
     let mut req = cloud
         .ecs
@@ -187,10 +278,17 @@ pub async fn create_service(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &EcsServic
         req = req.health_check_grace_period_seconds(60);
     }
     let out = req.send().await.map_err(aws_err)?;
-    out.service().and_then(|s| s.service_arn()).map(String::from).ok_or_else(|| missing("Service.ServiceArn"))
+    out.service()
+        .and_then(|s| s.service_arn())
+        .map(String::from)
+        .ok_or_else(|| missing("Service.ServiceArn"))
 }
 
-pub async fn update_service(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &EcsService) -> Result<(), CloudError> {
+pub async fn update_service(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &EcsService,
+) -> Result<(), CloudError> {
     let mut req = cloud
         .ecs
         .update_service()
@@ -210,25 +308,54 @@ pub async fn update_service(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &EcsServic
 
 /// Scales to zero, deletes, and waits until the service is gone, so that its discovery service
 /// and target groups can be deleted after it.
-pub async fn delete_service(cloud: &AwsCloud, ctx: &OpContext<'_>, arn: &str, have: &ObservedResource) -> Result<(), CloudError> {
-    let Resource::EcsService(s) = &have.resource else { return Ok(()) };
-    let cluster = ctx.resolve(&s.cluster).unwrap_or_else(|_| names::cluster(ctx.stack));
-    match cloud.ecs.delete_service().cluster(&cluster).service(arn).force(true).send().await.map_err(aws_err) {
+pub async fn delete_service(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    arn: &str,
+    have: &ObservedResource,
+) -> Result<(), CloudError> {
+    let Resource::EcsService(s) = &have.resource else {
+        return Ok(());
+    };
+    let cluster = ctx
+        .resolve(&s.cluster)
+        .unwrap_or_else(|_| names::cluster(ctx.stack));
+    match cloud
+        .ecs
+        .delete_service()
+        .cluster(&cluster)
+        .service(arn)
+        .force(true)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
         Err(e) if is_not_found(&e) => return Ok(()),
         Err(e) => return Err(e),
         Ok(_) => {}
     }
-    wait_until(&format!("ECS service {}", s.name), cloud.timeouts.provisioning, || async {
-        let out = cloud.ecs.describe_services().cluster(&cluster).services(arn).send().await.map_err(aws_err);
-        let out = match out {
-            Err(e) if is_not_found(&e) => return Ok(None),
-            other => other?,
-        };
-        match out.services().first().and_then(|s| s.status()) {
-            None | Some("INACTIVE") => Ok(None),
-            Some(status) => Ok(Some(status.to_lowercase())),
-        }
-    })
+    wait_until(
+        &format!("ECS service {}", s.name),
+        cloud.timeouts.provisioning,
+        || async {
+            let out = cloud
+                .ecs
+                .describe_services()
+                .cluster(&cluster)
+                .services(arn)
+                .send()
+                .await
+                .map_err(aws_err);
+            let out = match out {
+                Err(e) if is_not_found(&e) => return Ok(None),
+                other => other?,
+            };
+            match out.services().first().and_then(|s| s.status()) {
+                None | Some("INACTIVE") => Ok(None),
+                Some(status) => Ok(Some(status.to_lowercase())),
+            }
+        },
+    )
     .await
 }
 
@@ -252,11 +379,20 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         list_families(cloud, stack),
     )?;
     let mut found = Found::default();
-    for c in clusters.clusters().iter().filter(|c| c.status() == Some("ACTIVE")) {
+    for c in clusters
+        .clusters()
+        .iter()
+        .filter(|c| c.status() == Some("ACTIVE"))
+    {
         let tags = tag_map(c.tags().iter().map(|t| (t.key(), t.value())));
-        let insights = c.settings().iter().any(|s| s.name() == Some(&ClusterSettingName::ContainerInsights) && s.value() == Some("enabled"));
+        let insights = c.settings().iter().any(|s| {
+            s.name() == Some(&ClusterSettingName::ContainerInsights) && s.value() == Some("enabled")
+        });
         found.add(&tags, c.cluster_arn(), |_| {
-            Resource::Cluster(Cluster { name: c.cluster_name().unwrap_or_default().into(), container_insights: insights })
+            Resource::Cluster(Cluster {
+                name: c.cluster_name().unwrap_or_default().into(),
+                container_insights: insights,
+            })
         });
         if let (Some(id), Some(name)) = (tags.get(TAG_ID), c.cluster_name()) {
             found.alias(name, &ResourceId::new(id));
@@ -278,8 +414,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         if !owned_by(&tags, stack) {
             continue;
         }
-        let Some(td) = out.task_definition() else { continue };
-        let Some(c) = td.container_definitions().first() else { continue };
+        let Some(td) = out.task_definition() else {
+            continue;
+        };
+        let Some(c) = td.container_definitions().first() else {
+            continue;
+        };
         let log = c.log_configuration().and_then(|l| l.options());
         let option = |k: &str| log.and_then(|o| o.get(k)).cloned().unwrap_or_default();
         found.add(&tags, td.task_definition_arn(), |_| {
@@ -290,9 +430,22 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 execution_role: Ref::Unowned(td.execution_role_arn().unwrap_or_default().into()),
                 container_name: c.name().unwrap_or_default().into(),
                 image: c.image().unwrap_or_default().into(),
-                port: c.port_mappings().first().and_then(|p| p.container_port()).and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
-                environment: c.environment().iter().filter_map(|kv| Some((kv.name()?.into(), kv.value()?.into()))).collect(),
-                secrets: c.secrets().iter().map(|s| (s.name().to_string(), s.value_from().to_string())).collect(),
+                port: c
+                    .port_mappings()
+                    .first()
+                    .and_then(|p| p.container_port())
+                    .and_then(|p| u16::try_from(p).ok())
+                    .unwrap_or(0),
+                environment: c
+                    .environment()
+                    .iter()
+                    .filter_map(|kv| Some((kv.name()?.into(), kv.value()?.into())))
+                    .collect(),
+                secrets: c
+                    .secrets()
+                    .iter()
+                    .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                    .collect(),
                 log_group: option("awslogs-group"),
                 log_region: option("awslogs-region"),
             })
@@ -310,19 +463,31 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             .map_err(aws_err)
     }))
     .await?;
-    for s in described.iter().flat_map(|o| o.services()).filter(|s| s.status() == Some("ACTIVE")) {
+    for s in described
+        .iter()
+        .flat_map(|o| o.services())
+        .filter(|s| s.status() == Some("ACTIVE"))
+    {
         let tags = tag_map(s.tags().iter().map(|t| (t.key(), t.value())));
         if !owned_by(&tags, stack) {
             continue;
         }
-        let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
-        let refs = |v: &[String]| v.iter().map(|x| Ref::Unowned(x.clone())).collect::<Vec<_>>();
+        let vpc = s
+            .network_configuration()
+            .and_then(|n| n.awsvpc_configuration());
+        let refs = |v: &[String]| {
+            v.iter()
+                .map(|x| Ref::Unowned(x.clone()))
+                .collect::<Vec<_>>()
+        };
         let lb = s.load_balancers().first();
         let deployment = s.deployment_configuration().and_then(|d| {
             Some(Deployment {
                 minimum_healthy_percent: d.minimum_healthy_percent()?,
                 maximum_percent: d.maximum_percent()?,
-                circuit_breaker_rollback: d.deployment_circuit_breaker().is_some_and(|b| b.rollback()),
+                circuit_breaker_rollback: d
+                    .deployment_circuit_breaker()
+                    .is_some_and(|b| b.rollback()),
             })
         });
         found.add(&tags, s.service_arn(), |_| {
@@ -333,11 +498,27 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 desired_count: u32::try_from(s.desired_count()).unwrap_or(0),
                 subnets: vpc.map(|v| refs(v.subnets())).unwrap_or_default(),
                 security_groups: vpc.map(|v| refs(v.security_groups())).unwrap_or_default(),
-                assign_public_ip: vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
-                registry: s.service_registries().first().and_then(|r| r.registry_arn()).map(|a| Ref::Unowned(a.into())),
-                target_groups: s.load_balancers().iter().filter_map(|l| l.target_group_arn()).map(|a| Ref::Unowned(a.into())).collect(),
-                container_name: lb.and_then(|l| l.container_name()).unwrap_or_default().to_string(),
-                container_port: lb.and_then(|l| l.container_port()).and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
+                assign_public_ip: vpc.and_then(|v| v.assign_public_ip())
+                    == Some(&AssignPublicIp::Enabled),
+                registry: s
+                    .service_registries()
+                    .first()
+                    .and_then(|r| r.registry_arn())
+                    .map(|a| Ref::Unowned(a.into())),
+                target_groups: s
+                    .load_balancers()
+                    .iter()
+                    .filter_map(|l| l.target_group_arn())
+                    .map(|a| Ref::Unowned(a.into()))
+                    .collect(),
+                container_name: lb
+                    .and_then(|l| l.container_name())
+                    .unwrap_or_default()
+                    .to_string(),
+                container_port: lb
+                    .and_then(|l| l.container_port())
+                    .and_then(|p| u16::try_from(p).ok())
+                    .unwrap_or(0),
                 deployment,
             })
         });
@@ -347,7 +528,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
 
 async fn list_services(cloud: &AwsCloud, cluster: &str) -> Result<Vec<String>, CloudError> {
     let mut arns = Vec::new();
-    let mut pages = cloud.ecs.list_services().cluster(cluster).into_paginator().send();
+    let mut pages = cloud
+        .ecs
+        .list_services()
+        .cluster(cluster)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         match page.map_err(aws_err) {
             Ok(p) => arns.extend(p.service_arns().iter().cloned()),

@@ -9,24 +9,36 @@ use crate::desired::ids;
 use crate::model::*;
 use crate::names;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, HttpRequestMethodConditionConfig, IpAddressType,
-    LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum, PathPatternConditionConfig, ProtocolEnum,
-    RedirectActionConfig, RedirectActionStatusCodeEnum, RuleCondition, RulePriorityPair, Tag, TargetTypeEnum,
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig,
+    HttpRequestMethodConditionConfig, IpAddressType, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
+    LoadBalancerTypeEnum, PathPatternConditionConfig, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, RuleCondition, RulePriorityPair, Tag, TargetTypeEnum,
 };
 use std::collections::BTreeMap;
 
 fn tags(ctx: &OpContext<'_>, name: &str) -> Vec<Tag> {
-    ownership_tags(ctx, name).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    ownership_tags(ctx, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
-pub async fn create_load_balancer(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &LoadBalancer) -> Result<String, CloudError> {
+pub async fn create_load_balancer(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &LoadBalancer,
+) -> Result<String, CloudError> {
     let out = cloud
         .elb
         .create_load_balancer()
         .name(&r.name)
         .set_subnets(Some(ctx.resolve_all(&r.subnets)?))
         .set_security_groups(Some(ctx.resolve_all(&r.security_groups)?))
-        .scheme(if r.internal { LoadBalancerSchemeEnum::Internal } else { LoadBalancerSchemeEnum::InternetFacing })
+        .scheme(if r.internal {
+            LoadBalancerSchemeEnum::Internal
+        } else {
+            LoadBalancerSchemeEnum::InternetFacing
+        })
         .r#type(LoadBalancerTypeEnum::Application)
         .ip_address_type(IpAddressType::Ipv4)
         .set_tags(Some(tags(ctx, &r.name)))
@@ -41,21 +53,51 @@ pub async fn create_load_balancer(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Loa
         .to_string();
     // Provisioning takes minutes on AWS; listeners can be added meanwhile, but "apply done"
     // should mean "serving".
-    wait_until(&format!("load balancer {}", r.name), cloud.timeouts.provisioning, || async {
-        let out = cloud.elb.describe_load_balancers().load_balancer_arns(&arn).send().await.map_err(aws_err)?;
-        match out.load_balancers().first().and_then(|l| l.state()).and_then(|s| s.code()) {
-            Some(LoadBalancerStateEnum::Active) => Ok(None),
-            Some(LoadBalancerStateEnum::Failed) => Err(CloudError::Other(format!("load balancer {} failed to provision", r.name))),
-            Some(other) => Ok(Some(other.as_str().to_string())),
-            None => Ok(Some("not visible yet".into())),
-        }
-    })
+    wait_until(
+        &format!("load balancer {}", r.name),
+        cloud.timeouts.provisioning,
+        || async {
+            let out = cloud
+                .elb
+                .describe_load_balancers()
+                .load_balancer_arns(&arn)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            match out
+                .load_balancers()
+                .first()
+                .and_then(|l| l.state())
+                .and_then(|s| s.code())
+            {
+                Some(LoadBalancerStateEnum::Active) => Ok(None),
+                Some(LoadBalancerStateEnum::Failed) => Err(CloudError::Other(format!(
+                    "load balancer {} failed to provision",
+                    r.name
+                ))),
+                Some(other) => Ok(Some(other.as_str().to_string())),
+                None => Ok(Some("not visible yet".into())),
+            }
+        },
+    )
     .await?;
     Ok(arn)
 }
 
-pub async fn update_load_balancer(cloud: &AwsCloud, ctx: &OpContext<'_>, arn: &str, r: &LoadBalancer) -> Result<(), CloudError> {
-    cloud.elb.set_subnets().load_balancer_arn(arn).set_subnets(Some(ctx.resolve_all(&r.subnets)?)).send().await.map_err(aws_err)?;
+pub async fn update_load_balancer(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    arn: &str,
+    r: &LoadBalancer,
+) -> Result<(), CloudError> {
+    cloud
+        .elb
+        .set_subnets()
+        .load_balancer_arn(arn)
+        .set_subnets(Some(ctx.resolve_all(&r.subnets)?))
+        .send()
+        .await
+        .map_err(aws_err)?;
     cloud
         .elb
         .set_security_groups()
@@ -68,13 +110,24 @@ pub async fn update_load_balancer(cloud: &AwsCloud, ctx: &OpContext<'_>, arn: &s
 }
 
 pub async fn delete_load_balancer(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    match cloud.elb.delete_load_balancer().load_balancer_arn(arn).send().await.map_err(aws_err) {
+    match cloud
+        .elb
+        .delete_load_balancer()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
         Err(e) if !is_not_found(&e) => Err(e),
         _ => Ok(()),
     }
 }
 
-pub async fn create_target_group(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &TargetGroup) -> Result<String, CloudError> {
+pub async fn create_target_group(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &TargetGroup,
+) -> Result<String, CloudError> {
     let out = cloud
         .elb
         .create_target_group()
@@ -96,16 +149,39 @@ pub async fn create_target_group(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Targ
         .ok_or_else(|| missing("TargetGroupArn"))
 }
 
-pub async fn update_target_group(cloud: &AwsCloud, arn: &str, r: &TargetGroup) -> Result<(), CloudError> {
-    cloud.elb.modify_target_group().target_group_arn(arn).health_check_path(&r.health_check_path).send().await.map_err(aws_err)?;
+pub async fn update_target_group(
+    cloud: &AwsCloud,
+    arn: &str,
+    r: &TargetGroup,
+) -> Result<(), CloudError> {
+    cloud
+        .elb
+        .modify_target_group()
+        .target_group_arn(arn)
+        .health_check_path(&r.health_check_path)
+        .send()
+        .await
+        .map_err(aws_err)?;
     Ok(())
 }
 
 pub async fn delete_target_group(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
     // ResourceInUse until the listeners and rules forwarding to it are gone.
-    let res = retry_while(&format!("delete target group {arn}"), cloud.timeouts.dependencies, is_dependency, || async {
-        cloud.elb.delete_target_group().target_group_arn(arn).send().await.map(|_| ()).map_err(aws_err)
-    })
+    let res = retry_while(
+        &format!("delete target group {arn}"),
+        cloud.timeouts.dependencies,
+        is_dependency,
+        || async {
+            cloud
+                .elb
+                .delete_target_group()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws_err)
+        },
+    )
     .await;
     match res {
         Err(e) if !is_not_found(&e) => Err(e),
@@ -115,9 +191,10 @@ pub async fn delete_target_group(cloud: &AwsCloud, arn: &str) -> Result<(), Clou
 
 fn action(ctx: &OpContext<'_>, a: &ListenerAction) -> Result<Action, CloudError> {
     Ok(match a {
-        ListenerAction::Forward { target_group } => {
-            Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(ctx.resolve(target_group)?).build()
-        }
+        ListenerAction::Forward { target_group } => Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(ctx.resolve(target_group)?)
+            .build(),
         ListenerAction::Redirect { port, protocol } => Action::builder()
             .r#type(ActionTypeEnum::Redirect)
             .redirect_config(
@@ -144,8 +221,16 @@ fn protocol(p: &str) -> ProtocolEnum {
     ProtocolEnum::from(p)
 }
 
-pub async fn create_listener(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Listener) -> Result<String, CloudError> {
-    let certificates = r.certificate_arn.iter().map(|c| Certificate::builder().certificate_arn(c).build()).collect();
+pub async fn create_listener(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &Listener,
+) -> Result<String, CloudError> {
+    let certificates = r
+        .certificate_arn
+        .iter()
+        .map(|c| Certificate::builder().certificate_arn(c).build())
+        .collect();
     let out = cloud
         .elb
         .create_listener()
@@ -158,11 +243,24 @@ pub async fn create_listener(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Listener
         .send()
         .await
         .map_err(aws_err)?;
-    out.listeners().first().and_then(|l| l.listener_arn()).map(String::from).ok_or_else(|| missing("ListenerArn"))
+    out.listeners()
+        .first()
+        .and_then(|l| l.listener_arn())
+        .map(String::from)
+        .ok_or_else(|| missing("ListenerArn"))
 }
 
-pub async fn update_listener(cloud: &AwsCloud, ctx: &OpContext<'_>, arn: &str, r: &Listener) -> Result<(), CloudError> {
-    let certificates = r.certificate_arn.iter().map(|c| Certificate::builder().certificate_arn(c).build()).collect();
+pub async fn update_listener(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    arn: &str,
+    r: &Listener,
+) -> Result<(), CloudError> {
+    let certificates = r
+        .certificate_arn
+        .iter()
+        .map(|c| Certificate::builder().certificate_arn(c).build())
+        .collect();
     cloud
         .elb
         .modify_listener()
@@ -178,7 +276,14 @@ pub async fn update_listener(cloud: &AwsCloud, ctx: &OpContext<'_>, arn: &str, r
 }
 
 pub async fn delete_listener(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    match cloud.elb.delete_listener().listener_arn(arn).send().await.map_err(aws_err) {
+    match cloud
+        .elb
+        .delete_listener()
+        .listener_arn(arn)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
         Err(e) if !is_not_found(&e) => Err(e),
         _ => Ok(()),
     }
@@ -187,21 +292,35 @@ pub async fn delete_listener(cloud: &AwsCloud, arn: &str) -> Result<(), CloudErr
 fn conditions(r: &ListenerRule) -> Vec<RuleCondition> {
     let mut out = vec![RuleCondition::builder()
         .field("path-pattern")
-        .path_pattern_config(PathPatternConditionConfig::builder().set_values(Some(r.path_patterns.clone())).build())
+        .path_pattern_config(
+            PathPatternConditionConfig::builder()
+                .set_values(Some(r.path_patterns.clone()))
+                .build(),
+        )
         .build()];
     if !r.methods.is_empty() {
         out.push(
             RuleCondition::builder()
                 .field("http-request-method")
-                .http_request_method_config(HttpRequestMethodConditionConfig::builder().set_values(Some(r.methods.clone())).build())
+                .http_request_method_config(
+                    HttpRequestMethodConditionConfig::builder()
+                        .set_values(Some(r.methods.clone()))
+                        .build(),
+                )
                 .build(),
         );
     }
     out
 }
 
-pub async fn create_rule(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &ListenerRule) -> Result<String, CloudError> {
-    let forward = ListenerAction::Forward { target_group: r.target_group.clone() };
+pub async fn create_rule(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &ListenerRule,
+) -> Result<String, CloudError> {
+    let forward = ListenerAction::Forward {
+        target_group: r.target_group.clone(),
+    };
     let out = cloud
         .elb
         .create_rule()
@@ -213,7 +332,11 @@ pub async fn create_rule(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &ListenerRule
         .send()
         .await
         .map_err(aws_err)?;
-    out.rules().first().and_then(|r| r.rule_arn()).map(String::from).ok_or_else(|| missing("RuleArn"))
+    out.rules()
+        .first()
+        .and_then(|r| r.rule_arn())
+        .map(String::from)
+        .ok_or_else(|| missing("RuleArn"))
 }
 
 pub async fn update_rule(
@@ -224,10 +347,21 @@ pub async fn update_rule(
     want: &ListenerRule,
 ) -> Result<(), CloudError> {
     if have.priority != want.priority {
-        let pair = RulePriorityPair::builder().rule_arn(arn).priority(want.priority as i32).build();
-        cloud.elb.set_rule_priorities().rule_priorities(pair).send().await.map_err(aws_err)?;
+        let pair = RulePriorityPair::builder()
+            .rule_arn(arn)
+            .priority(want.priority as i32)
+            .build();
+        cloud
+            .elb
+            .set_rule_priorities()
+            .rule_priorities(pair)
+            .send()
+            .await
+            .map_err(aws_err)?;
     }
-    let forward = ListenerAction::Forward { target_group: want.target_group.clone() };
+    let forward = ListenerAction::Forward {
+        target_group: want.target_group.clone(),
+    };
     cloud
         .elb
         .modify_rule()
@@ -241,7 +375,14 @@ pub async fn update_rule(
 }
 
 pub async fn delete_rule(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    match cloud.elb.delete_rule().rule_arn(arn).send().await.map_err(aws_err) {
+    match cloud
+        .elb
+        .delete_rule()
+        .rule_arn(arn)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
         Err(e) if !is_not_found(&e) => Err(e),
         _ => Ok(()),
     }
@@ -253,7 +394,14 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let lb_name = names::load_balancer(stack);
     let (lbs, groups) = tokio::try_join!(
         async {
-            match cloud.elb.describe_load_balancers().names(&lb_name).send().await.map_err(aws_err) {
+            match cloud
+                .elb
+                .describe_load_balancers()
+                .names(&lb_name)
+                .send()
+                .await
+                .map_err(aws_err)
+            {
                 Ok(o) => Ok(o.load_balancers().to_vec()),
                 Err(e) if is_not_found(&e) => Ok(vec![]),
                 Err(e) => Err(e),
@@ -279,11 +427,17 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         }
     }
     let mut arns: Vec<String> = candidates.keys().cloned().collect();
-    arns.extend(lbs.iter().filter_map(|l| l.load_balancer_arn()).map(String::from));
+    arns.extend(
+        lbs.iter()
+            .filter_map(|l| l.load_balancer_arn())
+            .map(String::from),
+    );
     let tags = read_tags(cloud, &arns).await?;
     let mut found = Found::default();
     for (arn, g) in &candidates {
-        let Some(t) = tags.get(arn).filter(|t| owned_by(t, stack)) else { continue };
+        let Some(t) = tags.get(arn).filter(|t| owned_by(t, stack)) else {
+            continue;
+        };
         found.add(t, Some(arn), |_| {
             Resource::TargetGroup(TargetGroup {
                 name: g.target_group_name().unwrap_or_default().into(),
@@ -294,17 +448,29 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         });
     }
     for lb in &lbs {
-        let Some(arn) = lb.load_balancer_arn() else { continue };
-        let Some(t) = tags.get(arn).filter(|t| owned_by(t, stack)) else { continue };
+        let Some(arn) = lb.load_balancer_arn() else {
+            continue;
+        };
+        let Some(t) = tags.get(arn).filter(|t| owned_by(t, stack)) else {
+            continue;
+        };
         found.add(t, Some(arn), |_| {
-            let mut subnets: Vec<Ref> =
-                lb.availability_zones().iter().filter_map(|z| z.subnet_id()).map(|s| Ref::Unowned(s.into())).collect();
+            let mut subnets: Vec<Ref> = lb
+                .availability_zones()
+                .iter()
+                .filter_map(|z| z.subnet_id())
+                .map(|s| Ref::Unowned(s.into()))
+                .collect();
             subnets.sort();
             Resource::LoadBalancer(LoadBalancer {
                 name: lb.load_balancer_name().unwrap_or_default().into(),
                 internal: lb.scheme() == Some(&LoadBalancerSchemeEnum::Internal),
                 subnets,
-                security_groups: lb.security_groups().iter().map(|s| Ref::Unowned(s.clone())).collect(),
+                security_groups: lb
+                    .security_groups()
+                    .iter()
+                    .map(|s| Ref::Unowned(s.clone()))
+                    .collect(),
             })
         });
         observe_listeners(cloud, arn, &mut found).await?;
@@ -312,15 +478,27 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     Ok(found)
 }
 
-async fn read_tags(cloud: &AwsCloud, arns: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
+async fn read_tags(
+    cloud: &AwsCloud,
+    arns: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
     let reads = arns.chunks(20).map(|chunk| async move {
-        cloud.elb.describe_tags().set_resource_arns(Some(chunk.to_vec())).send().await.map_err(aws_err)
+        cloud
+            .elb
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(aws_err)
     });
     let mut out = BTreeMap::new();
     for page in futures::future::try_join_all(reads).await? {
         for d in page.tag_descriptions() {
             if let Some(arn) = d.resource_arn() {
-                out.insert(arn.to_string(), tag_map(d.tags().iter().map(|t| (t.key(), t.value()))));
+                out.insert(
+                    arn.to_string(),
+                    tag_map(d.tags().iter().map(|t| (t.key(), t.value()))),
+                );
             }
         }
     }
@@ -328,22 +506,34 @@ async fn read_tags(cloud: &AwsCloud, arns: &[String]) -> Result<BTreeMap<String,
 }
 
 fn read_action(a: Option<&Action>) -> ListenerAction {
-    let Some(a) = a else { return ListenerAction::FixedResponse { status: 0 } };
+    let Some(a) = a else {
+        return ListenerAction::FixedResponse { status: 0 };
+    };
     match a.r#type() {
         Some(ActionTypeEnum::Redirect) => {
             let c = a.redirect_config();
             ListenerAction::Redirect {
-                port: c.and_then(|c| c.port()).and_then(|p| p.parse().ok()).unwrap_or(0),
+                port: c
+                    .and_then(|c| c.port())
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0),
                 protocol: c.and_then(|c| c.protocol()).unwrap_or_default().into(),
             }
         }
         Some(ActionTypeEnum::FixedResponse) => ListenerAction::FixedResponse {
-            status: a.fixed_response_config().and_then(|c| c.status_code()?.parse().ok()).unwrap_or(0),
+            status: a
+                .fixed_response_config()
+                .and_then(|c| c.status_code()?.parse().ok())
+                .unwrap_or(0),
         },
         _ => ListenerAction::Forward {
             target_group: Ref::Unowned(
                 a.target_group_arn()
-                    .or_else(|| a.forward_config().and_then(|f| f.target_groups().first()).and_then(|t| t.target_group_arn()))
+                    .or_else(|| {
+                        a.forward_config()
+                            .and_then(|f| f.target_groups().first())
+                            .and_then(|t| t.target_group_arn())
+                    })
                     .unwrap_or_default()
                     .into(),
             ),
@@ -351,29 +541,68 @@ fn read_action(a: Option<&Action>) -> ListenerAction {
     }
 }
 
-async fn observe_listeners(cloud: &AwsCloud, lb_arn: &str, found: &mut Found) -> Result<(), CloudError> {
-    let out = cloud.elb.describe_listeners().load_balancer_arn(lb_arn).send().await.map_err(aws_err)?;
+async fn observe_listeners(
+    cloud: &AwsCloud,
+    lb_arn: &str,
+    found: &mut Found,
+) -> Result<(), CloudError> {
+    let out = cloud
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .map_err(aws_err)?;
     let listeners = out.listeners().to_vec();
-    let rule_reads = listeners.iter().filter_map(|l| l.listener_arn()).map(|arn| async move {
-        cloud.elb.describe_rules().listener_arn(arn).send().await.map_err(aws_err)
-    });
+    let rule_reads = listeners
+        .iter()
+        .filter_map(|l| l.listener_arn())
+        .map(|arn| async move {
+            cloud
+                .elb
+                .describe_rules()
+                .listener_arn(arn)
+                .send()
+                .await
+                .map_err(aws_err)
+        });
     let rule_sets = futures::future::try_join_all(rule_reads).await?;
     for (l, rules) in listeners.iter().zip(rule_sets) {
-        let (Some(arn), Some(port)) = (l.listener_arn(), l.port().and_then(|p| u16::try_from(p).ok())) else { continue };
+        let (Some(arn), Some(port)) = (
+            l.listener_arn(),
+            l.port().and_then(|p| u16::try_from(p).ok()),
+        ) else {
+            continue;
+        };
         found.items.push(ObservedResource {
             id: ResourceId::new(ids::listener(port)),
             resource: Resource::Listener(Listener {
                 load_balancer: Ref::Unowned(lb_arn.into()),
                 port,
-                protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
-                certificate_arn: l.certificates().first().and_then(|c| c.certificate_arn()).map(String::from),
+                protocol: l
+                    .protocol()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                certificate_arn: l
+                    .certificates()
+                    .first()
+                    .and_then(|c| c.certificate_arn())
+                    .map(String::from),
                 default_action: read_action(l.default_actions().first()),
             }),
             physical_id: arn.into(),
         });
-        for rule in rules.rules().iter().filter(|r| r.is_default() != Some(true)) {
-            let Some(priority) = rule.priority().and_then(|p| p.parse::<u32>().ok()) else { continue };
-            let Some(rule_arn) = rule.rule_arn() else { continue };
+        for rule in rules
+            .rules()
+            .iter()
+            .filter(|r| r.is_default() != Some(true))
+        {
+            let Some(priority) = rule.priority().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Some(rule_arn) = rule.rule_arn() else {
+                continue;
+            };
             let values = |field: &str| -> Vec<String> {
                 rule.conditions()
                     .iter()
@@ -397,7 +626,10 @@ async fn observe_listeners(cloud: &AwsCloud, lb_arn: &str, found: &mut Found) ->
                 other => Ref::Unowned(format!("{other:?}")),
             };
             found.items.push(ObservedResource {
-                id: ResourceId::new(ids::listener_rule(port, priority.saturating_sub(1) as usize)),
+                id: ResourceId::new(ids::listener_rule(
+                    port,
+                    priority.saturating_sub(1) as usize,
+                )),
                 resource: Resource::ListenerRule(ListenerRule {
                     listener: Ref::Unowned(arn.into()),
                     priority,

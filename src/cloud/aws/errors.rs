@@ -2,8 +2,8 @@
 
 use crate::cloud::CloudError;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 pub fn classify<E, R>(err: SdkError<E, R>) -> CloudError
 where
@@ -12,7 +12,11 @@ where
 {
     let code = err.code().unwrap_or_default().to_string();
     let message = err.message().unwrap_or_default().to_string();
-    let text = if code.is_empty() { DisplayErrorContext(&err).to_string() } else { format!("{code}: {message}") };
+    let text = if code.is_empty() {
+        DisplayErrorContext(&err).to_string()
+    } else {
+        format!("{code}: {message}")
+    };
     from_code(&code, text)
 }
 
@@ -40,9 +44,19 @@ pub fn from_code(code: &str, text: String) -> CloudError {
         "DeleteConflict",
         "InvalidIPAddress.InUse",
     ];
-    const THROTTLED: &[&str] =
-        &["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled"];
-    const DENIED: &[&str] = &["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure"];
+    const THROTTLED: &[&str] = &[
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+    ];
+    const DENIED: &[&str] = &[
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthFailure",
+    ];
     if NOT_FOUND.contains(&code) || code.ends_with(".NotFound") || code.ends_with("NotFound") {
         CloudError::NotFound(text)
     } else if IN_USE.contains(&code) {

@@ -20,7 +20,11 @@ fn trust_policy(service: &str) -> String {
     .to_string()
 }
 
-pub async fn create_role(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Role) -> Result<String, CloudError> {
+pub async fn create_role(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &Role,
+) -> Result<String, CloudError> {
     let tags = ownership_tags(ctx, &r.name)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err))
@@ -35,18 +39,47 @@ pub async fn create_role(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &Role) -> Res
         .send()
         .await
         .map_err(aws_err)?;
-    let arn = out.role().map(|r| r.arn().to_string()).ok_or_else(|| missing("Role"))?;
-    let empty = Role { managed_policies: vec![], inline_policy: None, ..r.clone() };
+    let arn = out
+        .role()
+        .map(|r| r.arn().to_string())
+        .ok_or_else(|| missing("Role"))?;
+    let empty = Role {
+        managed_policies: vec![],
+        inline_policy: None,
+        ..r.clone()
+    };
     update_role(cloud, &empty, r).await?;
     Ok(arn)
 }
 
 pub async fn update_role(cloud: &AwsCloud, have: &Role, want: &Role) -> Result<(), CloudError> {
-    for arn in want.managed_policies.iter().filter(|p| !have.managed_policies.contains(p)) {
-        cloud.iam.attach_role_policy().role_name(&want.name).policy_arn(arn).send().await.map_err(aws_err)?;
+    for arn in want
+        .managed_policies
+        .iter()
+        .filter(|p| !have.managed_policies.contains(p))
+    {
+        cloud
+            .iam
+            .attach_role_policy()
+            .role_name(&want.name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err)?;
     }
-    for arn in have.managed_policies.iter().filter(|p| !want.managed_policies.contains(p)) {
-        cloud.iam.detach_role_policy().role_name(&want.name).policy_arn(arn).send().await.map_err(aws_err)?;
+    for arn in have
+        .managed_policies
+        .iter()
+        .filter(|p| !want.managed_policies.contains(p))
+    {
+        cloud
+            .iam
+            .detach_role_policy()
+            .role_name(&want.name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err)?;
     }
     if have.inline_policy != want.inline_policy {
         match &want.inline_policy {
@@ -62,7 +95,13 @@ pub async fn update_role(cloud: &AwsCloud, have: &Role, want: &Role) -> Result<(
                     .map_err(aws_err)?;
             }
             None => {
-                let res = cloud.iam.delete_role_policy().role_name(&want.name).policy_name(INLINE_POLICY).send().await;
+                let res = cloud
+                    .iam
+                    .delete_role_policy()
+                    .role_name(&want.name)
+                    .policy_name(INLINE_POLICY)
+                    .send()
+                    .await;
                 match res.map_err(aws_err) {
                     Err(e) if !is_not_found(&e) => return Err(e),
                     _ => {}
@@ -74,27 +113,68 @@ pub async fn update_role(cloud: &AwsCloud, have: &Role, want: &Role) -> Result<(
 }
 
 pub async fn delete_role(cloud: &AwsCloud, r: &Role) -> Result<(), CloudError> {
-    let none = Role { managed_policies: vec![], inline_policy: None, ..r.clone() };
+    let none = Role {
+        managed_policies: vec![],
+        inline_policy: None,
+        ..r.clone()
+    };
     match update_role(cloud, r, &none).await {
         Err(e) if !is_not_found(&e) => return Err(e),
         _ => {}
     }
-    match cloud.iam.delete_role().role_name(&r.name).send().await.map_err(aws_err) {
+    match cloud
+        .iam
+        .delete_role()
+        .role_name(&r.name)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
         Err(e) if !is_not_found(&e) => Err(e),
         _ => Ok(()),
     }
 }
 
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
-    let out = cloud.iam.list_roles().path_prefix(names::role_path(stack)).send().await.map_err(aws_err)?;
+    let out = cloud
+        .iam
+        .list_roles()
+        .path_prefix(names::role_path(stack))
+        .send()
+        .await
+        .map_err(aws_err)?;
     let mut found = Found::default();
     for role in out.roles() {
         let name = role.role_name();
         let (tags, attached, inline) = tokio::try_join!(
-            async { cloud.iam.list_role_tags().role_name(name).send().await.map_err(aws_err) },
-            async { cloud.iam.list_attached_role_policies().role_name(name).send().await.map_err(aws_err) },
             async {
-                match cloud.iam.get_role_policy().role_name(name).policy_name(INLINE_POLICY).send().await.map_err(aws_err) {
+                cloud
+                    .iam
+                    .list_role_tags()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(aws_err)
+            },
+            async {
+                cloud
+                    .iam
+                    .list_attached_role_policies()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(aws_err)
+            },
+            async {
+                match cloud
+                    .iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(INLINE_POLICY)
+                    .send()
+                    .await
+                    .map_err(aws_err)
+                {
                     Ok(p) => Ok(Some(canonical_json(&percent_decode(p.policy_document())))),
                     Err(e) if is_not_found(&e) => Ok(None),
                     Err(e) => Err(e),
@@ -106,7 +186,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             continue;
         }
         let trust = percent_decode(role.assume_role_policy_document().unwrap_or_default());
-        let mut managed: Vec<String> = attached.attached_policies().iter().filter_map(|p| p.policy_arn()).map(String::from).collect();
+        let mut managed: Vec<String> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .map(String::from)
+            .collect();
         managed.sort();
         found.add(&tags, Some(role.arn()), |_| {
             Resource::Role(Role {
@@ -127,14 +212,22 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
 fn trusted_service(doc: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(doc).ok()?;
     let statement = v.get("Statement")?;
-    let first = statement.as_array().and_then(|a| a.first()).unwrap_or(statement);
+    let first = statement
+        .as_array()
+        .and_then(|a| a.first())
+        .unwrap_or(statement);
     let service = first.get("Principal")?.get("Service")?;
-    service.as_str().map(String::from).or_else(|| service.as_array()?.first()?.as_str().map(String::from))
+    service
+        .as_str()
+        .map(String::from)
+        .or_else(|| service.as_array()?.first()?.as_str().map(String::from))
 }
 
 /// The same JSON document, keys sorted and spaces removed, so equal policies compare equal.
 fn canonical_json(doc: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(doc).map(|v| v.to_string()).unwrap_or_else(|_| doc.to_string())
+    serde_json::from_str::<serde_json::Value>(doc)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| doc.to_string())
 }
 
 /// IAM returns policy documents URL-encoded (RFC 3986).
@@ -172,6 +265,9 @@ mod tests {
 
     #[test]
     fn reads_the_trusted_service() {
-        assert_eq!(trusted_service(&trust_policy("ecs-tasks.amazonaws.com")).as_deref(), Some("ecs-tasks.amazonaws.com"));
+        assert_eq!(
+            trusted_service(&trust_policy("ecs-tasks.amazonaws.com")).as_deref(),
+            Some("ecs-tasks.amazonaws.com")
+        );
     }
 }

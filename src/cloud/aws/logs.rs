@@ -9,9 +9,21 @@ use crate::model::*;
 use crate::names;
 use std::collections::BTreeMap;
 
-pub async fn create_log_group(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &LogGroup) -> Result<String, CloudError> {
-    let tags: std::collections::HashMap<String, String> = ownership_tags(ctx, &r.name).into_iter().collect();
-    let res = cloud.logs.create_log_group().log_group_name(&r.name).set_tags(Some(tags)).send().await.map_err(aws_err);
+pub async fn create_log_group(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &LogGroup,
+) -> Result<String, CloudError> {
+    let tags: std::collections::HashMap<String, String> =
+        ownership_tags(ctx, &r.name).into_iter().collect();
+    let res = cloud
+        .logs
+        .create_log_group()
+        .log_group_name(&r.name)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(aws_err);
     match res {
         Ok(_) => {}
         // A create whose answer was lost: the group is there, carrying our tags.
@@ -25,10 +37,23 @@ pub async fn create_log_group(cloud: &AwsCloud, ctx: &OpContext<'_>, r: &LogGrou
 pub async fn update_log_group(cloud: &AwsCloud, r: &LogGroup) -> Result<(), CloudError> {
     match r.retention_days {
         Some(days) => {
-            cloud.logs.put_retention_policy().log_group_name(&r.name).retention_in_days(days).send().await.map_err(aws_err)?;
+            cloud
+                .logs
+                .put_retention_policy()
+                .log_group_name(&r.name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .map_err(aws_err)?;
         }
         None => {
-            cloud.logs.delete_retention_policy().log_group_name(&r.name).send().await.map_err(aws_err)?;
+            cloud
+                .logs
+                .delete_retention_policy()
+                .log_group_name(&r.name)
+                .send()
+                .await
+                .map_err(aws_err)?;
         }
     }
     Ok(())
@@ -48,12 +73,32 @@ pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Resu
         .find(|g| g.log_group_name() == Some(name))
         .and_then(|g| g.arn().map(|a| a.trim_end_matches(":*").to_string()));
     let Some(arn) = arn else { return Ok(()) };
-    let out = cloud.logs.list_tags_for_resource().resource_arn(arn).send().await.map_err(aws_err)?;
-    let tags: BTreeMap<String, String> = out.tags().cloned().unwrap_or_default().into_iter().collect();
+    let out = cloud
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let tags: BTreeMap<String, String> = out
+        .tags()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     if !owned_by(&tags, stack) {
-        return Err(CloudError::Other(format!("log group {name} is not tagged {TAG_STACK}={stack}; left alone")));
+        return Err(CloudError::Other(format!(
+            "log group {name} is not tagged {TAG_STACK}={stack}; left alone"
+        )));
     }
-    match cloud.logs.delete_log_group().log_group_name(name).send().await.map_err(aws_err) {
+    match cloud
+        .logs
+        .delete_log_group()
+        .log_group_name(name)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
         Err(e) if !is_not_found(&e) => Err(e),
         _ => Ok(()),
     }
@@ -72,27 +117,56 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
         })
         .collect();
     let mut groups = Vec::new();
-    let mut pages = cloud.logs.describe_log_groups().log_group_name_prefix(names::log_group_prefix(stack)).into_paginator().send();
+    let mut pages = cloud
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(names::log_group_prefix(stack))
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         groups.extend(page.map_err(aws_err)?.log_groups().to_vec());
     }
     let mut found = Found::default();
     for g in groups {
-        let Some(name) = g.log_group_name() else { continue };
-        let resource = Resource::LogGroup(LogGroup { name: name.to_string(), retention_days: g.retention_in_days() });
+        let Some(name) = g.log_group_name() else {
+            continue;
+        };
+        let resource = Resource::LogGroup(LogGroup {
+            name: name.to_string(),
+            retention_days: g.retention_in_days(),
+        });
         let id = match expected.get(name) {
             Some(id) => (*id).clone(),
             None => {
-                let arn = g.arn().unwrap_or_default().trim_end_matches(":*").to_string();
-                let out = cloud.logs.list_tags_for_resource().resource_arn(arn).send().await.map_err(aws_err)?;
-                let tags: BTreeMap<String, String> = out.tags().cloned().unwrap_or_default().into_iter().collect();
+                let arn = g
+                    .arn()
+                    .unwrap_or_default()
+                    .trim_end_matches(":*")
+                    .to_string();
+                let out = cloud
+                    .logs
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await
+                    .map_err(aws_err)?;
+                let tags: BTreeMap<String, String> = out
+                    .tags()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
                 match (owned_by(&tags, stack), tags.get(TAG_ID)) {
                     (true, Some(id)) => ResourceId::new(id),
                     _ => continue,
                 }
             }
         };
-        found.items.push(ObservedResource { id, resource, physical_id: name.to_string() });
+        found.items.push(ObservedResource {
+            id,
+            resource,
+            physical_id: name.to_string(),
+        });
     }
     Ok(found)
 }

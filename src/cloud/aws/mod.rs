@@ -62,22 +62,34 @@ impl AwsCloud {
     }
 
     /// Like `connect`, but every service at `endpoint` with dummy credentials: the local emulator.
-    pub async fn connect_to(region: Option<&str>, endpoint: Option<&str>) -> Result<Self, CloudError> {
+    pub async fn connect_to(
+        region: Option<&str>,
+        endpoint: Option<&str>,
+    ) -> Result<Self, CloudError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Throttling and 5xx are retried with exponential backoff and jitter by the SDK.
-            .retry_config(RetryConfig::standard().with_max_attempts(10).with_max_backoff(Duration::from_secs(20)));
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(10)
+                    .with_max_backoff(Duration::from_secs(20)),
+            );
         if let Some(r) = region {
             loader = loader.region(aws_config::Region::new(r.to_string()));
         }
         if let Some(url) = endpoint {
-            let creds = aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "ecsform-local-emulator");
+            let creds = aws_sdk_ec2::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "ecsform-local-emulator",
+            );
             loader = loader.endpoint_url(url).credentials_provider(creds);
         }
         let conf = loader.load().await;
-        let region = conf
-            .region()
-            .map(|r| r.to_string())
-            .ok_or_else(|| CloudError::Other("no AWS region: set `region:` in the topology or AWS_REGION".into()))?;
+        let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
+            CloudError::Other("no AWS region: set `region:` in the topology or AWS_REGION".into())
+        })?;
         Ok(AwsCloud {
             ec2: aws_sdk_ec2::Client::new(&conf),
             ecs: aws_sdk_ecs::Client::new(&conf),
@@ -146,32 +158,71 @@ impl Cloud for AwsCloud {
         }
     }
 
-    async fn update(&self, ctx: &OpContext<'_>, have: &ObservedResource, want: &Resource) -> Result<String, CloudError> {
+    async fn update(
+        &self,
+        ctx: &OpContext<'_>,
+        have: &ObservedResource,
+        want: &Resource,
+    ) -> Result<String, CloudError> {
         let id = have.physical_id.clone();
         match (&have.resource, want) {
-            (Resource::Vpc(_), Resource::Vpc(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
-            (Resource::Subnet(_), Resource::Subnet(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
+            (Resource::Vpc(_), Resource::Vpc(w)) => {
+                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
+            }
+            (Resource::Subnet(_), Resource::Subnet(w)) => {
+                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
+            }
             (Resource::InternetGateway(_), Resource::InternetGateway(w)) => {
                 ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
             }
-            (Resource::ElasticIp(_), Resource::ElasticIp(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
-            (Resource::NatGateway(_), Resource::NatGateway(w)) => ec2::retag(self, ctx, &id, &w.name).await.map(|()| id),
-            (Resource::RouteTable(h), Resource::RouteTable(w)) => ec2::update_route_table(self, ctx, &id, h, w).await.map(|()| id),
-            (Resource::IngressRule(_), Resource::IngressRule(w)) => {
-                ec2::update_rule_description(self, ctx, &id, w).await.map(|()| id)
+            (Resource::ElasticIp(_), Resource::ElasticIp(w)) => {
+                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
             }
-            (Resource::Role(h), Resource::Role(w)) => iam::update_role(self, h, w).await.map(|()| id),
-            (Resource::LogGroup(_), Resource::LogGroup(w)) => logs::update_log_group(self, w).await.map(|()| id),
+            (Resource::NatGateway(_), Resource::NatGateway(w)) => {
+                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
+            }
+            (Resource::RouteTable(h), Resource::RouteTable(w)) => {
+                ec2::update_route_table(self, ctx, &id, h, w)
+                    .await
+                    .map(|()| id)
+            }
+            (Resource::IngressRule(_), Resource::IngressRule(w)) => {
+                ec2::update_rule_description(self, ctx, &id, w)
+                    .await
+                    .map(|()| id)
+            }
+            (Resource::Role(h), Resource::Role(w)) => {
+                iam::update_role(self, h, w).await.map(|()| id)
+            }
+            (Resource::LogGroup(_), Resource::LogGroup(w)) => {
+                logs::update_log_group(self, w).await.map(|()| id)
+            }
             (Resource::DiscoveryService(_), Resource::DiscoveryService(w)) => {
                 cloudmap::update_service(self, &id, w).await.map(|()| id)
             }
-            (Resource::Cluster(_), Resource::Cluster(w)) => ecs::update_cluster(self, w).await.map(|()| id),
-            (Resource::TaskDefinition(_), Resource::TaskDefinition(w)) => ecs::register_task_definition(self, ctx, w).await,
-            (Resource::EcsService(_), Resource::EcsService(w)) => ecs::update_service(self, ctx, w).await.map(|()| id),
-            (Resource::LoadBalancer(_), Resource::LoadBalancer(w)) => elb::update_load_balancer(self, ctx, &id, w).await.map(|()| id),
-            (Resource::TargetGroup(_), Resource::TargetGroup(w)) => elb::update_target_group(self, &id, w).await.map(|()| id),
-            (Resource::Listener(_), Resource::Listener(w)) => elb::update_listener(self, ctx, &id, w).await.map(|()| id),
-            (Resource::ListenerRule(h), Resource::ListenerRule(w)) => elb::update_rule(self, ctx, &id, h, w).await.map(|()| id),
+            (Resource::Cluster(_), Resource::Cluster(w)) => {
+                ecs::update_cluster(self, w).await.map(|()| id)
+            }
+            (Resource::TaskDefinition(_), Resource::TaskDefinition(w)) => {
+                ecs::register_task_definition(self, ctx, w).await
+            }
+            (Resource::EcsService(_), Resource::EcsService(w)) => {
+                ecs::update_service(self, ctx, w).await.map(|()| id)
+            }
+            (Resource::LoadBalancer(_), Resource::LoadBalancer(w)) => {
+                elb::update_load_balancer(self, ctx, &id, w)
+                    .await
+                    .map(|()| id)
+            }
+            (Resource::TargetGroup(_), Resource::TargetGroup(w)) => {
+                elb::update_target_group(self, &id, w).await.map(|()| id)
+            }
+            (Resource::Listener(_), Resource::Listener(w)) => {
+                elb::update_listener(self, ctx, &id, w).await.map(|()| id)
+            }
+            (Resource::ListenerRule(h), Resource::ListenerRule(w)) => {
+                elb::update_rule(self, ctx, &id, h, w).await.map(|()| id)
+            }
             (h, w) => Err(CloudError::Other(format!(
                 "{}: cannot change a {} in place into a {}",
                 ctx.id,
@@ -209,9 +260,17 @@ impl Cloud for AwsCloud {
 
 impl AwsCloud {
     /// Values people need after an apply: the load balancer's DNS name.
-    pub async fn outputs(&self, stack: &str) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
+    pub async fn outputs(
+        &self,
+        stack: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
         let mut out = std::collections::BTreeMap::new();
-        let res = self.elb.describe_load_balancers().names(crate::names::load_balancer(stack)).send().await;
+        let res = self
+            .elb
+            .describe_load_balancers()
+            .names(crate::names::load_balancer(stack))
+            .send()
+            .await;
         match res.map_err(errors::aws_err) {
             Ok(o) => {
                 if let Some(dns) = o.load_balancers().first().and_then(|l| l.dns_name()) {

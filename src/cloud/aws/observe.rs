@@ -16,10 +16,21 @@ pub struct Found {
 
 impl Found {
     /// Adds a resource whose tags carry its logical id; resources without one are not ours.
-    pub fn add(&mut self, tags: &BTreeMap<String, String>, physical: Option<&str>, make: impl FnOnce(String) -> Resource) {
-        let (Some(id), Some(physical)) = (tags.get(TAG_ID), physical) else { return };
+    pub fn add(
+        &mut self,
+        tags: &BTreeMap<String, String>,
+        physical: Option<&str>,
+        make: impl FnOnce(String) -> Resource,
+    ) {
+        let (Some(id), Some(physical)) = (tags.get(TAG_ID), physical) else {
+            return;
+        };
         let name = tags.get("Name").cloned().unwrap_or_default();
-        self.items.push(ObservedResource { id: ResourceId::new(id), resource: make(name), physical_id: physical.to_string() });
+        self.items.push(ObservedResource {
+            id: ResourceId::new(id),
+            resource: make(name),
+            physical_id: physical.to_string(),
+        });
     }
     pub fn alias(&mut self, name: impl Into<String>, id: &ResourceId) {
         self.aliases.push((name.into(), id.clone()));
@@ -30,8 +41,11 @@ impl Found {
     }
 }
 
-pub fn tag_map<'a>(tags: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> BTreeMap<String, String> {
-    tags.filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or_default().to_string()))).collect()
+pub fn tag_map<'a>(
+    tags: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> BTreeMap<String, String> {
+    tags.filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or_default().to_string())))
+        .collect()
 }
 
 /// Whether a tag set says "owned by this stack".
@@ -39,7 +53,11 @@ pub fn owned_by(tags: &BTreeMap<String, String>, stack: &str) -> bool {
     tags.get(TAG_STACK).is_some_and(|s| s == stack)
 }
 
-pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Observed, CloudError> {
+pub async fn observe(
+    cloud: &AwsCloud,
+    stack: &str,
+    hint: &Desired,
+) -> Result<Observed, CloudError> {
     // Round 1: everything that can be found from the stack name alone.
     let (network, roles, log_groups, discovery, compute, edge) = tokio::try_join!(
         ec2::observe(cloud, stack),

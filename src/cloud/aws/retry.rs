@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 fn jitter(base: Duration) -> Duration {
     // Full jitter without a random crate: sub-second clock noise is uncorrelated enough between
     // concurrent tasks to spread them out.
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     let fraction = f64::from(nanos % 1000) / 1000.0;
     base.mul_f64(0.5 + fraction / 2.0)
 }
@@ -34,7 +37,10 @@ where
                 delay = (delay * 2).min(Duration::from_secs(15));
             }
             Err(e) if retryable(&e) => {
-                return Err(CloudError::Timeout(format!("{what}: still failing after {:?}: {e}", start.elapsed())))
+                return Err(CloudError::Timeout(format!(
+                    "{what}: still failing after {:?}: {e}",
+                    start.elapsed()
+                )))
             }
             Err(e) => return Err(e),
         }

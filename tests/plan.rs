@@ -1,0 +1,321 @@
+//! Pure plan tests: expand, diff, schedule and the rendered plan (insta snapshots).
+
+use ecsform::desired::expand;
+use ecsform::model::{Desired, Observed, ObservedResource};
+use ecsform::plan::diff::{diff, forces_replacement};
+use ecsform::plan::render::{reachability_changes, render_text};
+use ecsform::plan::schedule::{schedule, OpKind};
+use ecsform::plan::Action;
+use ecsform::topology::{parse_str, Topology};
+
+const EXAMPLE: &str = include_str!("../topology.example.yaml");
+
+fn topology(src: &str) -> Topology {
+    parse_str(src, "t.yaml")
+        .map_err(|e| e.to_string())
+        .expect("valid topology")
+        .topology
+}
+
+/// What AWS would report after a perfect apply of `desired`.
+fn as_observed(desired: &Desired) -> Observed {
+    let mut o = Observed::default();
+    for (id, r) in &desired.resources {
+        o.resources.insert(
+            id.clone(),
+            ObservedResource {
+                id: id.clone(),
+                resource: r.clone(),
+                physical_id: format!("aws-{id}"),
+            },
+        );
+    }
+    o
+}
+
+fn edited(f: impl Fn(&str) -> String) -> Topology {
+    topology(&f(EXAMPLE))
+}
+
+#[test]
+fn create_all_plan() {
+    let desired = expand(&topology(EXAMPLE), "us-east-1");
+    let plan = diff("shop", "us-east-1", &desired, &Observed::default());
+    assert!(plan.steps.iter().all(|s| s.action == Action::Create));
+    assert_eq!(plan.steps.len(), desired.resources.len());
+    insta::assert_snapshot!("create_all", render_text(&plan));
+}
+
+#[test]
+fn no_changes_plan_is_empty() {
+    let desired = expand(&topology(EXAMPLE), "us-east-1");
+    let plan = diff("shop", "us-east-1", &desired, &as_observed(&desired));
+    assert!(plan.is_empty());
+    insta::assert_snapshot!("no_changes", render_text(&plan));
+}
+
+#[test]
+fn update_plan_changes_in_place() {
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let after = expand(
+        &edited(|s| {
+            s.replace("allowed_callers: [api-gateway, order-service]", "allowed_callers: [api-gateway]")
+                .replacen("desired_count: 2\n    health_check: /health\n    allowed_callers: [api-gateway]\n  product", "desired_count: 3\n    health_check: /health\n    allowed_callers: [api-gateway]\n  product", 1)
+        }),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &after, &as_observed(&before));
+    let summary: Vec<(String, Action)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.id.to_string(), s.action))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "ingress.product-service.from.order-service".to_string(),
+                Action::Delete
+            ),
+            ("taskdef.order-service".to_string(), Action::Update),
+            ("service.order-service".to_string(), Action::Update),
+            ("service.user-service".to_string(), Action::Update),
+        ]
+    );
+    assert_eq!(
+        reachability_changes(&plan),
+        vec!["- order-service → product-service:3002 no longer allowed"]
+    );
+    insta::assert_snapshot!("update", render_text(&plan));
+}
+
+#[test]
+fn replace_plan_names_the_forcing_field() {
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    // A new port: rules are immutable in AWS (replaced), the caller's URL changes (new revision).
+    let after = expand(
+        &edited(|s| s.replace("port: 3001", "port: 3101")),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &after, &as_observed(&before));
+    let rule = plan
+        .step("ingress.user-service.from.api-gateway")
+        .expect("rule step");
+    assert_eq!(rule.action, Action::Replace);
+    assert_eq!(rule.reasons, vec!["port forces replacement"]);
+    assert_eq!(
+        plan.step("taskdef.api-gateway").map(|s| s.action),
+        Some(Action::Update)
+    );
+    assert_eq!(
+        plan.step("service.api-gateway").map(|s| s.action),
+        Some(Action::Update)
+    );
+    assert!(
+        plan.step("sg.svc.user-service").is_none(),
+        "groups are never replaced for a port change"
+    );
+    insta::assert_snapshot!("replace", render_text(&plan));
+}
+
+#[test]
+fn delete_plan_removes_a_service_and_its_edges() {
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let after = expand(
+        &edited(|s| {
+            let start = s.find("  notification-service:").expect("service");
+            s[..start].to_string()
+        }),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &after, &as_observed(&before));
+    let deleted: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Delete)
+        .map(|s| s.id.to_string())
+        .collect();
+    assert_eq!(
+        deleted,
+        vec![
+            "sg.svc.notification-service",
+            "ingress.notification-service.from.order-service",
+            "log.notification-service",
+            "discovery.notification-service",
+            "taskdef.notification-service",
+            "service.notification-service",
+        ]
+    );
+    // order-service loses NOTIFICATION_SERVICE_URL: a new revision.
+    assert_eq!(
+        plan.step("taskdef.order-service").map(|s| s.action),
+        Some(Action::Update)
+    );
+    insta::assert_snapshot!("delete", render_text(&plan));
+}
+
+#[test]
+fn destroy_order_deletes_every_resource_after_everything_that_points_at_it() {
+    let desired = expand(&topology(EXAMPLE), "us-east-1");
+    let observed = as_observed(&desired);
+    let nothing = Desired::default();
+    let plan = diff("shop", "us-east-1", &nothing, &observed);
+    let s = schedule(&plan, &nothing, &observed).expect("acyclic");
+    let mut position = std::collections::BTreeMap::new();
+    for (w, ops) in s.waves().iter().enumerate() {
+        for &o in ops {
+            position.insert(s.ops[o].id.to_string(), w);
+        }
+    }
+    for (id, r) in &desired.resources {
+        for dep in r.dependencies() {
+            assert!(
+                position[id.as_str()] < position[dep.as_str()],
+                "{id} must be deleted before {dep}"
+            );
+        }
+    }
+    // DESIGN §4 in words.
+    assert!(position["service.api-gateway"] < position["discovery.api-gateway"]);
+    assert!(position["discovery.api-gateway"] < position["namespace"]);
+    assert!(position["alb"] < position["sg.alb"]);
+    assert!(position["nat.1"] < position["eip.nat.1"]);
+    assert!(position["service.user-service"] < position["sg.svc.user-service"]);
+    assert_eq!(position["vpc"], s.waves().len() - 1, "the VPC goes last");
+}
+
+#[test]
+fn creation_waves_follow_references_and_run_independent_chains_together() {
+    let desired = expand(&topology(EXAMPLE), "us-east-1");
+    let plan = diff("shop", "us-east-1", &desired, &Observed::default());
+    let s = schedule(&plan, &desired, &Observed::default()).expect("acyclic");
+    let waves = s.waves();
+    assert!(waves[0].iter().any(|&o| s.ops[o].id.as_str() == "vpc"));
+    for (i, op) in s.ops.iter().enumerate() {
+        assert_eq!(op.kind, OpKind::Create);
+        for &b in &s.after[i] {
+            assert!(
+                waves.iter().position(|w| w.contains(&b))
+                    < waves.iter().position(|w| w.contains(&i))
+            );
+        }
+    }
+    // vpc → subnet → nat → route table → ... : a handful of waves, not one per resource.
+    assert!(waves.len() <= 8, "{} waves", waves.len());
+    insta::assert_snapshot!(
+        "create_waves",
+        waves
+            .iter()
+            .enumerate()
+            .map(|(w, ops)| format!(
+                "{w}: {}",
+                ops.iter()
+                    .map(|&o| s.ops[o].id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn replacement_table() {
+    use ecsform::model::Kind::*;
+    let table = [
+        (Vpc, "cidr", true),
+        (Vpc, "name", false),
+        (Subnet, "cidr", true),
+        (Subnet, "availability_zone", true),
+        (SecurityGroup, "description", true),
+        (IngressRule, "port", true),
+        (IngressRule, "source", true),
+        (IngressRule, "description", false),
+        (RouteTable, "subnets", false),
+        (RouteTable, "default_route", false),
+        (TaskDefinition, "image", false),
+        (EcsService, "desired_count", false),
+        (EcsService, "name", true),
+        (TargetGroup, "health_check_path", false),
+        (TargetGroup, "port", true),
+        (Listener, "certificate_arn", false),
+        (ListenerRule, "path_patterns", false),
+        (DiscoveryService, "ttl", false),
+        (Namespace, "name", true),
+        (Role, "inline_policy", false),
+    ];
+    for (kind, field, replace) in table {
+        assert_eq!(forces_replacement(kind, field), replace, "{kind:?}.{field}");
+    }
+}
+
+#[test]
+fn environment_urls_reach_only_declared_callers() {
+    let t = topology(EXAMPLE);
+    let env = |svc: &str| ecsform::desired::environment_for(&t, svc);
+    let urls = |svc: &str| {
+        env(svc)
+            .into_iter()
+            .filter(|(k, _)| k.ends_with("_URL"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        urls("api-gateway"),
+        vec![
+            (
+                "ORDER_SERVICE_URL".to_string(),
+                "http://order-service.internal:3003".to_string()
+            ),
+            (
+                "PRODUCT_SERVICE_URL".to_string(),
+                "http://product-service.internal:3002".to_string()
+            ),
+            (
+                "USER_SERVICE_URL".to_string(),
+                "http://user-service.internal:3001".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        urls("order-service"),
+        vec![
+            (
+                "NOTIFICATION_SERVICE_URL".to_string(),
+                "http://notification-service.internal:3004".to_string()
+            ),
+            (
+                "PRODUCT_SERVICE_URL".to_string(),
+                "http://product-service.internal:3002".to_string()
+            ),
+        ]
+    );
+    for svc in ["user-service", "product-service", "notification-service"] {
+        assert!(urls(svc).is_empty(), "{svc} got {:?}", urls(svc));
+    }
+    assert_eq!(
+        env("api-gateway").get("LOG_LEVEL").map(String::as_str),
+        Some("info")
+    );
+}
+
+#[test]
+fn secrets_policy_grants_exactly_the_declared_parameters() {
+    let t = topology(&EXAMPLE.replace(
+        "environment: {LOG_LEVEL: info}",
+        "environment: {LOG_LEVEL: info}\n    secrets: {DB_PASSWORD: /shop/db/password, API_KEY: \"arn:aws:secretsmanager:us-east-1:123456789012:secret:k\"}",
+    ));
+    let policy = ecsform::desired::secrets_policy(&t, "us-east-1").expect("policy");
+    let v: serde_json::Value = serde_json::from_str(&policy).expect("json");
+    let statements = v["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[0]["Action"][0], "ssm:GetParameters");
+    assert_eq!(
+        statements[0]["Resource"][0],
+        "arn:aws:ssm:us-east-1:${aws:PrincipalAccount}:parameter/shop/db/password"
+    );
+    assert_eq!(
+        statements[1]["Resource"][0],
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:k"
+    );
+    assert!(ecsform::desired::secrets_policy(&topology(EXAMPLE), "us-east-1").is_none());
+}
