@@ -80,7 +80,7 @@ fn load(f: &FileArg) -> Result<Topology> {
             Ok(loaded.topology)
         }
         Err(diags) => {
-            eprint!("{diags}");
+            eprintln!("{diags}");
             Err(anyhow!(
                 "{} has {} error(s); nothing was sent to AWS",
                 f.file.display(),

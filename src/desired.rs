@@ -22,6 +22,8 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
         Resource::Vpc(Vpc {
             name: names::tag_name(stack, "vpc"),
             cidr: t.network.cidr.clone(),
+            dns_support: true,
+            dns_hostnames: true,
         }),
     );
     let network = expand_network(&mut d, t, region, &vpc);
@@ -230,7 +232,7 @@ fn expand_network(d: &mut Desired, t: &Topology, region: &str, vpc: &ResourceId)
         NatGateways::Mode(NatMode::PerAz) => public_subnets.len(),
     };
     let mut nats = Vec::new();
-    for i in 0..nat_count {
+    for (i, subnet) in public_subnets.iter().take(nat_count).enumerate() {
         let eip = d.insert(
             ids::elastic_ip(i),
             Resource::ElasticIp(ElasticIp {
@@ -241,7 +243,7 @@ fn expand_network(d: &mut Desired, t: &Topology, region: &str, vpc: &ResourceId)
             ids::nat_gateway(i),
             Resource::NatGateway(NatGateway {
                 name: names::tag_name(stack, &ids::nat_gateway(i)),
-                subnet: Ref::Id(public_subnets[i].clone()),
+                subnet: Ref::Id(subnet.clone()),
                 elastic_ip: Ref::Id(eip),
             }),
         ));

@@ -118,6 +118,9 @@ impl fmt::Display for Kind {
 pub struct Vpc {
     pub name: String,
     pub cidr: String,
+    /// Both on: Cloud Map private DNS resolves only in VPCs with DNS support and hostnames.
+    pub dns_support: bool,
+    pub dns_hostnames: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -76,17 +76,21 @@ class Servers:
     @classmethod
     def stop(cls):
         for proc in (cls.proxy, cls.moto):
-            if proc:
+            if proc and proc.poll() is None:
                 proc.terminate()
                 proc.wait(timeout=10)
-        if cls.proxy:
+        if cls.proxy and cls.proxy.stdout:
             cls.proxy.stdout.close()
         if os.path.exists(cls.log_path):
             os.remove(cls.log_path)
 
 
 def setUpModule():
-    Servers.start()
+    try:
+        Servers.start()
+    except BaseException:
+        Servers.stop()
+        raise
 
 
 def tearDownModule():
@@ -318,7 +322,7 @@ class PendingTests(ProxyTestCase):
         self.assertEqual(state(), "deleted")
 
     def test_load_balancer_provisioning_and_namespace_operation(self):
-        self.configure({"pending_seconds": {"load_balancer": 1.0, "namespace_operation": 1.0}})
+        self.configure({"pending_seconds": {"load_balancer": 1.0, "namespace_operation": 2.0}})
         ec2, elb, sd = self.client("ec2"), self.client("elbv2"), self.client("servicediscovery")
         vpc, subnets, sg = self.network(ec2)
         arn = elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg])[
@@ -332,11 +336,11 @@ class PendingTests(ProxyTestCase):
             return sd.get_operation(OperationId=op)["Operation"]["Status"]
 
         self.assertEqual(lb_state(), "provisioning")
-        self.assertEqual(op_status(), "SUBMITTED")
-        time.sleep(0.55)
-        self.assertEqual(op_status(), "PENDING")
-        time.sleep(0.5)
+        self.assertEqual(op_status(), "SUBMITTED")  # first half of 2 s
+        time.sleep(1.1)
         self.assertEqual(lb_state(), "active")
+        self.assertEqual(op_status(), "PENDING")  # second half
+        time.sleep(0.95)
         self.assertEqual(op_status(), "SUCCESS")
         self.assertGreaterEqual(self.stats()["injected"]["pending"], 3)
 

@@ -10,6 +10,7 @@ use crate::model::*;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, Ipv6Range, NatGatewayState,
     ResourceType, SecurityGroupRuleDescription, Tag, TagSpecification, UserIdGroupPair,
+    VpcAttributeName,
 };
 use std::collections::BTreeMap;
 
@@ -68,21 +69,75 @@ pub async fn create_vpc(
         .and_then(|v| v.vpc_id())
         .ok_or_else(|| missing("VpcId"))?
         .to_string();
-    // Private DNS (Cloud Map) needs both attributes; AWS takes one per call.
-    for hostnames in [false, true] {
-        let on = AttributeBooleanValue::builder().value(true).build();
-        consistent(cloud, "enable VPC DNS", || async {
-            let req = cloud.ec2.modify_vpc_attribute().vpc_id(&vpc_id);
+    // A new VPC has DNS support on and hostnames off.
+    let fresh = Vpc {
+        dns_support: true,
+        dns_hostnames: false,
+        ..r.clone()
+    };
+    update_vpc(cloud, ctx, &vpc_id, &fresh, r).await?;
+    Ok(vpc_id)
+}
+
+pub async fn update_vpc(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    vpc_id: &str,
+    have: &Vpc,
+    want: &Vpc,
+) -> Result<(), CloudError> {
+    if have.name != want.name {
+        retag(cloud, ctx, vpc_id, &want.name).await?;
+    }
+    // AWS takes one attribute per call.
+    for (hostnames, had, wanted) in [
+        (false, have.dns_support, want.dns_support),
+        (true, have.dns_hostnames, want.dns_hostnames),
+    ] {
+        if had == wanted {
+            continue;
+        }
+        let value = AttributeBooleanValue::builder().value(wanted).build();
+        consistent(cloud, "set VPC DNS attribute", || async {
+            let req = cloud.ec2.modify_vpc_attribute().vpc_id(vpc_id);
             let req = if hostnames {
-                req.enable_dns_hostnames(on.clone())
+                req.enable_dns_hostnames(value.clone())
             } else {
-                req.enable_dns_support(on.clone())
+                req.enable_dns_support(value.clone())
             };
             req.send().await.map_err(aws_err)
         })
         .await?;
     }
-    Ok(vpc_id)
+    Ok(())
+}
+
+/// (DNS support, DNS hostnames) of a VPC.
+async fn vpc_dns(cloud: &AwsCloud, vpc_id: &str) -> Result<(bool, bool), CloudError> {
+    let read = |attr: VpcAttributeName| async move {
+        cloud
+            .ec2
+            .describe_vpc_attribute()
+            .vpc_id(vpc_id)
+            .attribute(attr)
+            .send()
+            .await
+            .map_err(aws_err)
+    };
+    let (support, hostnames) = tokio::try_join!(
+        read(VpcAttributeName::EnableDnsSupport),
+        read(VpcAttributeName::EnableDnsHostnames)
+    )?;
+    Ok((
+        support
+            .enable_dns_support()
+            .and_then(|v| v.value())
+            .unwrap_or(false),
+        hostnames
+            .enable_dns_hostnames()
+            .and_then(|v| v.value())
+            .unwrap_or(false),
+    ))
 }
 
 pub async fn create_subnet(
@@ -733,12 +788,20 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     )?;
     let mut found = Found::default();
     let tags = |t: &[Tag]| tag_map(t.iter().map(|t| (t.key(), t.value())));
-    for v in vpcs.vpcs() {
+    let dns = futures::future::try_join_all(
+        vpcs.vpcs()
+            .iter()
+            .map(|v| vpc_dns(cloud, v.vpc_id().unwrap_or_default())),
+    )
+    .await?;
+    for (v, (dns_support, dns_hostnames)) in vpcs.vpcs().iter().zip(dns) {
         let t = tags(v.tags());
         found.add(&t, v.vpc_id(), |name| {
             Resource::Vpc(Vpc {
                 name,
                 cidr: v.cidr_block().unwrap_or_default().into(),
+                dns_support,
+                dns_hostnames,
             })
         });
     }

@@ -166,8 +166,8 @@ impl Cloud for AwsCloud {
     ) -> Result<String, CloudError> {
         let id = have.physical_id.clone();
         match (&have.resource, want) {
-            (Resource::Vpc(_), Resource::Vpc(w)) => {
-                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
+            (Resource::Vpc(h), Resource::Vpc(w)) => {
+                ec2::update_vpc(self, ctx, &id, h, w).await.map(|()| id)
             }
             (Resource::Subnet(_), Resource::Subnet(w)) => {
                 ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)

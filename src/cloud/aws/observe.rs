@@ -80,6 +80,7 @@ fn link(found: Found) -> Observed {
     for item in &found.items {
         names.insert(item.physical_id.clone(), item.id.clone());
     }
+    let winners = pick_duplicates(&found.items);
     let mut observed = Observed::default();
     for mut item in found.items {
         item.resource.for_each_ref_mut(|r| {
@@ -90,17 +91,49 @@ fn link(found: Found) -> Observed {
             }
         });
         normalise(&mut item.resource);
-        // Two resources claiming one logical id (a hand-copied tag): keep the first, the
-        // other is reported as a stray so nothing is silently adopted twice.
-        let key = if observed.resources.contains_key(&item.id) {
-            ResourceId::new(format!("{}.duplicate.{}", item.id, item.physical_id))
-        } else {
-            item.id.clone()
-        };
-        item.id = key.clone();
-        observed.resources.insert(key, item);
+        // Two resources with one logical id: a create whose answer was lost and was sent again
+        // (AWS has no idempotency token for VPCs, gateways, addresses). The one in use stays;
+        // the other gets its own id, which the desired state lacks, so the plan deletes it.
+        if winners
+            .get(&item.id)
+            .is_some_and(|w| *w != item.physical_id)
+        {
+            item.id = ResourceId::new(format!("{}.duplicate.{}", item.id, item.physical_id));
+        }
+        observed.resources.insert(item.id.clone(), item);
     }
     observed
+}
+
+/// For each logical id claimed more than once: the physical id other resources point at most
+/// (ties: the smallest id, so every run picks the same one).
+fn pick_duplicates(items: &[ObservedResource]) -> BTreeMap<ResourceId, String> {
+    let mut claims: BTreeMap<&ResourceId, Vec<&str>> = BTreeMap::new();
+    for item in items {
+        claims.entry(&item.id).or_default().push(&item.physical_id);
+    }
+    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+    for item in items {
+        for r in item.resource.refs() {
+            if let Ref::Unowned(p) = r {
+                *uses.entry(p.as_str()).or_default() += 1;
+            }
+        }
+    }
+    claims
+        .into_iter()
+        .filter(|(_, physical)| physical.len() > 1)
+        .filter_map(|(id, physical)| {
+            let best = physical.into_iter().max_by(|a, b| {
+                let (ua, ub) = (
+                    uses.get(a).copied().unwrap_or(0),
+                    uses.get(b).copied().unwrap_or(0),
+                );
+                ua.cmp(&ub).then_with(|| b.cmp(a))
+            })?;
+            Some((id.clone(), best.to_string()))
+        })
+        .collect()
 }
 
 /// Lists AWS keeps unordered are compared sorted.

@@ -1,0 +1,265 @@
+//! Per-service fields: name, image, port, size, count, health check, environment, secrets,
+//! autoscaling. Caller edges are in `callers.rs`.
+
+use super::fargate::{valid_cpus, valid_memories};
+use super::text::{is_arn_of, is_env_name, lowercase_name_problem};
+use crate::topology::checker::{allows, Checker};
+use crate::topology::naming::env_var_for;
+use crate::topology::positions::{child, ypath};
+use crate::topology::types::{Autoscaling, Service};
+
+/// One DNS label: `<service>.<namespace>`.
+const SERVICE_NAME_MAX: usize = 63;
+/// ECS's limit on tasks per service.
+const TASKS_MAX: u32 = 1000;
+/// ALB/NLB health check paths are at most 1024 characters.
+const HEALTH_CHECK_PATH_MAX: usize = 1024;
+
+pub(super) fn check(check: &mut Checker) {
+    let topology = check.topology;
+    if topology.services.is_empty() {
+        check.error_at_key(
+            &ypath!("services"),
+            "no services are declared",
+            "add at least one service under `services:` with an `image` and a `port`",
+        );
+    }
+    for (name, service) in &topology.services {
+        check_name(check, name);
+        check_image(check, name, service);
+        check_port(check, name, service);
+        check_size(check, name, service);
+        check_desired_count(check, name, service);
+        check_health_check(check, name, service);
+        check_environment(check, name, service);
+        check_secrets(check, name, service);
+        if let Some(scaling) = &service.autoscaling {
+            check_autoscaling(check, name, service, scaling);
+        }
+    }
+}
+
+fn check_name(check: &mut Checker, name: &str) {
+    let problem = if name.is_empty() {
+        Some("it is empty".to_string())
+    } else {
+        lowercase_name_problem(name, SERVICE_NAME_MAX)
+    };
+    if let Some(problem) = problem {
+        check.error_at_key(
+            &ypath!("services", name),
+            format!("invalid service name `{name}`: {problem}"),
+            "a service name is one DNS label: lowercase letters, digits and '-', starting with a letter, at most 63 characters",
+        );
+    }
+}
+
+fn check_image(check: &mut Checker, name: &str, service: &Service) {
+    let path = ypath!("services", name, "image");
+    if service.image.trim().is_empty() {
+        check.error(
+            &path,
+            format!("services.{name}.image is empty"),
+            format!("set the container image, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}:latest`"),
+        );
+    } else if service.image.chars().any(char::is_whitespace) {
+        check.error(
+            &path,
+            format!(
+                "services.{name}.image `{}` contains whitespace",
+                service.image
+            ),
+            "an image reference is one token such as `repository/name:tag`; remove the spaces",
+        );
+    }
+}
+
+fn check_port(check: &mut Checker, name: &str, service: &Service) {
+    if service.port == 0 {
+        check.error(
+            &ypath!("services", name, "port"),
+            format!("services.{name}.port must be between 1 and 65535"),
+            "use the port the container listens on, e.g. 3000",
+        );
+    }
+}
+
+fn check_size(check: &mut Checker, name: &str, service: &Service) {
+    let Some(memories) = valid_memories(service.cpu) else {
+        let cpus: Vec<String> = valid_cpus().iter().map(ToString::to_string).collect();
+        check.error(
+            &ypath!("services", name, "cpu"),
+            format!(
+                "services.{name}.cpu {} is not a Fargate cpu size",
+                service.cpu
+            ),
+            format!("use one of {}", cpus.join(", ")),
+        );
+        return;
+    };
+    if !memories.contains(&service.memory) {
+        let listed: Vec<String> = memories.iter().map(ToString::to_string).collect();
+        check.error(
+            &ypath!("services", name, "memory"),
+            format!(
+                "services.{name}.memory {} is not valid with cpu {} on Fargate",
+                service.memory, service.cpu
+            ),
+            format!("with cpu {} use memory {}", service.cpu, listed.join(", ")),
+        );
+    }
+}
+
+fn check_desired_count(check: &mut Checker, name: &str, service: &Service) {
+    if service.desired_count > TASKS_MAX {
+        check.error(
+            &ypath!("services", name, "desired_count"),
+            format!(
+                "services.{name}.desired_count {} is above {TASKS_MAX}",
+                service.desired_count
+            ),
+            format!("ECS runs at most {TASKS_MAX} tasks per service"),
+        );
+    }
+}
+
+fn check_health_check(check: &mut Checker, name: &str, service: &Service) {
+    let Some(path) = &service.health_check else {
+        return;
+    };
+    let at = ypath!("services", name, "health_check");
+    if !path.starts_with('/') {
+        check.error(
+            &at,
+            format!("services.{name}.health_check `{path}` does not start with '/'"),
+            format!(
+                "write the HTTP path, e.g. `/{}`",
+                path.trim_start_matches('/')
+            ),
+        );
+    } else if path.len() > HEALTH_CHECK_PATH_MAX || path.chars().any(char::is_whitespace) {
+        check.error(
+            &at,
+            format!("services.{name}.health_check must be one path of at most {HEALTH_CHECK_PATH_MAX} characters without spaces"),
+            "use a short path such as `/health`",
+        );
+    }
+}
+
+fn check_environment(check: &mut Checker, name: &str, service: &Service) {
+    let topology = check.topology;
+    for key in service.environment.keys() {
+        let path = ypath!("services", name, "environment", key);
+        if !is_env_name(key) {
+            check.error_at_key(
+                &path,
+                format!("environment variable name `{key}` is invalid"),
+                "use letters, digits and '_', not starting with a digit, e.g. `LOG_LEVEL`",
+            );
+            continue;
+        }
+        if let Some(callee) = topology
+            .services
+            .iter()
+            .find(|(callee, callee_service)| {
+                *callee != name && allows(callee_service, name) && env_var_for(callee) == *key
+            })
+            .map(|(callee, _)| callee)
+        {
+            check.error_at_key(
+                &path,
+                format!("environment variable `{key}` of services.{name} collides with the address ecsform injects for `{callee}`"),
+                format!("remove `{key}`: it is set to http://{callee}.{}:<port> automatically because `{name}` may call `{callee}`", topology.discovery.namespace),
+            );
+            continue;
+        }
+        if service.secrets.contains_key(key) {
+            let line = check.line_of(&ypath!("services", name, "secrets", key));
+            check.error_at_key(
+                &path,
+                format!("`{key}` is both an environment variable and a secret of services.{name}"),
+                format!("keep only one: remove it from environment or from secrets (line {line})"),
+            );
+        }
+    }
+}
+
+fn check_secrets(check: &mut Checker, name: &str, service: &Service) {
+    for (key, source) in &service.secrets {
+        let path = ypath!("services", name, "secrets", key);
+        if !is_env_name(key) {
+            check.error_at_key(
+                &path,
+                format!("secret name `{key}` is not a valid environment variable name"),
+                "use letters, digits and '_', not starting with a digit, e.g. `DB_PASSWORD`",
+            );
+        }
+        if !is_secret_source(source) {
+            check.error(
+                &path,
+                format!("secret `{key}` source `{source}` is neither an SSM parameter name nor an SSM/Secrets Manager ARN"),
+                "use a parameter name like `/shop/db/password`, or an `arn:aws:ssm:...` / `arn:aws:secretsmanager:...` ARN",
+            );
+        }
+    }
+}
+
+/// ECS accepts an SSM parameter name (same region) or a full SSM / Secrets Manager ARN.
+fn is_secret_source(source: &str) -> bool {
+    if source.starts_with("arn:") {
+        return is_arn_of(source, "ssm") || is_arn_of(source, "secretsmanager");
+    }
+    !source.is_empty()
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c))
+}
+
+fn check_autoscaling(check: &mut Checker, name: &str, service: &Service, scaling: &Autoscaling) {
+    let base = ypath!("services", name, "autoscaling");
+    let at = |field: &str| child(&base, field);
+    if scaling.max == 0 || scaling.max > TASKS_MAX {
+        check.error(
+            &at("max"),
+            format!("autoscaling.max {} is outside 1..{TASKS_MAX}", scaling.max),
+            "choose the largest number of tasks the service may scale to, e.g. 4",
+        );
+    }
+    if scaling.min > scaling.max {
+        check.error(
+            &at("min"),
+            format!(
+                "autoscaling.min {} is greater than autoscaling.max {}",
+                scaling.min, scaling.max
+            ),
+            "make min ≤ max, e.g. `{min: 2, max: 4}`",
+        );
+    } else if !(scaling.min..=scaling.max).contains(&service.desired_count) {
+        let path = ypath!("services", name, "desired_count");
+        let written = check.written(&path);
+        check.error(
+            if written { &path[..] } else { &base[..] },
+            format!(
+                "services.{name}.desired_count {}{} is outside autoscaling's {}..{}",
+                service.desired_count,
+                if written { "" } else { " (the default)" },
+                scaling.min,
+                scaling.max
+            ),
+            format!(
+                "set `desired_count: {}` (between min and max)",
+                scaling.min.max(1)
+            ),
+        );
+    }
+    if !(1..=100).contains(&scaling.cpu_target) {
+        check.error(
+            &at("cpu_target"),
+            format!(
+                "autoscaling.cpu_target {} is outside 1..100",
+                scaling.cpu_target
+            ),
+            "it is a CPU utilisation percentage, e.g. 70",
+        );
+    }
+}
