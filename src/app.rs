@@ -1,8 +1,9 @@
 //! One function per subcommand. Bad input is reported before any AWS call is made.
 
 use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
+use crate::cloud::aws::lock;
 use crate::cloud::aws::AwsCloud;
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, LockInfo};
 use crate::desired::expand;
 use crate::execute::{execute, OpReport, Outcome, Progress};
 use crate::model::{Desired, Observed, ResourceId};
@@ -46,19 +47,30 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             auto_approve,
             parallelism,
             wait,
-        } => runtime()?.block_on(apply_cmd(
-            &file,
-            local,
-            plan.as_deref(),
-            auto_approve,
-            parallelism,
-            wait,
-        )),
+            lock,
+        } => runtime()?.block_on(async {
+            let t = load(&file)?;
+            let cloud = connect(&t, local).await?;
+            let guard = StackLock::take(&cloud, &t.name, "apply", lock.lock_timeout).await?;
+            let result =
+                apply_cmd(&cloud, &t, plan.as_deref(), auto_approve, parallelism, wait).await;
+            guard.release(&cloud).await;
+            result
+        }),
         Command::Destroy {
             file,
             auto_approve,
             parallelism,
-        } => runtime()?.block_on(destroy_cmd(&file, local, auto_approve, parallelism)),
+            lock,
+        } => runtime()?.block_on(async {
+            let t = load(&file)?;
+            let cloud = connect(&t, local).await?;
+            let guard = StackLock::take(&cloud, &t.name, "destroy", lock.lock_timeout).await?;
+            let result = destroy_cmd(&cloud, &t, auto_approve, parallelism).await;
+            guard.release(&cloud).await;
+            result
+        }),
+        Command::ForceUnlock { file } => runtime()?.block_on(force_unlock_cmd(&file, local)),
         Command::Outputs { file, json } => runtime()?.block_on(outputs_cmd(&file, local, json)),
     }
 }
@@ -191,29 +203,25 @@ async fn plan_cmd(
 }
 
 async fn apply_cmd(
-    f: &FileArg,
-    local: bool,
+    cloud: &AwsCloud,
+    t: &Topology,
     saved: Option<&Path>,
     auto_approve: bool,
     parallelism: usize,
     wait: bool,
 ) -> Result<ExitCode> {
-    let t = load(f)?;
-    let cloud = connect(&t, local).await?;
-    let desired = expand(&t, cloud.region());
-    let (plan, observed) = make_plan(&cloud, &t, &desired).await?;
+    let desired = expand(t, cloud.region());
+    let (plan, observed) = make_plan(cloud, t, &desired).await?;
     if let Some(path) = saved {
         check_saved_plan(path, &plan)?;
     }
     print!("{}", render_text(&plan));
     if !plan.is_empty() {
         confirm(auto_approve, "apply")?;
-        carry_out(&cloud, &plan, &desired, &observed, parallelism).await?;
+        carry_out(cloud, &plan, &desired, &observed, parallelism).await?;
     }
     if wait {
-        eprintln!(
-            "--wait: ECS reports steady state only for running tasks; checked at apply time."
-        );
+        wait_for_services(cloud, t).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -235,15 +243,13 @@ fn check_saved_plan(path: &Path, fresh: &Plan) -> Result<()> {
 }
 
 async fn destroy_cmd(
-    f: &FileArg,
-    local: bool,
+    cloud: &AwsCloud,
+    t: &Topology,
     auto_approve: bool,
     parallelism: usize,
 ) -> Result<ExitCode> {
-    let t = load(f)?;
-    let cloud = connect(&t, local).await?;
     // Reads are guided by what the file names; what is deleted is decided by tags alone.
-    let hint = expand(&t, cloud.region());
+    let hint = expand(t, cloud.region());
     let observed = cloud
         .observe(&t.name, &hint)
         .await
@@ -253,7 +259,7 @@ async fn destroy_cmd(
     print!("{}", render_text(&plan));
     if !plan.is_empty() {
         confirm(auto_approve, "destroy")?;
-        carry_out(&cloud, &plan, &nothing, &observed, parallelism).await?;
+        carry_out(cloud, &plan, &nothing, &observed, parallelism).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -391,4 +397,107 @@ async fn outputs_cmd(f: &FileArg, local: bool, json: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The stack's lock, held for the whole of an apply or destroy (plans do not take it).
+struct StackLock {
+    stack: String,
+    token: String,
+}
+
+impl StackLock {
+    async fn take(
+        cloud: &AwsCloud,
+        stack: &str,
+        verb: &str,
+        timeout_secs: u64,
+    ) -> Result<StackLock> {
+        let me = LockInfo {
+            holder: holder(verb),
+            since: crate::clock::now_rfc3339(),
+            token: lock_token(),
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(timeout_secs);
+        let mut announced = false;
+        loop {
+            let Some(held) = lock::acquire(cloud, stack, &me).await? else {
+                return Ok(StackLock {
+                    stack: stack.to_string(),
+                    token: me.token,
+                });
+            };
+            if Instant::now() >= deadline {
+                bail!(
+                    "stack `{stack}` is locked by {} since {}: another apply or destroy is running. Wait for it (--lock-timeout SECONDS), or if that run was killed, clear the lock with `ecsform force-unlock -f <file>`.",
+                    held.holder,
+                    held.since
+                );
+            }
+            if !announced {
+                eprintln!(
+                    "Waiting for the lock on `{stack}`, held by {} since {}...",
+                    held.holder, held.since
+                );
+                announced = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    }
+
+    async fn release(self, cloud: &AwsCloud) {
+        if let Err(e) = lock::release(cloud, &self.stack, &self.token).await {
+            eprintln!("warning: could not release the lock on `{}`: {e}; clear it with `ecsform force-unlock`", self.stack);
+        }
+    }
+}
+
+fn holder(verb: &str) -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!("{user}@{host} pid {} (ecsform {verb})", std::process::id())
+}
+
+fn lock_token() -> String {
+    use sha2::{Digest, Sha256};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let digest = Sha256::digest(format!("{}/{nanos}", std::process::id()).as_bytes());
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+async fn force_unlock_cmd(f: &FileArg, local: bool) -> Result<ExitCode> {
+    let t = load(f)?;
+    let cloud = connect(&t, local).await?;
+    match lock::current(&cloud, &t.name).await? {
+        None => println!("Stack `{}` is not locked.", t.name),
+        Some(held) => {
+            lock::delete(&cloud, &t.name).await?;
+            println!(
+                "Removed the lock on `{}` held by {} since {}.",
+                t.name, held.holder, held.since
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_services(cloud: &AwsCloud, t: &Topology) -> Result<()> {
+    eprintln!("Waiting for the ECS services to reach a steady state...");
+    let names: Vec<String> = t
+        .services
+        .keys()
+        .map(|s| crate::names::ecs_service(&t.name, s))
+        .collect();
+    cloud.wait_for_steady_services(&t.name, &names).await?;
+    eprintln!("All {} services are steady.", names.len());
+    Ok(())
 }

@@ -58,6 +58,8 @@ pub enum Command {
         /// Wait for ECS services to reach a steady state; fail if a deployment rolls back.
         #[arg(long)]
         wait: bool,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Delete everything the stack owns (and nothing else).
     Destroy {
@@ -67,6 +69,13 @@ pub enum Command {
         auto_approve: bool,
         #[arg(long, default_value_t = 16)]
         parallelism: usize,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Remove the stack's lock left by a run that was killed. Only when no run is active.
+    ForceUnlock {
+        #[command(flatten)]
+        file: FileArg,
     },
     /// The service call graph (or with --resources the resource DAG).
     Graph {
@@ -89,6 +98,13 @@ pub enum Command {
         #[command(subcommand)]
         action: EmulatorAction,
     },
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct LockArgs {
+    /// Seconds to wait for another run's lock on the stack before giving up (0: fail at once).
+    #[arg(long, default_value_t = 0)]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

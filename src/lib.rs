@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod cloud;
 pub mod desired;
 pub mod execute;

@@ -1158,13 +1158,6 @@ async fn destroy_removes_one_stack_and_nothing_else() {
         1,
         "the untagged log group under the prefix stays"
     );
-    // Destroying again finds nothing to do.
-    let again = moto
-        .run(&["destroy", "-f", a.path_str(), "--auto-approve"])
-        .await;
-    again.expect_code(0);
-    assert!(again.stdout().contains("No changes"), "{}", again.stdout());
-
     moto.run(&["destroy", "-f", b.path_str(), "--auto-approve"])
         .await
         .expect_code(0);
@@ -1182,6 +1175,18 @@ async fn destroy_removes_one_stack_and_nothing_else() {
         .send()
         .await
         .unwrap();
+    // Destroying a destroyed stack finds nothing to do.
+    for f in [&a, &b] {
+        let again = moto
+            .run(&["destroy", "-f", f.path_str(), "--auto-approve"])
+            .await;
+        again.expect_code(0);
+        assert!(
+            again.stdout().contains("No changes"),
+            "nothing left to destroy:\n{}",
+            again.stdout()
+        );
+    }
 }
 
 /// The tags of a Cloud Map resource; `None` if it went away meanwhile (other tests run too).

@@ -42,6 +42,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_counter = iter(range(1, 1_000_000))
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}"
+
+
 def wait_for_port(port: int, timeout: float = 20.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -107,8 +114,10 @@ class ProxyTestCase(unittest.TestCase):
         return Servers.log_path
 
     def setUp(self):
+        # moto's state is kept between tests (a /moto-api/reset costs seconds):
+        # tests name their resources uniquely and count relative to a baseline.
         self.configure({})
-        self.control("POST", "/moto-api/reset")
+        self.control("POST", "/_proxy/reset-state")
         self.control("POST", "/_proxy/reset-stats")
 
     # -- helpers ---------------------------------------------------------------
@@ -140,7 +149,7 @@ class ProxyTestCase(unittest.TestCase):
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
                                      AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
                    for i, az in ((1, "a"), (2, "b"))]
-        sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+        sg = ec2.create_security_group(GroupName=unique("web"), Description="web", VpcId=vpc)["GroupId"]
         return vpc, subnets, sg
 
 
@@ -325,9 +334,9 @@ class PendingTests(ProxyTestCase):
         self.configure({"pending_seconds": {"load_balancer": 1.0, "namespace_operation": 2.0}})
         ec2, elb, sd = self.client("ec2"), self.client("elbv2"), self.client("servicediscovery")
         vpc, subnets, sg = self.network(ec2)
-        arn = elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg])[
+        arn = elb.create_load_balancer(Name=unique("lb"), Subnets=subnets, SecurityGroups=[sg])[
             "LoadBalancers"][0]["LoadBalancerArn"]
-        op = sd.create_private_dns_namespace(Name="svc.local", Vpc=vpc)["OperationId"]
+        op = sd.create_private_dns_namespace(Name=unique("svc") + ".local", Vpc=vpc)["OperationId"]
 
         def lb_state():
             return elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"]["Code"]
@@ -350,7 +359,7 @@ class NotFoundTests(ProxyTestCase):
         self.configure({"not_found_after_create_seconds": 1.0})
         ec2 = self.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        sg = ec2.create_security_group(GroupName="x", Description="x", VpcId=vpc)["GroupId"]
+        sg = ec2.create_security_group(GroupName=unique("x"), Description="x", VpcId=vpc)["GroupId"]
         rule = dict(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
                                                  "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
         self.assertClientError("InvalidGroup.NotFound", ec2.authorize_security_group_ingress, **rule)
@@ -391,12 +400,12 @@ class DependencyTests(ProxyTestCase):
         self.configure({"linger_seconds": 1.0})
         ec2, ecs, sd, elb = (self.client(s) for s in ("ec2", "ecs", "servicediscovery", "elbv2"))
         vpc, subnets, sg = self.network(ec2)
-        op = sd.create_private_dns_namespace(Name="app.local", Vpc=vpc)["OperationId"]
+        op = sd.create_private_dns_namespace(Name=unique("app") + ".local", Vpc=vpc)["OperationId"]
         ns = sd.get_operation(OperationId=op)["Operation"]["Targets"]["NAMESPACE"]
         discovery = sd.create_service(Name="api", NamespaceId=ns)["Service"]["Id"]
-        lb = elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg])[
+        lb = elb.create_load_balancer(Name=unique("lb"), Subnets=subnets, SecurityGroups=[sg])[
             "LoadBalancers"][0]["LoadBalancerArn"]
-        tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc,
+        tg = elb.create_target_group(Name=unique("tg"), Protocol="HTTP", Port=80, VpcId=vpc,
                                      TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
         listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
             {"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]

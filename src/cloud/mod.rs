@@ -49,6 +49,17 @@ impl OpContext<'_> {
     }
 }
 
+/// Who holds a stack's lock, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockInfo {
+    /// `user@host pid N (ecsform apply)`.
+    pub holder: String,
+    /// RFC 3339, UTC.
+    pub since: String,
+    /// Random per run: a run releases only the lock it took.
+    pub token: String,
+}
+
 /// Implemented by `aws::AwsCloud` and `fake::FakeCloud`.
 pub trait Cloud: Send + Sync {
     /// Everything owned by `stack`. `hint` is what the file asks for (lets reads go straight to

@@ -10,8 +10,8 @@ use crate::names;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField,
     ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
-    DeploymentCircuitBreaker, DeploymentConfiguration, KeyValuePair, LaunchType,
-    LoadBalancer as EcsLoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState, KeyValuePair,
+    LaunchType, LoadBalancer as EcsLoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration,
     NetworkMode, PortMapping, PropagateTags, Secret, ServiceField, ServiceRegistry, Tag,
     TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
@@ -557,4 +557,49 @@ async fn list_families(cloud: &AwsCloud, stack: &str) -> Result<Vec<String>, Clo
         families.extend(page.map_err(aws_err)?.families().iter().cloned());
     }
     Ok(families)
+}
+
+/// Waits until every named service runs its desired count on a single deployment; fails as soon
+/// as a deployment's circuit breaker gives up (ECS then rolls back to the previous revision).
+pub async fn wait_steady(
+    cloud: &AwsCloud,
+    stack: &str,
+    services: &[String],
+) -> Result<(), CloudError> {
+    let cluster = names::cluster(stack);
+    wait_until("ECS services", cloud.timeouts.provisioning, || async {
+        let mut pending = Vec::new();
+        for chunk in services.chunks(10) {
+            let out = cloud
+                .ecs
+                .describe_services()
+                .cluster(&cluster)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(aws_err)?;
+            for s in out.services() {
+                let name = s.service_name().unwrap_or_default();
+                if let Some(failed) = s
+                    .deployments()
+                    .iter()
+                    .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed))
+                {
+                    return Err(CloudError::Other(format!(
+                        "deployment of {name} failed and was rolled back: {}",
+                        failed.rollout_state_reason().unwrap_or("no reason given")
+                    )));
+                }
+                if s.deployments().len() > 1 || s.running_count() != s.desired_count() {
+                    pending.push(format!(
+                        "{name} ({}/{} running)",
+                        s.running_count(),
+                        s.desired_count()
+                    ));
+                }
+            }
+        }
+        Ok((!pending.is_empty()).then(|| format!("settling: {}", pending.join(", "))))
+    })
+    .await
 }

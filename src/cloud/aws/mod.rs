@@ -7,6 +7,7 @@ mod ecs;
 mod elb;
 mod errors;
 mod iam;
+pub mod lock;
 mod logs;
 mod observe;
 mod retry;
@@ -259,6 +260,14 @@ impl Cloud for AwsCloud {
 }
 
 impl AwsCloud {
+    pub async fn wait_for_steady_services(
+        &self,
+        stack: &str,
+        services: &[String],
+    ) -> Result<(), CloudError> {
+        ecs::wait_steady(self, stack, services).await
+    }
+
     /// Values people need after an apply: the load balancer's DNS name.
     pub async fn outputs(
         &self,

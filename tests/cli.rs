@@ -1,0 +1,114 @@
+//! The command line without AWS: validate, graph, confirmation rules, exit codes.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/topology.example.yaml");
+
+fn ecsform() -> Command {
+    let mut cmd = Command::cargo_bin("ecsform").expect("binary");
+    cmd.env_remove("ECSFORM_LOCAL");
+    // Nothing here may reach AWS: a closed loopback port makes any attempt fail fast.
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "us-east-1");
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test");
+    cmd
+}
+
+#[test]
+fn validate_accepts_the_example_and_reports_lints() {
+    ecsform()
+        .args(["validate", "-f", EXAMPLE])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "is valid: stack `shop`, 5 services",
+        ))
+        .stderr(predicate::str::contains(
+            "warning: the load balancer has only HTTP listeners",
+        ));
+}
+
+#[test]
+fn validate_points_at_the_line_and_column_with_a_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("topology.yaml");
+    let text = std::fs::read_to_string(EXAMPLE).expect("example").replace(
+        "allowed_callers: [order-service]                # unreachable",
+        "allowed_callers: [order-servce]                 # unreachable",
+    );
+    std::fs::write(&file, text).expect("write");
+    let line = std::fs::read_to_string(&file)
+        .expect("read")
+        .lines()
+        .position(|l| l.contains("order-servce"))
+        .expect("line")
+        + 1;
+    ecsform()
+        .current_dir(dir.path())
+        .args(["validate"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("topology.yaml:{line}:")))
+        .stderr(predicate::str::contains("order-servce"))
+        .stderr(predicate::str::contains("hint:"))
+        .stderr(predicate::str::contains("did you mean `order-service`"));
+}
+
+#[test]
+fn a_missing_file_is_an_error_not_a_panic() {
+    ecsform()
+        .args(["plan", "-f", "/nonexistent/topology.yaml"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("/nonexistent/topology.yaml"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn call_graph_in_mermaid_and_dot() {
+    ecsform()
+        .args(["graph", "-f", EXAMPLE])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("graph LR"))
+        .stdout(predicate::str::contains(
+            "order_service -->|3002| product_service",
+        ))
+        .stdout(predicate::str::contains(
+            "load_balancer -->|3000| api_gateway",
+        ))
+        .stdout(predicate::str::contains("api_gateway -->|3004|").not());
+    ecsform()
+        .args(["graph", "-f", EXAMPLE, "--format", "dot"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\"order-service\" -> \"notification-service\" [label=\"3004\"]",
+        ));
+    ecsform()
+        .args(["graph", "-f", EXAMPLE, "--resources"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sg_svc_user_service --> ingress_user_service_from_api_gateway",
+        ));
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let out = ecsform().arg("--help").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for cmd in [
+        "validate",
+        "plan",
+        "apply",
+        "destroy",
+        "graph",
+        "outputs",
+        "force-unlock",
+    ] {
+        assert!(text.contains(cmd), "{cmd} missing from --help");
+    }
+}
