@@ -916,8 +916,8 @@ class FaultProxy:
         now = time.monotonic()
         with self.world.lock:
             first = self.world.first_delete.setdefault(rid, now)
-            since = max([first] + [self.world.events[e] for e in ("ecs:DeleteService", "elb:DeleteLoadBalancer")
-                                   if e in self.world.events])
+            lingering = ("ecs:DeleteService", "elb:DeleteLoadBalancer")
+            since = max([first] + [self.world.events[e] for e in lingering if e in self.world.events])
         if now - since < linger:
             return error_reply(req, 400, "DependencyViolation", message)
         return None
@@ -997,7 +997,8 @@ class FaultProxy:
     def upstream_pages(self, req, service, action, payload, items_key, token_key) -> list:
         items, token = [], None
         for _ in range(1000):
-            page = self.upstream_json(req, service, action, dict(payload, **({token_key: token} if token else {})))
+            page_payload = dict(payload, **{token_key: token}) if token else payload
+            page = self.upstream_json(req, service, action, page_payload)
             items += page.get(items_key) or []
             token = page.get(token_key)
             if not token:
@@ -1305,7 +1306,8 @@ def make_server(port: int, proxy: FaultProxy) -> ProxyServer:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Fault-injecting reverse proxy for moto (see module docstring).")
+    parser = argparse.ArgumentParser(
+        description="Fault-injecting reverse proxy for moto (see the module docstring).")
     parser.add_argument("--upstream", required=True, help="http://127.0.0.1:MOTOPORT")
     parser.add_argument("--port", type=int, default=0, help="listen port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--config", help="JSON configuration file")

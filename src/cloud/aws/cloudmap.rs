@@ -111,6 +111,7 @@ pub async fn create_service(
         .name(&r.name)
         .namespace_id(&namespace)
         .creator_request_id(client_token(ctx, &namespace))
+        .description(service_marker(ctx.stack))
         .dns_config(dns)
         .health_check_custom_config(custom_health_check(r.failure_threshold))
         .set_tags(Some(tags(ctx, &r.name, &[])?))
@@ -128,6 +129,11 @@ fn custom_health_check(threshold: u32) -> HealthCheckCustomConfig {
     HealthCheckCustomConfig::builder()
         .failure_threshold(i32::try_from(threshold).unwrap_or(1))
         .build()
+}
+
+/// The description every discovery service of the stack carries (its summary has no tags).
+fn service_marker(stack: &str) -> String {
+    format!("ecsform stack {stack}")
 }
 
 /// `arn:aws:servicediscovery:…:service/srv-…` → `srv-…`.
@@ -246,7 +252,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             .map_err(aws_err)
     });
     let tag_sets = futures::future::try_join_all(tag_reads).await?;
-    let mut found = Found::default();
+    let mut found = Found::new(stack);
     let mut owned = std::collections::BTreeMap::new();
     for ((ns_id, arn, name), tags) in private.iter().zip(tag_sets) {
         let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
@@ -295,6 +301,11 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 let (Some(name), Some(arn)) = (s.name(), s.arn()) else {
                     continue;
                 };
+                // Only services we made: emulators ignore the namespace filter, and a service
+                // someone added by hand to our namespace is theirs, not ours to delete.
+                if s.description() != Some(service_marker(stack).as_str()) {
+                    continue;
+                }
                 let ttl = dns
                     .and_then(|d| d.dns_records().first())
                     .map(|r| r.ttl())

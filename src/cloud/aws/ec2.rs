@@ -1,7 +1,7 @@
 //! EC2: the network and its security groups.
 
-use super::errors::{aws_err, missing};
-use super::observe::{tag_map, Found};
+use super::errors::{aws_err, has_code, missing};
+use super::observe::{owned_by, tag_map, Found};
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -164,12 +164,40 @@ pub async fn create_subnet(
             .await
             .map_err(aws_err)
     })
-    .await?;
-    Ok(out
-        .subnet()
-        .and_then(|s| s.subnet_id())
-        .ok_or_else(|| missing("SubnetId"))?
-        .to_string())
+    .await;
+    match out {
+        Ok(out) => Ok(out
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .ok_or_else(|| missing("SubnetId"))?
+            .to_string()),
+        // The CIDR is taken: by our own earlier create whose answer was lost, or by someone else.
+        Err(e) if has_code(&e, "InvalidSubnet.Conflict") => {
+            let filters = [
+                Filter::builder().name("vpc-id").values(&vpc).build(),
+                Filter::builder().name("cidr-block").values(&r.cidr).build(),
+                Filter::builder()
+                    .name(format!("tag:{TAG_ID}"))
+                    .values(ctx.id.as_str())
+                    .build(),
+                stack_filter(ctx.stack),
+            ];
+            let found = cloud
+                .ec2
+                .describe_subnets()
+                .set_filters(Some(filters.to_vec()))
+                .send()
+                .await
+                .map_err(aws_err)?;
+            found
+                .subnets()
+                .first()
+                .and_then(|s| s.subnet_id())
+                .map(String::from)
+                .ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Tag on subnets saying whether they are public (the model's `public`).
@@ -448,11 +476,39 @@ pub async fn create_security_group(
             .await
             .map_err(aws_err)
     })
-    .await?;
-    Ok(out
-        .group_id()
-        .ok_or_else(|| missing("GroupId"))?
-        .to_string())
+    .await;
+    match out {
+        Ok(out) => Ok(out
+            .group_id()
+            .ok_or_else(|| missing("GroupId"))?
+            .to_string()),
+        // Our earlier create went through but its answer was lost (or a killed run made it).
+        Err(e) if has_code(&e, "InvalidGroup.Duplicate") => {
+            let filters = [
+                Filter::builder().name("vpc-id").values(&vpc).build(),
+                Filter::builder().name("group-name").values(&r.name).build(),
+                Filter::builder()
+                    .name(format!("tag:{TAG_ID}"))
+                    .values(ctx.id.as_str())
+                    .build(),
+                stack_filter(ctx.stack),
+            ];
+            let found = cloud
+                .ec2
+                .describe_security_groups()
+                .set_filters(Some(filters.to_vec()))
+                .send()
+                .await
+                .map_err(aws_err)?;
+            found
+                .security_groups()
+                .first()
+                .and_then(|g| g.group_id())
+                .map(String::from)
+                .ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn create_ingress_rule(
@@ -498,13 +554,45 @@ pub async fn create_ingress_rule(
             .await
             .map_err(aws_err)
     })
-    .await?;
-    Ok(out
-        .security_group_rules()
-        .first()
-        .and_then(|r| r.security_group_rule_id())
-        .ok_or_else(|| missing("SecurityGroupRuleId"))?
-        .to_string())
+    .await;
+    match out {
+        Ok(out) => Ok(out
+            .security_group_rules()
+            .first()
+            .and_then(|r| r.security_group_rule_id())
+            .ok_or_else(|| missing("SecurityGroupRuleId"))?
+            .to_string()),
+        // The rule exists already (a lost answer): find its id by content.
+        Err(e) if has_code(&e, "InvalidPermission.Duplicate") => {
+            let source = match &r.source {
+                RuleSource::Group(g) => ctx.resolve(g)?,
+                RuleSource::Cidr(c) => c.clone(),
+            };
+            let filter = Filter::builder().name("group-id").values(&group).build();
+            let rules = cloud
+                .ec2
+                .describe_security_group_rules()
+                .filters(filter)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            rules
+                .security_group_rules()
+                .iter()
+                .filter(|x| {
+                    x.is_egress() == Some(false) && x.from_port() == Some(i32::from(r.port))
+                })
+                .find(|x| {
+                    x.referenced_group_info().and_then(|g| g.group_id()) == Some(source.as_str())
+                        || x.cidr_ipv4() == Some(source.as_str())
+                        || x.cidr_ipv6() == Some(source.as_str())
+                })
+                .and_then(|x| x.security_group_rule_id())
+                .map(String::from)
+                .ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn update_rule_description(
@@ -786,7 +874,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 .map_err(aws_err)
         },
     )?;
-    let mut found = Found::default();
+    let mut found = Found::new(stack);
     let tags = |t: &[Tag]| tag_map(t.iter().map(|t| (t.key(), t.value())));
     let dns = futures::future::try_join_all(
         vpcs.vpcs()
@@ -881,7 +969,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let mut group_ids: BTreeMap<String, ResourceId> = BTreeMap::new();
     for g in groups.security_groups() {
         let t = tags(g.tags());
-        if let (Some(gid), Some(id)) = (g.group_id(), t.get(TAG_ID)) {
+        if let (Some(gid), Some(id), true) = (g.group_id(), t.get(TAG_ID), owned_by(&t, stack)) {
             group_ids.insert(gid.to_string(), ResourceId::new(id));
         }
         found.add(&t, g.group_id(), |_| {

@@ -378,7 +378,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         list_services(cloud, &cluster_name),
         list_families(cloud, stack),
     )?;
-    let mut found = Found::default();
+    let mut found = Found::new(stack);
     for c in clusters
         .clusters()
         .iter()
@@ -417,6 +417,10 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         let Some(td) = out.task_definition() else {
             continue;
         };
+        // Describing a family can return a deregistered revision (emulators, and AWS briefly).
+        if td.status() != Some(&TaskDefinitionStatus::Active) {
+            continue;
+        }
         let Some(c) = td.container_definitions().first() else {
             continue;
         };

@@ -1,6 +1,6 @@
 //! ELBv2: the internet-facing ALB, target groups, listeners and path/method rules.
 
-use super::errors::{aws_err, missing};
+use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::{ownership_tags, AwsCloud};
@@ -141,12 +141,37 @@ pub async fn create_target_group(
         .set_tags(Some(tags(ctx, &r.name)))
         .send()
         .await
-        .map_err(aws_err)?;
-    out.target_groups()
-        .first()
-        .and_then(|t| t.target_group_arn())
-        .map(String::from)
-        .ok_or_else(|| missing("TargetGroupArn"))
+        .map_err(aws_err);
+    match out {
+        Ok(out) => out
+            .target_groups()
+            .first()
+            .and_then(|t| t.target_group_arn())
+            .map(String::from)
+            .ok_or_else(|| missing("TargetGroupArn")),
+        // AWS answers an identical repeat with the existing group; an emulator may refuse it.
+        Err(e) if has_code(&e, "DuplicateTargetGroupName") => {
+            let found = cloud
+                .elb
+                .describe_target_groups()
+                .names(&r.name)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            let arn = found
+                .target_groups()
+                .first()
+                .and_then(|t| t.target_group_arn())
+                .map(String::from)
+                .ok_or(e.clone())?;
+            let tags = read_tags(cloud, std::slice::from_ref(&arn)).await?;
+            match tags.get(&arn) {
+                Some(t) if owned_by(t, ctx.stack) => Ok(arn),
+                _ => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn update_target_group(
@@ -242,12 +267,34 @@ pub async fn create_listener(
         .set_tags(Some(tags(ctx, &ctx.id.to_string())))
         .send()
         .await
-        .map_err(aws_err)?;
-    out.listeners()
-        .first()
-        .and_then(|l| l.listener_arn())
-        .map(String::from)
-        .ok_or_else(|| missing("ListenerArn"))
+        .map_err(aws_err);
+    match out {
+        Ok(out) => out
+            .listeners()
+            .first()
+            .and_then(|l| l.listener_arn())
+            .map(String::from)
+            .ok_or_else(|| missing("ListenerArn")),
+        // A listener on this port of our load balancer exists already (a lost answer): adopt it,
+        // the next plan corrects whatever differs.
+        Err(e) if has_code(&e, "DuplicateListener") => {
+            let found = cloud
+                .elb
+                .describe_listeners()
+                .load_balancer_arn(ctx.resolve(&r.load_balancer)?)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            found
+                .listeners()
+                .iter()
+                .find(|l| l.port() == Some(i32::from(r.port)))
+                .and_then(|l| l.listener_arn())
+                .map(String::from)
+                .ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn update_listener(
@@ -433,7 +480,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             .map(String::from),
     );
     let tags = read_tags(cloud, &arns).await?;
-    let mut found = Found::default();
+    let mut found = Found::new(stack);
     for (arn, g) in &candidates {
         let Some(t) = tags.get(arn).filter(|t| owned_by(t, stack)) else {
             continue;

@@ -70,6 +70,19 @@ pub fn from_code(code: &str, text: String) -> CloudError {
     }
 }
 
+/// Whether an error carries this AWS error code (kept at the start of the message).
+pub fn has_code(e: &CloudError, code: &str) -> bool {
+    let text = match e {
+        CloudError::NotFound(t)
+        | CloudError::Throttled(t)
+        | CloudError::DependencyViolation(t)
+        | CloudError::AccessDenied(t)
+        | CloudError::Other(t) => t,
+        CloudError::Timeout(_) | CloudError::Unresolved(_) => return false,
+    };
+    text.starts_with(&format!("{code}:"))
+}
+
 /// Shorthand: `.send().await.map_err(aws_err)?`.
 pub fn aws_err<E, R>(err: SdkError<E, R>) -> CloudError
 where

@@ -1,7 +1,7 @@
 //! IAM: the task execution role. Roles of a stack live under their own path, so one
 //! `ListRoles` call finds them.
 
-use super::errors::{aws_err, build_err, missing};
+use super::errors::{aws_err, build_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
 use super::retry::is_not_found;
 use super::{ownership_tags, AwsCloud};
@@ -38,11 +38,40 @@ pub async fn create_role(
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(aws_err)?;
-    let arn = out
-        .role()
-        .map(|r| r.arn().to_string())
-        .ok_or_else(|| missing("Role"))?;
+        .map_err(aws_err);
+    let arn = match out {
+        Ok(out) => out
+            .role()
+            .map(|r| r.arn().to_string())
+            .ok_or_else(|| missing("Role"))?,
+        // Made by our earlier create whose answer was lost — adopted only if its tags say so.
+        Err(e) if has_code(&e, "EntityAlreadyExists") => {
+            let tags = cloud
+                .iam
+                .list_role_tags()
+                .role_name(&r.name)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+            if !owned_by(&tags, ctx.stack)
+                || tags.get(TAG_ID).map(String::as_str) != Some(ctx.id.as_str())
+            {
+                return Err(e);
+            }
+            let role = cloud
+                .iam
+                .get_role()
+                .role_name(&r.name)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            role.role()
+                .map(|r| r.arn().to_string())
+                .ok_or_else(|| missing("Role"))?
+        }
+        Err(e) => return Err(e),
+    };
     let empty = Role {
         managed_policies: vec![],
         inline_policy: None,
@@ -143,7 +172,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         .send()
         .await
         .map_err(aws_err)?;
-    let mut found = Found::default();
+    let mut found = Found::new(stack);
     for role in out.roles() {
         let name = role.role_name();
         let (tags, attached, inline) = tokio::try_join!(

@@ -126,7 +126,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
     while let Some(page) = pages.next().await {
         groups.extend(page.map_err(aws_err)?.log_groups().to_vec());
     }
-    let mut found = Found::default();
+    let mut found = Found::new(stack);
     for g in groups {
         let Some(name) = g.log_group_name() else {
             continue;

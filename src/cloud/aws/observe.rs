@@ -8,14 +8,23 @@ use std::collections::BTreeMap;
 
 /// What one service's reads found: resources with references still as AWS ids, plus other
 /// names AWS uses for them (an ARN besides an id) so references in either form resolve.
-#[derive(Default)]
 pub struct Found {
+    stack: String,
     pub items: Vec<ObservedResource>,
     pub aliases: Vec<(String, ResourceId)>,
 }
 
 impl Found {
-    /// Adds a resource whose tags carry its logical id; resources without one are not ours.
+    pub fn new(stack: &str) -> Self {
+        Found {
+            stack: stack.to_string(),
+            items: Vec::new(),
+            aliases: Vec::new(),
+        }
+    }
+
+    /// Adds a resource whose tags say it belongs to this stack and carry its logical id; anything
+    /// else is not ours. (Checked here even after tag-filtered reads: emulators ignore filters.)
     pub fn add(
         &mut self,
         tags: &BTreeMap<String, String>,
@@ -25,6 +34,9 @@ impl Found {
         let (Some(id), Some(physical)) = (tags.get(TAG_ID), physical) else {
             return;
         };
+        if !owned_by(tags, &self.stack) {
+            return;
+        }
         let name = tags.get("Name").cloned().unwrap_or_default();
         self.items.push(ObservedResource {
             id: ResourceId::new(id),
@@ -67,7 +79,7 @@ pub async fn observe(
         ecs::observe(cloud, stack),
         elb::observe(cloud, stack),
     )?;
-    let mut all = Found::default();
+    let mut all = Found::new(stack);
     for part in [network, roles, log_groups, discovery, compute, edge] {
         all.extend(part);
     }
