@@ -16,6 +16,8 @@ pub const SEED: &str = include_str!("../../topology.example.yaml");
 /// Longest a single CLI run may take before the test fails instead of hanging.
 const CLI_TIMEOUT: Duration = Duration::from_secs(180);
 
+pub mod proxy;
+
 /// A moto server on 127.0.0.1. It runs under a small `sh` watchdog that reads our pipe: when the
 /// test process exits (normally, by panic, or killed), the pipe closes and the watchdog kills
 /// moto, so no server outlives the test binary. Dropping a `Moto` stops it at once.

@@ -48,13 +48,16 @@ pub async fn acquire(
         .map_err(aws_err);
     match res {
         Ok(_) => Ok(None),
-        Err(e) if is_already_exists(&e) => {
-            Ok(Some(current(cloud, stack).await?.unwrap_or(LockInfo {
+        Err(e) if is_already_exists(&e) => match current(cloud, stack).await? {
+            // Our own create went through but its answer was lost, and the SDK sent it again.
+            Some(held) if held.token == me.token => Ok(None),
+            Some(held) => Ok(Some(held)),
+            None => Ok(Some(LockInfo {
                 holder: "unknown (the lock was released while we read it)".into(),
                 since: String::new(),
                 token: String::new(),
-            })))
-        }
+            })),
+        },
         Err(e) => Err(e),
     }
 }

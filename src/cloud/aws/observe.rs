@@ -117,8 +117,9 @@ fn link(found: Found) -> Observed {
     observed
 }
 
-/// For each logical id claimed more than once: the physical id other resources point at most
-/// (ties: the smallest id, so every run picks the same one).
+/// For each logical id claimed more than once: the one in use — most pointed at by other
+/// resources plus most configured itself (a route table with its routes and associations, say);
+/// an orphan of a lost answer has neither. Ties: the smallest id, so every run picks the same.
 fn pick_duplicates(items: &[ObservedResource]) -> BTreeMap<ResourceId, String> {
     let mut claims: BTreeMap<&ResourceId, Vec<&str>> = BTreeMap::new();
     for item in items {
@@ -126,7 +127,9 @@ fn pick_duplicates(items: &[ObservedResource]) -> BTreeMap<ResourceId, String> {
     }
     let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
     for item in items {
-        for r in item.resource.refs() {
+        let outgoing = item.resource.refs();
+        *uses.entry(item.physical_id.as_str()).or_default() += outgoing.len();
+        for r in outgoing {
             if let Ref::Unowned(p) = r {
                 *uses.entry(p.as_str()).or_default() += 1;
             }
