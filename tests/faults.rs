@@ -17,28 +17,79 @@ async fn tagged_counts(moto: &Moto, stack: &str) -> BTreeMap<Kind, usize> {
     let conf = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let ours = |tags: &[aws_sdk_ec2::types::Tag]| {
-        tags.iter().any(|t| t.key() == Some("ecsform:stack") && t.value() == Some(stack))
+        tags.iter()
+            .any(|t| t.key() == Some("ecsform:stack") && t.value() == Some(stack))
     };
     let mut n = BTreeMap::new();
     let vpcs = ec2.describe_vpcs().send().await.expect("vpcs");
-    n.insert(Kind::Vpc, vpcs.vpcs().iter().filter(|v| ours(v.tags())).count());
+    n.insert(
+        Kind::Vpc,
+        vpcs.vpcs().iter().filter(|v| ours(v.tags())).count(),
+    );
     let subnets = ec2.describe_subnets().send().await.expect("subnets");
-    n.insert(Kind::Subnet, subnets.subnets().iter().filter(|v| ours(v.tags())).count());
+    n.insert(
+        Kind::Subnet,
+        subnets.subnets().iter().filter(|v| ours(v.tags())).count(),
+    );
     let igws = ec2.describe_internet_gateways().send().await.expect("igws");
-    n.insert(Kind::InternetGateway, igws.internet_gateways().iter().filter(|v| ours(v.tags())).count());
+    n.insert(
+        Kind::InternetGateway,
+        igws.internet_gateways()
+            .iter()
+            .filter(|v| ours(v.tags()))
+            .count(),
+    );
     let eips = ec2.describe_addresses().send().await.expect("eips");
-    n.insert(Kind::ElasticIp, eips.addresses().iter().filter(|v| ours(v.tags())).count());
+    n.insert(
+        Kind::ElasticIp,
+        eips.addresses().iter().filter(|v| ours(v.tags())).count(),
+    );
     let nats = ec2.describe_nat_gateways().send().await.expect("nats");
     let live = |s: Option<&aws_sdk_ec2::types::NatGatewayState>| {
-        !matches!(s, Some(aws_sdk_ec2::types::NatGatewayState::Deleted | aws_sdk_ec2::types::NatGatewayState::Deleting))
+        !matches!(
+            s,
+            Some(
+                aws_sdk_ec2::types::NatGatewayState::Deleted
+                    | aws_sdk_ec2::types::NatGatewayState::Deleting
+            )
+        )
     };
-    n.insert(Kind::NatGateway, nats.nat_gateways().iter().filter(|v| ours(v.tags()) && live(v.state())).count());
+    n.insert(
+        Kind::NatGateway,
+        nats.nat_gateways()
+            .iter()
+            .filter(|v| ours(v.tags()) && live(v.state()))
+            .count(),
+    );
     let rtbs = ec2.describe_route_tables().send().await.expect("rtbs");
-    n.insert(Kind::RouteTable, rtbs.route_tables().iter().filter(|v| ours(v.tags())).count());
+    n.insert(
+        Kind::RouteTable,
+        rtbs.route_tables()
+            .iter()
+            .filter(|v| ours(v.tags()))
+            .count(),
+    );
     let sgs = ec2.describe_security_groups().send().await.expect("sgs");
-    let owned: Vec<&aws_sdk_ec2::types::SecurityGroup> = sgs.security_groups().iter().filter(|v| ours(v.tags())).collect();
+    let owned: Vec<&aws_sdk_ec2::types::SecurityGroup> = sgs
+        .security_groups()
+        .iter()
+        .filter(|v| ours(v.tags()))
+        .collect();
     n.insert(Kind::SecurityGroup, owned.len());
-    n.insert(Kind::IngressRule, owned.iter().map(|g| g.ip_permissions().iter().map(|p| p.user_id_group_pairs().len() + p.ip_ranges().len() + p.ipv6_ranges().len()).sum::<usize>()).sum());
+    n.insert(
+        Kind::IngressRule,
+        owned
+            .iter()
+            .map(|g| {
+                g.ip_permissions()
+                    .iter()
+                    .map(|p| {
+                        p.user_id_group_pairs().len() + p.ip_ranges().len() + p.ipv6_ranges().len()
+                    })
+                    .sum::<usize>()
+            })
+            .sum(),
+    );
 
     let ecs = aws_sdk_ecs::Client::new(&conf);
     let services = match ecs.list_services().cluster(stack).send().await {
@@ -48,37 +99,81 @@ async fn tagged_counts(moto: &Moto, stack: &str) -> BTreeMap<Kind, usize> {
     let active = if services.is_empty() {
         0
     } else {
-        let d = ecs.describe_services().cluster(stack).set_services(Some(services)).send().await.expect("services");
-        d.services().iter().filter(|s| s.status() == Some("ACTIVE")).count()
+        let d = ecs
+            .describe_services()
+            .cluster(stack)
+            .set_services(Some(services))
+            .send()
+            .await
+            .expect("services");
+        d.services()
+            .iter()
+            .filter(|s| s.status() == Some("ACTIVE"))
+            .count()
     };
     n.insert(Kind::EcsService, active);
-    let clusters = ecs.describe_clusters().clusters(stack).send().await.expect("clusters");
-    n.insert(Kind::Cluster, clusters.clusters().iter().filter(|c| c.status() == Some("ACTIVE")).count());
+    let clusters = ecs
+        .describe_clusters()
+        .clusters(stack)
+        .send()
+        .await
+        .expect("clusters");
+    n.insert(
+        Kind::Cluster,
+        clusters
+            .clusters()
+            .iter()
+            .filter(|c| c.status() == Some("ACTIVE"))
+            .count(),
+    );
 
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
     let tgs = elb.describe_target_groups().send().await.expect("tgs");
     let mut tg_count = 0;
     for tg in tgs.target_groups() {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let tags = elb.describe_tags().resource_arns(arn).send().await.expect("tags");
-        if tags.tag_descriptions().iter().flat_map(|d| d.tags()).any(|t| t.key() == Some("ecsform:stack") && t.value() == Some(stack)) {
+        let tags = elb
+            .describe_tags()
+            .resource_arns(arn)
+            .send()
+            .await
+            .expect("tags");
+        if tags
+            .tag_descriptions()
+            .iter()
+            .flat_map(|d| d.tags())
+            .any(|t| t.key() == Some("ecsform:stack") && t.value() == Some(stack))
+        {
             tg_count += 1;
         }
     }
     n.insert(Kind::TargetGroup, tg_count);
 
     let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
-    let groups = logs.describe_log_groups().log_group_name_prefix(format!("/ecs/{stack}-")).send().await.expect("logs");
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/ecs/{stack}-"))
+        .send()
+        .await
+        .expect("logs");
     n.insert(Kind::LogGroup, groups.log_groups().len());
     let iam = aws_sdk_iam::Client::new(&conf);
-    let roles = iam.list_roles().path_prefix(format!("/ecsform/{stack}/")).send().await.expect("roles");
+    let roles = iam
+        .list_roles()
+        .path_prefix(format!("/ecsform/{stack}/"))
+        .send()
+        .await
+        .expect("roles");
     n.insert(Kind::Role, roles.roles().len());
     n
 }
 
 /// The same counts as the topology asks for.
 fn desired_counts(fixture: &Fixture) -> BTreeMap<Kind, usize> {
-    let t = ecsform::topology::parse_str(fixture.text(), "t.yaml").map_err(|e| e.to_string()).expect("valid").topology;
+    let t = ecsform::topology::parse_str(fixture.text(), "t.yaml")
+        .map_err(|e| e.to_string())
+        .expect("valid")
+        .topology;
     let d = ecsform::desired::expand(&t, "us-east-1");
     let mut n = BTreeMap::new();
     for r in d.resources.values() {
@@ -89,7 +184,11 @@ fn desired_counts(fixture: &Fixture) -> BTreeMap<Kind, usize> {
 
 fn assert_counts(actual: &BTreeMap<Kind, usize>, expected: &BTreeMap<Kind, usize>) {
     for (kind, count) in actual {
-        assert_eq!(Some(count), expected.get(kind).or(Some(&0)), "{kind}: {actual:?} vs {expected:?}");
+        assert_eq!(
+            Some(count),
+            expected.get(kind).or(Some(&0)),
+            "{kind}: {actual:?} vs {expected:?}"
+        );
     }
 }
 
@@ -98,7 +197,12 @@ fn run(mut cmd: assert_cmd::Command, args: &[&str]) -> std::process::Output {
 }
 
 fn show(o: &std::process::Output) -> String {
-    format!("exit {:?}\n{}\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "exit {:?}\n{}\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -119,17 +223,43 @@ async fn apply_converges_under_throttling_5xx_consistency_and_pending_states() {
         );
         let file = fixture.path_str().to_string();
         let proxied = proxy.ecsform(moto);
-        let out = tokio::task::spawn_blocking(move || run(proxied, &["apply", "-f", &file, "--auto-approve"])).await.expect("join");
-        assert!(out.status.success(), "seed {seed}: apply failed under faults:\n{}", show(&out));
+        let out = tokio::task::spawn_blocking(move || {
+            run(proxied, &["apply", "-f", &file, "--auto-approve"])
+        })
+        .await
+        .expect("join");
+        assert!(
+            out.status.success(),
+            "seed {seed}: apply failed under faults:\n{}",
+            show(&out)
+        );
         let stats = proxy.stats();
-        let injected = stats["injected"].as_object().map(|m| m.values().filter_map(|v| v.as_u64()).sum::<u64>()).unwrap_or(0);
-        assert!(injected > 0, "seed {seed}: the proxy injected nothing: {stats}");
+        let injected = stats["injected"]
+            .as_object()
+            .map(|m| m.values().filter_map(|v| v.as_u64()).sum::<u64>())
+            .unwrap_or(0);
+        assert!(
+            injected > 0,
+            "seed {seed}: the proxy injected nothing: {stats}"
+        );
         // Straight to moto, no faults: nothing left to do.
         let file = fixture.path_str().to_string();
         let direct = moto.ecsform();
-        let plan = tokio::task::spawn_blocking(move || run(direct, &["plan", "-f", &file, "--detailed-exitcode"])).await.expect("join");
-        assert_eq!(plan.status.code(), Some(0), "seed {seed}: plan after apply:\n{}", show(&plan));
-        assert_counts(&tagged_counts(moto, &stack).await, &desired_counts(&fixture));
+        let plan = tokio::task::spawn_blocking(move || {
+            run(direct, &["plan", "-f", &file, "--detailed-exitcode"])
+        })
+        .await
+        .expect("join");
+        assert_eq!(
+            plan.status.code(),
+            Some(0),
+            "seed {seed}: plan after apply:\n{}",
+            show(&plan)
+        );
+        assert_counts(
+            &tagged_counts(moto, &stack).await,
+            &desired_counts(&fixture),
+        );
     }
 }
 
@@ -141,7 +271,11 @@ async fn destroy_waits_out_lingering_interfaces_and_leaves_nothing() {
         let fixture = Fixture::seed(&stack);
         let file = fixture.path_str().to_string();
         let direct = moto.ecsform();
-        let out = tokio::task::spawn_blocking(move || run(direct, &["apply", "-f", &file, "--auto-approve"])).await.expect("join");
+        let out = tokio::task::spawn_blocking(move || {
+            run(direct, &["apply", "-f", &file, "--auto-approve"])
+        })
+        .await
+        .expect("join");
         assert!(out.status.success(), "{}", show(&out));
         let proxy = FaultProxy::start(
             moto,
@@ -149,11 +283,28 @@ async fn destroy_waits_out_lingering_interfaces_and_leaves_nothing() {
         );
         let file = fixture.path_str().to_string();
         let proxied = proxy.ecsform(moto);
-        let out = tokio::task::spawn_blocking(move || run(proxied, &["destroy", "-f", &file, "--auto-approve"])).await.expect("join");
-        assert!(out.status.success(), "seed {seed}: destroy failed:\n{}", show(&out));
-        let dependency = proxy.stats()["injected"]["dependency"].as_u64().unwrap_or(0);
-        assert!(dependency > 0, "seed {seed}: no dependency violation was injected");
-        let left: Vec<_> = tagged_counts(moto, &stack).await.into_iter().filter(|(_, n)| *n > 0).collect();
+        let out = tokio::task::spawn_blocking(move || {
+            run(proxied, &["destroy", "-f", &file, "--auto-approve"])
+        })
+        .await
+        .expect("join");
+        assert!(
+            out.status.success(),
+            "seed {seed}: destroy failed:\n{}",
+            show(&out)
+        );
+        let dependency = proxy.stats()["injected"]["dependency"]
+            .as_u64()
+            .unwrap_or(0);
+        assert!(
+            dependency > 0,
+            "seed {seed}: no dependency violation was injected"
+        );
+        let left: Vec<_> = tagged_counts(moto, &stack)
+            .await
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
         assert!(left.is_empty(), "seed {seed}: left behind: {left:?}");
     }
 }
@@ -164,30 +315,51 @@ async fn lost_answers_never_leave_duplicates_after_a_rerun() {
     for seed in [31, 32] {
         let stack = unique_stack("drops");
         let fixture = Fixture::seed(&stack);
-        let proxy = FaultProxy::start(moto, &json!({"seed": seed, "drop_fraction": 0.05, "throttle_fraction": 0.05}));
+        let proxy = FaultProxy::start(
+            moto,
+            &json!({"seed": seed, "drop_fraction": 0.05, "throttle_fraction": 0.05}),
+        );
         // Dropped connections may fail a run; re-running (faults still on) must converge.
         let mut converged = false;
         let mut last = String::new();
         for _ in 0..4 {
             let file = fixture.path_str().to_string();
             let proxied = proxy.ecsform(moto);
-            let out = tokio::task::spawn_blocking(move || run(proxied, &["apply", "-f", &file, "--auto-approve"])).await.expect("join");
+            let out = tokio::task::spawn_blocking(move || {
+                run(proxied, &["apply", "-f", &file, "--auto-approve"])
+            })
+            .await
+            .expect("join");
             if out.status.success() {
                 converged = true;
                 break;
             }
             last = show(&out);
         }
-        assert!(converged, "seed {seed}: no convergence in 4 runs; the last said:\n{last}");
+        assert!(
+            converged,
+            "seed {seed}: no convergence in 4 runs; the last said:\n{last}"
+        );
         // A duplicate created by a retried create is deleted by the next run.
         let file = fixture.path_str().to_string();
         let direct = moto.ecsform();
-        let out = tokio::task::spawn_blocking(move || run(direct, &["apply", "-f", &file, "--auto-approve"])).await.expect("join");
+        let out = tokio::task::spawn_blocking(move || {
+            run(direct, &["apply", "-f", &file, "--auto-approve"])
+        })
+        .await
+        .expect("join");
         assert!(out.status.success(), "{}", show(&out));
         let file = fixture.path_str().to_string();
         let direct = moto.ecsform();
-        let plan = tokio::task::spawn_blocking(move || run(direct, &["plan", "-f", &file, "--detailed-exitcode"])).await.expect("join");
+        let plan = tokio::task::spawn_blocking(move || {
+            run(direct, &["plan", "-f", &file, "--detailed-exitcode"])
+        })
+        .await
+        .expect("join");
         assert_eq!(plan.status.code(), Some(0), "{}", show(&plan));
-        assert_counts(&tagged_counts(moto, &stack).await, &desired_counts(&fixture));
+        assert_counts(
+            &tagged_counts(moto, &stack).await,
+            &desired_counts(&fixture),
+        );
     }
 }

@@ -18,7 +18,14 @@ impl FaultProxy {
         let config_file = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(config_file.path(), config.to_string()).expect("writing the proxy config");
         let mut child = Command::new(python)
-            .args([script, "--upstream", &moto.endpoint(), "--port", "0", "--config"])
+            .args([
+                script,
+                "--upstream",
+                &moto.endpoint(),
+                "--port",
+                "0",
+                "--config",
+            ])
             .arg(config_file.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -26,7 +33,9 @@ impl FaultProxy {
             .expect("starting tools/faultproxy.py");
         let stdout = child.stdout.take().expect("proxy stdout");
         let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first).expect("reading the proxy's port");
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("reading the proxy's port");
         let port = first
             .trim()
             .strip_prefix("LISTENING ")
@@ -49,7 +58,11 @@ impl FaultProxy {
     /// The proxy's request statistics.
     pub fn stats(&self) -> serde_json::Value {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("proxy");
-        write!(s, "GET /_proxy/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
+        write!(
+            s,
+            "GET /_proxy/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
         let mut text = String::new();
         s.read_to_string(&mut text).expect("read");
         let body = text.split("\r\n\r\n").nth(1).unwrap_or("{}");
