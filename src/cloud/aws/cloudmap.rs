@@ -224,7 +224,7 @@ pub async fn delete_namespace(cloud: &AwsCloud, namespace: &str) -> Result<(), C
 }
 
 /// Namespaces are owned by tags; discovery services through their owned namespace.
-pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
+pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Found, CloudError> {
     let mut namespaces = Vec::new();
     let mut pages = cloud.cloudmap.list_namespaces().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -251,9 +251,28 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             .await
             .map_err(aws_err)
     });
-    let tag_sets = futures::future::try_join_all(tag_reads).await?;
+    // Round two, in parallel: every private namespace's tags, and (speculatively) the services
+    // of the namespaces named as in the file — almost always exactly ours.
+    let expected = hint.resources.values().find_map(|r| match r {
+        Resource::Namespace(n) => Some(n.name.clone()),
+        _ => None,
+    });
+    let speculative: Vec<&String> = private
+        .iter()
+        .filter(|(_, _, name)| Some(name) == expected.as_ref())
+        .map(|(id, _, _)| id)
+        .collect();
+    let (tag_sets, listed) = tokio::try_join!(
+        futures::future::try_join_all(tag_reads),
+        futures::future::try_join_all(
+            speculative
+                .iter()
+                .map(|ns| list_discovery_services(cloud, stack, ns))
+        ),
+    )?;
+    let mut listed: std::collections::BTreeMap<&String, Vec<ObservedResource>> =
+        speculative.into_iter().zip(listed).collect();
     let mut found = Found::new(stack);
-    let mut owned = std::collections::BTreeMap::new();
     for ((ns_id, arn, name), tags) in private.iter().zip(tag_sets) {
         let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
         if !owned_by(&tags, stack) {
@@ -270,63 +289,74 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             arn.clone(),
             &ResourceId::new(tags.get(TAG_ID).cloned().unwrap_or_default()),
         );
-        owned.insert(ns_id.clone(), ());
+        let services = match listed.remove(ns_id) {
+            Some(services) => services,
+            // Renamed in the file since: one more round for this one.
+            None => list_discovery_services(cloud, stack, ns_id).await?,
+        };
+        found.items.extend(services);
     }
-    if owned.is_empty() {
-        return Ok(found);
-    }
-    for ns in owned.keys() {
-        let filter = ServiceFilter::builder()
-            .name(ServiceFilterName::NamespaceId)
-            .condition(FilterCondition::Eq)
-            .values(ns)
-            .build()
-            .map_err(build_err)?;
-        let mut pages = cloud
-            .cloudmap
-            .list_services()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for s in page.map_err(aws_err)?.services() {
-                let dns = s.dns_config();
-                // moto ignores the filter and still fills this deprecated field; AWS honours the
-                // filter and may leave it empty.
-                #[allow(deprecated)]
-                let listed_in = dns.and_then(|d| d.namespace_id());
-                if listed_in.is_some_and(|other| other != ns) {
-                    continue;
-                }
-                let (Some(name), Some(arn)) = (s.name(), s.arn()) else {
-                    continue;
-                };
-                // Only services we made: emulators ignore the namespace filter, and a service
-                // someone added by hand to our namespace is theirs, not ours to delete.
-                if s.description() != Some(service_marker(stack).as_str()) {
-                    continue;
-                }
-                let ttl = dns
-                    .and_then(|d| d.dns_records().first())
-                    .map(|r| r.ttl())
-                    .unwrap_or(0);
-                #[allow(deprecated)]
-                // Deprecated by AWS (always 1 now), still returned and still what the seed asks for.
-                let threshold = s
-                    .health_check_custom_config()
-                    .and_then(|h| h.failure_threshold())
-                    .unwrap_or(0);
-                found.items.push(ObservedResource {
-                    id: ResourceId::new(ids::discovery(name)),
-                    resource: Resource::DiscoveryService(DiscoveryService {
-                        name: name.to_string(),
-                        namespace: Ref::Unowned(ns.to_string()),
-                        ttl: u32::try_from(ttl).unwrap_or(0),
-                        failure_threshold: u32::try_from(threshold).unwrap_or(0),
-                    }),
-                    physical_id: arn.to_string(),
-                });
+    Ok(found)
+}
+
+/// The discovery services ecsform made in namespace `ns`.
+async fn list_discovery_services(
+    cloud: &AwsCloud,
+    stack: &str,
+    ns: &str,
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let filter = ServiceFilter::builder()
+        .name(ServiceFilterName::NamespaceId)
+        .condition(FilterCondition::Eq)
+        .values(ns)
+        .build()
+        .map_err(build_err)?;
+    let mut found = Vec::new();
+    let mut pages = cloud
+        .cloudmap
+        .list_services()
+        .filters(filter)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for s in page.map_err(aws_err)?.services() {
+            let dns = s.dns_config();
+            // moto ignores the filter and still fills this deprecated field; AWS honours the
+            // filter and may leave it empty.
+            #[allow(deprecated)]
+            let listed_in = dns.and_then(|d| d.namespace_id());
+            if listed_in.is_some_and(|other| other != ns) {
+                continue;
             }
+            let (Some(name), Some(arn)) = (s.name(), s.arn()) else {
+                continue;
+            };
+            // Only services we made: emulators ignore the namespace filter, and a service
+            // someone added by hand to our namespace is theirs, not ours to delete.
+            if s.description() != Some(service_marker(stack).as_str()) {
+                continue;
+            }
+            let ttl = dns
+                .and_then(|d| d.dns_records().first())
+                .map(|r| r.ttl())
+                .unwrap_or(0);
+            #[allow(deprecated)]
+            // Deprecated by AWS (always 1 now), still returned and still what the seed asks for.
+            let threshold = s
+                .health_check_custom_config()
+                .and_then(|h| h.failure_threshold())
+                .unwrap_or(0);
+            found.push(ObservedResource {
+                id: ResourceId::new(ids::discovery(name)),
+                resource: Resource::DiscoveryService(DiscoveryService {
+                    name: name.to_string(),
+                    namespace: Ref::Unowned(ns.to_string()),
+                    ttl: u32::try_from(ttl).unwrap_or(0),
+                    failure_threshold: u32::try_from(threshold).unwrap_or(0),
+                }),
+                physical_id: arn.to_string(),
+            });
         }
     }
     Ok(found)

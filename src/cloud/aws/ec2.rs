@@ -876,12 +876,23 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     )?;
     let mut found = Found::new(stack);
     let tags = |t: &[Tag]| tag_map(t.iter().map(|t| (t.key(), t.value())));
-    let dns = futures::future::try_join_all(
-        vpcs.vpcs()
-            .iter()
-            .map(|v| vpc_dns(cloud, v.vpc_id().unwrap_or_default())),
-    )
-    .await?;
+    // Round two, in parallel: the VPC's DNS attributes and the rules of the owned groups.
+    let mut group_ids: BTreeMap<String, ResourceId> = BTreeMap::new();
+    for g in groups.security_groups() {
+        let t = tags(g.tags());
+        if let (Some(gid), Some(id), true) = (g.group_id(), t.get(TAG_ID), owned_by(&t, stack)) {
+            group_ids.insert(gid.to_string(), ResourceId::new(id));
+        }
+    }
+    let (dns, rules) = tokio::try_join!(
+        futures::future::try_join_all(
+            vpcs.vpcs()
+                .iter()
+                .map(|v| vpc_dns(cloud, v.vpc_id().unwrap_or_default()))
+        ),
+        observe_rules(cloud, &group_ids),
+    )?;
+    found.items.extend(rules);
     for (v, (dns_support, dns_hostnames)) in vpcs.vpcs().iter().zip(dns) {
         let t = tags(v.tags());
         found.add(&t, v.vpc_id(), |name| {
@@ -966,12 +977,8 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    let mut group_ids: BTreeMap<String, ResourceId> = BTreeMap::new();
     for g in groups.security_groups() {
         let t = tags(g.tags());
-        if let (Some(gid), Some(id), true) = (g.group_id(), t.get(TAG_ID), owned_by(&t, stack)) {
-            group_ids.insert(gid.to_string(), ResourceId::new(id));
-        }
         found.add(&t, g.group_id(), |_| {
             Resource::SecurityGroup(SecurityGroup {
                 name: g.group_name().unwrap_or_default().into(),
@@ -980,7 +987,6 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    observe_rules(cloud, &group_ids, &mut found).await?;
     Ok(found)
 }
 
@@ -993,10 +999,10 @@ fn unowned(p: Option<&str>) -> Ref {
 async fn observe_rules(
     cloud: &AwsCloud,
     groups: &BTreeMap<String, ResourceId>,
-    found: &mut Found,
-) -> Result<(), CloudError> {
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let mut found = Vec::new();
     if groups.is_empty() {
-        return Ok(());
+        return Ok(found);
     }
     let mut rules = Vec::new();
     // The group-id filter takes up to 200 values per request.
@@ -1053,7 +1059,7 @@ async fn observe_rules(
                     .trim_start_matches("svc.")
             ),
         };
-        found.items.push(ObservedResource {
+        found.push(ObservedResource {
             id: ResourceId::new(id),
             resource: Resource::IngressRule(IngressRule {
                 group: Ref::Id(group.clone()),
@@ -1064,7 +1070,7 @@ async fn observe_rules(
             physical_id: rule_id.to_string(),
         });
     }
-    Ok(())
+    Ok(found)
 }
 
 fn rule_logical_id(

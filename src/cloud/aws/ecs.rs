@@ -398,17 +398,30 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             found.alias(name, &ResourceId::new(id));
         }
     }
-    let task_defs = futures::future::try_join_all(families.iter().map(|f| async move {
-        cloud
-            .ecs
-            .describe_task_definition()
-            .task_definition(f)
-            .include(TaskDefinitionField::Tags)
-            .send()
-            .await
-            .map_err(aws_err)
-    }))
-    .await?;
+    // Round two, in parallel: every family's newest revision and the services, ten per call.
+    let (task_defs, described) = tokio::try_join!(
+        futures::future::try_join_all(families.iter().map(|f| async move {
+            cloud
+                .ecs
+                .describe_task_definition()
+                .task_definition(f)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .map_err(aws_err)
+        })),
+        futures::future::try_join_all(services.chunks(10).map(|chunk| async {
+            cloud
+                .ecs
+                .describe_services()
+                .cluster(&cluster_name)
+                .set_services(Some(chunk.to_vec()))
+                .include(ServiceField::Tags)
+                .send()
+                .await
+                .map_err(aws_err)
+        })),
+    )?;
     for out in task_defs {
         let tags = tag_map(out.tags().iter().map(|t| (t.key(), t.value())));
         if !owned_by(&tags, stack) {
@@ -455,18 +468,6 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    let described = futures::future::try_join_all(services.chunks(10).map(|chunk| async {
-        cloud
-            .ecs
-            .describe_services()
-            .cluster(&cluster_name)
-            .set_services(Some(chunk.to_vec()))
-            .include(ServiceField::Tags)
-            .send()
-            .await
-            .map_err(aws_err)
-    }))
-    .await?;
     for s in described
         .iter()
         .flat_map(|o| o.services())
@@ -536,6 +537,7 @@ async fn list_services(cloud: &AwsCloud, cluster: &str) -> Result<Vec<String>, C
         .ecs
         .list_services()
         .cluster(cluster)
+        .max_results(100)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -555,6 +557,7 @@ async fn list_families(cloud: &AwsCloud, stack: &str) -> Result<Vec<String>, Clo
         .list_task_definition_families()
         .family_prefix(format!("{stack}-"))
         .status(TaskDefinitionFamilyStatus::Active)
+        .max_results(100)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -479,7 +479,21 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             .filter_map(|l| l.load_balancer_arn())
             .map(String::from),
     );
-    let tags = read_tags(cloud, &arns).await?;
+    // Round two, in parallel: tags, and the listeners and rules of the load balancer (kept only
+    // if its tags say it is ours).
+    let listener_reads = lbs
+        .iter()
+        .filter_map(|l| l.load_balancer_arn())
+        .map(|arn| async move {
+            let mut part = Found::new(stack);
+            observe_listeners(cloud, arn, &mut part).await?;
+            Ok::<_, CloudError>((arn.to_string(), part))
+        });
+    let (tags, listeners) = tokio::try_join!(
+        read_tags(cloud, &arns),
+        futures::future::try_join_all(listener_reads)
+    )?;
+    let mut listeners: BTreeMap<String, Found> = listeners.into_iter().collect();
     let mut found = Found::new(stack);
     for (arn, g) in &candidates {
         let Some(t) = tags.get(arn).filter(|t| owned_by(t, stack)) else {
@@ -520,7 +534,9 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                     .collect(),
             })
         });
-        observe_listeners(cloud, arn, &mut found).await?;
+        if let Some(part) = listeners.remove(arn) {
+            found.items.extend(part.items);
+        }
     }
     Ok(found)
 }

@@ -104,6 +104,9 @@ pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Resu
     }
 }
 
+/// Log groups per `DescribeLogGroups` page.
+const PAGE: usize = 50;
+
 /// Lists the stack's groups by name prefix. Groups the file names are matched by name; any
 /// other group under the prefix is ours only if its tags say so (another stack may share the
 /// prefix), which costs one tag read each.
@@ -116,16 +119,29 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
             _ => None,
         })
         .collect();
-    let mut groups = Vec::new();
-    let mut pages = cloud
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(names::log_group_prefix(stack))
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        groups.extend(page.map_err(aws_err)?.log_groups().to_vec());
-    }
+    // DescribeLogGroups returns 50 per page: for a large stack, one listing per first letter of
+    // the service name (names start with a-z) runs in parallel instead of many pages in a row.
+    let base = names::log_group_prefix(stack);
+    let prefixes: Vec<String> = if expected.len() > PAGE {
+        ('a'..='z').map(|c| format!("{base}{c}")).collect()
+    } else {
+        vec![base]
+    };
+    let listings = futures::future::try_join_all(prefixes.iter().map(|prefix| async move {
+        let mut groups = Vec::new();
+        let mut pages = cloud
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            groups.extend(page.map_err(aws_err)?.log_groups().to_vec());
+        }
+        Ok::<_, CloudError>(groups)
+    }))
+    .await?;
+    let groups = listings.into_iter().flatten();
     let mut found = Found::new(stack);
     for g in groups {
         let Some(name) = g.log_group_name() else {

@@ -10,12 +10,14 @@ mod iam;
 pub mod lock;
 mod logs;
 mod observe;
+pub mod pacing;
 mod retry;
 
 pub use errors::classify;
 
 use super::{Cloud, CloudError, OpContext};
 use crate::model::{Desired, Observed, ObservedResource, Resource, TAG_ID, TAG_STACK};
+use crate::plan::schedule::OpKind;
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
 use std::time::Duration;
@@ -31,6 +33,7 @@ pub struct AwsCloud {
     logs: aws_sdk_cloudwatchlogs::Client,
     region: String,
     timeouts: Timeouts,
+    pacer: std::sync::Arc<pacing::Pacer>,
 }
 
 /// How long to wait for AWS's slow operations before giving up with a clear message.
@@ -100,6 +103,7 @@ impl AwsCloud {
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             region,
             timeouts: Timeouts::default(),
+            pacer: std::sync::Arc::new(pacing::Pacer::from_env()),
         })
     }
 
@@ -136,6 +140,9 @@ impl Cloud for AwsCloud {
     }
 
     async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
+        self.pacer
+            .acquire(&pacing::cost(want.kind(), OpKind::Create))
+            .await;
         match want {
             Resource::Vpc(r) => ec2::create_vpc(self, ctx, r).await,
             Resource::Subnet(r) => ec2::create_subnet(self, ctx, r).await,
@@ -165,6 +172,9 @@ impl Cloud for AwsCloud {
         have: &ObservedResource,
         want: &Resource,
     ) -> Result<String, CloudError> {
+        self.pacer
+            .acquire(&pacing::cost(want.kind(), OpKind::Update))
+            .await;
         let id = have.physical_id.clone();
         match (&have.resource, want) {
             (Resource::Vpc(h), Resource::Vpc(w)) => {
@@ -234,6 +244,9 @@ impl Cloud for AwsCloud {
     }
 
     async fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> Result<(), CloudError> {
+        self.pacer
+            .acquire(&pacing::cost(have.resource.kind(), OpKind::Delete))
+            .await;
         let id = have.physical_id.as_str();
         match &have.resource {
             Resource::Vpc(_) => ec2::delete_vpc(self, id).await,

@@ -75,7 +75,7 @@ pub async fn observe(
         ec2::observe(cloud, stack),
         iam::observe(cloud, stack),
         logs::observe(cloud, stack, hint),
-        cloudmap::observe(cloud, stack),
+        cloudmap::observe(cloud, stack, hint),
         ecs::observe(cloud, stack),
         elb::observe(cloud, stack),
     )?;

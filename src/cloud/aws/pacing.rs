@@ -1,0 +1,186 @@
+//! Client-side pacing: AWS's documented token buckets (per account and region), mirrored here
+//! so a large apply spends its calls at the rate AWS refills them instead of triggering a
+//! throttling storm. Retries stay for surprises (other clients sharing the account).
+
+use crate::model::Kind;
+use crate::plan::schedule::OpKind;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A family of API actions sharing one AWS rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    Ec2Mutate,
+    Ec2Ingress,
+    Ec2NatGateway,
+    EcsService,
+    EcsRegisterTaskDefinition,
+    EcsOther,
+    ElbAccount,
+    ElbCreateLoadBalancer,
+    ElbMutate,
+    CloudMap,
+    Iam,
+    Logs,
+}
+
+impl Family {
+    /// (burst, refill per second), from AWS's documentation (see shared/MOTO.md); Cloud Map,
+    /// IAM and Logs publish no figures for these calls: conservative guesses.
+    fn limits(self) -> (f64, f64) {
+        match self {
+            Family::Ec2Mutate => (50.0, 5.0),
+            Family::Ec2Ingress => (50.0, 5.0),
+            Family::Ec2NatGateway => (10.0, 1.0),
+            Family::EcsService => (50.0, 5.0),
+            Family::EcsRegisterTaskDefinition => (20.0, 1.0),
+            Family::EcsOther => (50.0, 20.0),
+            Family::ElbAccount => (40.0, 10.0),
+            Family::ElbCreateLoadBalancer => (10.0, 0.2),
+            Family::ElbMutate => (20.0, 3.0),
+            Family::CloudMap => (50.0, 10.0),
+            Family::Iam => (20.0, 5.0),
+            Family::Logs => (50.0, 10.0),
+        }
+    }
+}
+
+/// The API calls one operation makes, by family (an estimate of the usual path).
+pub fn cost(kind: Kind, op: OpKind) -> Vec<(Family, f64)> {
+    use Family::*;
+    let create = op == OpKind::Create;
+    match kind {
+        Kind::Vpc => vec![(Ec2Mutate, if create { 2.0 } else { 1.0 })],
+        Kind::Subnet | Kind::ElasticIp | Kind::SecurityGroup => vec![(Ec2Mutate, 1.0)],
+        Kind::InternetGateway => vec![(Ec2Mutate, 2.0)],
+        Kind::NatGateway => vec![(Ec2NatGateway, 1.0)],
+        Kind::RouteTable => vec![(Ec2Mutate, if create { 4.0 } else { 2.0 })],
+        Kind::IngressRule => vec![(Ec2Ingress, 1.0)],
+        Kind::Role => vec![(Iam, 3.0)],
+        Kind::LogGroup => vec![(Logs, 2.0)],
+        Kind::Namespace | Kind::DiscoveryService => vec![(CloudMap, 1.0)],
+        Kind::Cluster => vec![(EcsOther, 1.0)],
+        Kind::TaskDefinition if op == OpKind::Delete => vec![(EcsOther, 1.0)],
+        Kind::TaskDefinition => vec![(EcsRegisterTaskDefinition, 1.0)],
+        Kind::EcsService => vec![(EcsService, 1.0)],
+        Kind::LoadBalancer if create => vec![(ElbCreateLoadBalancer, 1.0), (ElbAccount, 1.0)],
+        Kind::LoadBalancer | Kind::TargetGroup | Kind::Listener | Kind::ListenerRule => {
+            vec![(ElbMutate, 1.0), (ElbAccount, 1.0)]
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    burst: f64,
+    refill: f64,
+    at: Instant,
+}
+
+pub struct Pacer {
+    buckets: Mutex<HashMap<Family, Bucket>>,
+    /// Multiplies every refill rate (tests and benchmarks run AWS's shape faster).
+    scale: f64,
+}
+
+impl Pacer {
+    pub fn new(scale: f64) -> Self {
+        Pacer {
+            buckets: Mutex::new(HashMap::new()),
+            scale: if scale > 0.0 { scale } else { 1.0 },
+        }
+    }
+
+    /// `ECSFORM_RATE_SCALE` (default 1: AWS's own rates).
+    pub fn from_env() -> Self {
+        Self::new(
+            std::env::var("ECSFORM_RATE_SCALE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1.0),
+        )
+    }
+
+    /// Waits until every family of the operation has the tokens it needs, reserving them at
+    /// once so concurrent callers queue in order rather than all waking together.
+    pub async fn acquire(&self, needs: &[(Family, f64)]) {
+        let wait = {
+            let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let mut wait = Duration::ZERO;
+            for &(family, cost) in needs {
+                let (burst, refill) = family.limits();
+                let b = buckets.entry(family).or_insert(Bucket {
+                    tokens: burst,
+                    burst,
+                    refill: refill * self.scale,
+                    at: now,
+                });
+                b.tokens =
+                    (b.tokens + now.duration_since(b.at).as_secs_f64() * b.refill).min(b.burst);
+                b.at = now;
+                b.tokens -= cost;
+                if b.tokens < 0.0 {
+                    wait = wait.max(Duration::from_secs_f64(-b.tokens / b.refill));
+                }
+            }
+            wait
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Real time, with rates scaled up so the test takes a fraction of a second.
+    #[tokio::test]
+    async fn spends_the_burst_then_waits_for_the_refill() {
+        let pacer = Pacer::new(50.0); // RegisterTaskDefinition: burst 20, then 50/s
+        let start = Instant::now();
+        for _ in 0..20 {
+            pacer
+                .acquire(&[(Family::EcsRegisterTaskDefinition, 1.0)])
+                .await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_millis(15),
+            "the burst of 20 is free"
+        );
+        for _ in 0..10 {
+            pacer
+                .acquire(&[(Family::EcsRegisterTaskDefinition, 1.0)])
+                .await;
+        }
+        let waited = start.elapsed().as_secs_f64();
+        assert!(
+            (0.18..0.5).contains(&waited),
+            "ten more at 50/s take about 0.2 s: {waited}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_operation_waits_for_its_slowest_family() {
+        let pacer = Pacer::new(100.0);
+        // Drain the load balancer bucket (burst 10, 0.2/s × 100 = 20/s).
+        pacer
+            .acquire(&[(Family::ElbCreateLoadBalancer, 10.0)])
+            .await;
+        let start = Instant::now();
+        pacer
+            .acquire(&[
+                (Family::ElbCreateLoadBalancer, 2.0),
+                (Family::ElbAccount, 1.0),
+            ])
+            .await;
+        let waited = start.elapsed().as_secs_f64();
+        assert!(
+            (0.08..0.4).contains(&waited),
+            "two tokens at 20/s: {waited}"
+        );
+    }
+}
