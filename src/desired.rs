@@ -423,7 +423,11 @@ fn expand_edge(d: &mut Desired, t: &Topology, vpc: &ResourceId, network: &Networ
             d.insert(
                 ids::target_group(svc),
                 Resource::TargetGroup(TargetGroup {
-                    name: topology::derived_target_group_name(stack, svc),
+                    // The port is in the name: a new port makes a new group beside the old one.
+                    name: topology::derived_target_group_name(
+                        stack,
+                        &format!("{svc}-{}", spec.port),
+                    ),
                     vpc: Ref::Id(vpc.clone()),
                     port: spec.port,
                     health_check_path: spec.health_check.clone().unwrap_or_else(|| "/".into()),

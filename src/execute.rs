@@ -107,7 +107,13 @@ pub async fn execute<C: Cloud>(
                 Outcome::Done
             }
             Ok(None) => {
-                if op.kind == OpKind::Delete {
+                // After a create-before-destroy the map already holds the new resource's id.
+                let deleted = observed
+                    .resources
+                    .get(&op.id)
+                    .map(|o| o.physical_id.as_str());
+                if op.kind == OpKind::Delete && physical.get(&op.id).map(String::as_str) == deleted
+                {
                     physical.remove(&op.id);
                 }
                 Outcome::Done

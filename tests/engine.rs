@@ -149,3 +149,28 @@ async fn replacing_a_security_group_moves_its_users_first() {
         "{failed:?}"
     );
 }
+
+#[tokio::test]
+async fn a_port_change_moves_traffic_to_a_new_target_group_without_violating_references() {
+    let cloud = FakeCloud::new();
+    let desired = expand(&example(), "us-east-1");
+    assert!(converge(&cloud, &desired, 8).await.succeeded());
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/topology.example.yaml"
+    ))
+    .expect("example");
+    let moved = parse_str(&src.replace("port: 3000", "port: 3100"), "t.yaml")
+        .map_err(|e| e.to_string())
+        .expect("valid")
+        .topology;
+    let moved = expand(&moved, "us-east-1");
+    // The fake refuses to delete the old group while the rule or the service still use it.
+    let report = converge(&cloud, &moved, 8).await;
+    assert!(
+        report.succeeded(),
+        "{:?}",
+        report.failed().collect::<Vec<_>>()
+    );
+    assert_eq!(pending_steps(&cloud, &moved).await, 0);
+}

@@ -319,3 +319,58 @@ fn secrets_policy_grants_exactly_the_declared_parameters() {
     );
     assert!(ecsform::desired::secrets_policy(&topology(EXAMPLE), "us-east-1").is_none());
 }
+
+#[test]
+fn a_new_port_for_a_routed_service_creates_the_new_target_group_before_deleting_the_old() {
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let after = expand(
+        &edited(|s| s.replace("port: 3000", "port: 3100")),
+        "us-east-1",
+    );
+    let observed = as_observed(&before);
+    let plan = diff("shop", "us-east-1", &after, &observed);
+    assert_eq!(
+        plan.step("tg.api-gateway").map(|s| s.action),
+        Some(Action::Replace)
+    );
+    let s = schedule(&plan, &after, &observed).expect("acyclic");
+    let op = |id: &str, kind: OpKind| {
+        s.ops
+            .iter()
+            .position(|o| o.id.as_str() == id && o.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} {id}"))
+    };
+    let waits_for = |later: usize, earlier: usize| {
+        let mut stack = vec![later];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(o) = stack.pop() {
+            if o == earlier {
+                return true;
+            }
+            if seen.insert(o) {
+                stack.extend(s.after[o].iter().copied());
+            }
+        }
+        false
+    };
+    let (new_tg, old_tg) = (
+        op("tg.api-gateway", OpKind::Create),
+        op("tg.api-gateway", OpKind::Delete),
+    );
+    let service = op("service.api-gateway", OpKind::Update);
+    let rule = op("rule.80.1", OpKind::Update);
+    assert!(
+        waits_for(service, new_tg) && waits_for(rule, new_tg),
+        "users move to the new group once it exists"
+    );
+    assert!(
+        waits_for(old_tg, service) && waits_for(old_tg, rule),
+        "the old group goes once nothing uses it"
+    );
+    // The rule on the gateway's group changes port: the new rule comes first, no gap.
+    let (new_rule, old_rule) = (
+        op("ingress.api-gateway.from.load_balancer", OpKind::Create),
+        op("ingress.api-gateway.from.load_balancer", OpKind::Delete),
+    );
+    assert!(waits_for(old_rule, new_rule));
+}

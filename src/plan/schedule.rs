@@ -5,7 +5,7 @@
 //! is a delete then a create, so both orders apply to it.
 
 use super::{Action, Plan};
-use crate::model::{Desired, Observed, ResourceId};
+use crate::model::{Desired, Kind, Observed, ResourceId};
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
@@ -66,12 +66,55 @@ pub fn schedule(
         .collect();
     let find = |id: &ResourceId, kind: OpKind| index.get(&(id.clone(), kind)).copied();
 
+    // Create-before-destroy only where nothing it depends on goes destroy-first (a rule on a
+    // group being replaced goes with its group).
+    let mut cbd: Vec<bool> = plan
+        .steps
+        .iter()
+        .map(|s| s.action == Action::Replace && create_before_destroy(s.kind))
+        .collect();
+    loop {
+        let mut changed = false;
+        for (i, step) in plan.steps.iter().enumerate() {
+            if !cbd[i] {
+                continue;
+            }
+            let mut deps = desired
+                .resources
+                .get(&step.id)
+                .map(|r| r.dependencies())
+                .unwrap_or_default();
+            deps.extend(
+                observed
+                    .resources
+                    .get(&step.id)
+                    .map(|o| o.resource.dependencies())
+                    .unwrap_or_default(),
+            );
+            let destroyed_first = deps
+                .iter()
+                .any(|d| find(d, OpKind::Delete).is_some_and(|del| !cbd[ops[del].step]));
+            if destroyed_first {
+                cbd[i] = false;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
     for (i, op) in ops.iter().enumerate() {
         match op.kind {
             OpKind::Create | OpKind::Update => {
                 if op.kind == OpKind::Create {
-                    after[i].extend(find(&op.id, OpKind::Delete));
+                    if let Some(old) = find(&op.id, OpKind::Delete) {
+                        if cbd[op.step] {
+                            after[old].push(i);
+                        } else {
+                            after[i].push(old);
+                        }
+                    }
                 }
                 let deps = desired
                     .resources
@@ -99,9 +142,12 @@ pub fn schedule(
             let Some(dep_delete) = find(&dep, OpKind::Delete) else {
                 continue;
             };
-            // An update that needs the replacement of `dep` cannot also precede its deletion:
-            // that case is left to the cloud layer's dependency retries.
-            if op.kind == OpKind::Update
+            // An update that needs the replacement of `dep` cannot also precede its deletion
+            // when the old one must go first (its name is taken): that case is left to the
+            // cloud layer's dependency retries.
+            let destroy_first = !cbd[ops[dep_delete].step];
+            if destroy_first
+                && op.kind == OpKind::Update
                 && find(&dep, OpKind::Create).is_some_and(|c| after[i].contains(&c))
             {
                 continue;
@@ -116,6 +162,13 @@ pub fn schedule(
     let s = Schedule { ops, after };
     check_acyclic(&s)?;
     Ok(s)
+}
+
+/// Kinds replaced by creating the new one first, then moving what points at the old one, then
+/// deleting it: no gap in traffic or reachability. Only where the new one can coexist with the
+/// old (target group names carry the port; a rule with new content is a different rule).
+pub fn create_before_destroy(kind: Kind) -> bool {
+    matches!(kind, Kind::TargetGroup | Kind::IngressRule)
 }
 
 fn graph(s: &Schedule) -> DiGraph<usize, ()> {
