@@ -77,6 +77,13 @@ impl AwsCloud {
                     .with_max_attempts(10)
                     .with_max_backoff(Duration::from_secs(20)),
             );
+        // Bounded attempts: a connection that never answers is retried, never waited on forever.
+        loader = loader.timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
         if let Some(r) = region {
             loader = loader.region(aws_config::Region::new(r.to_string()));
         }
