@@ -81,18 +81,23 @@ pub async fn execute<C: Cloud>(
     let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).rev().collect();
     let mut report = Report::default();
     let mut resolved = vec![false; n];
+    let slots = tokio::sync::Semaphore::new(parallelism);
     let mut running = FuturesUnordered::new();
 
     loop {
-        while running.len() < parallelism {
-            let Some(i) = ready.pop() else { break };
+        while let Some(i) = ready.pop() {
             let op = &schedule.ops[i];
-            progress.started(&op.id, op.kind);
-            // Each op sees the ids known when it starts: everything it depends on is among them.
-            let snapshot = physical.clone();
+            let kind = plan.steps[op.step].kind;
+            // Each op sees the ids of what it points at, known by the time it is ready.
+            let known = ids_for(&plan.steps[op.step], &physical);
+            let slots = &slots;
             running.push(async move {
+                // Waiting for AWS's rate limits does not hold a slot: other work goes on.
+                cloud.pace(kind, op.kind).await;
+                let _slot = slots.acquire().await.ok();
+                progress.started(&op.id, op.kind);
                 let started = Instant::now();
-                let result = run_op(cloud, plan, schedule, observed, i, &snapshot).await;
+                let result = run_op(cloud, plan, schedule, observed, i, &known).await;
                 (i, result, started.elapsed())
             });
         }
@@ -158,6 +163,21 @@ pub async fn execute<C: Cloud>(
         }
     }
     report
+}
+
+/// The AWS ids an op may need: its own and those of everything it points at, before and after.
+fn ids_for(
+    step: &crate::plan::Step,
+    physical: &BTreeMap<ResourceId, String>,
+) -> BTreeMap<ResourceId, String> {
+    let mut wanted = vec![step.id.clone()];
+    for r in step.before.iter().chain(step.after.iter()) {
+        wanted.extend(r.dependencies());
+    }
+    wanted
+        .into_iter()
+        .filter_map(|id| physical.get(&id).map(|p| (id, p.clone())))
+        .collect()
 }
 
 /// Runs one op; `Some(id)` is the resource's AWS id after a create or update.

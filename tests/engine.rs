@@ -6,7 +6,7 @@ use ecsform::cloud::fake::FakeCloud;
 use ecsform::cloud::Cloud;
 use ecsform::desired::expand;
 use ecsform::execute::{execute, Outcome, Silent};
-use ecsform::model::Desired;
+use ecsform::model::{Desired, Kind};
 use ecsform::plan::diff::diff;
 use ecsform::plan::schedule::schedule;
 use ecsform::plan::Action;
@@ -110,6 +110,28 @@ async fn serial_and_parallel_runs_reach_the_same_state() {
             "parallelism {parallelism}"
         );
     }
+}
+
+/// Waiting for a rate limit must not hold one of the `--parallelism` slots: with one slot and
+/// every log group held back by pacing, everything else (none of it needs a log group) runs first.
+#[tokio::test]
+async fn operations_waiting_for_rate_limits_leave_their_slot_to_others() {
+    let cloud = FakeCloud::new();
+    cloud.pace_kind(Kind::LogGroup, std::time::Duration::from_millis(300));
+    let desired = expand(&example(), "us-east-1");
+    assert!(converge(&cloud, &desired, 1).await.succeeded());
+    let calls = cloud.calls();
+    let first_log = calls
+        .iter()
+        .position(|c| c.starts_with("create log."))
+        .expect("log groups created");
+    assert!(
+        calls[first_log..]
+            .iter()
+            .all(|c| c.starts_with("create log.")),
+        "a paced log group held the only slot: {calls:?}"
+    );
+    assert_eq!(cloud.len(), desired.resources.len());
 }
 
 #[tokio::test]

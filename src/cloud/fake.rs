@@ -3,7 +3,7 @@
 //! demand. It proves ordering and failure handling, never AWS API usage.
 
 use super::{Cloud, CloudError, OpContext};
-use crate::model::{Desired, Observed, ObservedResource, Ref, Resource, ResourceId};
+use crate::model::{Desired, Kind, Observed, ObservedResource, Ref, Resource, ResourceId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
@@ -18,6 +18,8 @@ struct FakeState {
     live: BTreeMap<String, (ResourceId, Resource)>,
     next: u64,
     fail_on: BTreeSet<ResourceId>,
+    /// Kinds whose operations wait this long for (pretend) rate limits.
+    paced: BTreeMap<Kind, std::time::Duration>,
     pub calls: Vec<String>,
 }
 
@@ -28,6 +30,11 @@ impl FakeCloud {
     /// Every later operation on `id` fails.
     pub fn fail_on(&self, id: &str) {
         self.lock().fail_on.insert(ResourceId::new(id));
+    }
+    /// Every operation on a resource of `kind` first waits `delay` in `pace`, as AWS's rate
+    /// limits make the real cloud wait.
+    pub fn pace_kind(&self, kind: Kind, delay: std::time::Duration) {
+        self.lock().paced.insert(kind, delay);
     }
     pub fn heal(&self) {
         self.lock().fail_on.clear();
@@ -78,6 +85,13 @@ impl FakeState {
 }
 
 impl Cloud for FakeCloud {
+    async fn pace(&self, kind: Kind, _op: crate::plan::schedule::OpKind) {
+        let delay = self.lock().paced.get(&kind).copied();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+    }
+
     async fn observe(&self, _stack: &str, _hint: &Desired) -> Result<Observed, CloudError> {
         let s = self.lock();
         let logical: BTreeMap<&String, &ResourceId> =

@@ -1,10 +1,12 @@
 //! The seam between the engine and a cloud: observe a stack; carry out one operation.
 //! `aws` talks to AWS (or an emulator); `fake` is an in-memory cloud for engine tests.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod fake;
 
-use crate::model::{Desired, Observed, ObservedResource, Ref, Resource, ResourceId};
+use crate::model::{Desired, Kind, Observed, ObservedResource, Ref, Resource, ResourceId};
+use crate::plan::schedule::OpKind;
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -82,6 +84,11 @@ pub trait Cloud: Send + Sync {
         have: &ObservedResource,
         want: &Resource,
     ) -> impl Future<Output = Result<String, CloudError>> + Send;
+    /// Waits until AWS's rate limits allow this operation (client-side pacing). Called before
+    /// the operation takes one of the executor's parallel slots.
+    fn pace(&self, _kind: Kind, _op: OpKind) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
     fn delete(
         &self,
         ctx: &OpContext<'_>,

@@ -16,7 +16,7 @@ mod retry;
 pub use errors::classify;
 
 use super::{Cloud, CloudError, OpContext};
-use crate::model::{Desired, Observed, ObservedResource, Resource, TAG_ID, TAG_STACK};
+use crate::model::{Desired, Kind, Observed, ObservedResource, Resource, TAG_ID, TAG_STACK};
 use crate::plan::schedule::OpKind;
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
@@ -142,14 +142,15 @@ pub(crate) fn client_token(ctx: &OpContext<'_>, extra: &str) -> String {
 }
 
 impl Cloud for AwsCloud {
+    async fn pace(&self, kind: Kind, op: OpKind) {
+        self.pacer.acquire(&pacing::cost(kind, op)).await;
+    }
+
     async fn observe(&self, stack: &str, hint: &Desired) -> Result<Observed, CloudError> {
         observe::observe(self, stack, hint).await
     }
 
     async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
-        self.pacer
-            .acquire(&pacing::cost(want.kind(), OpKind::Create))
-            .await;
         match want {
             Resource::Vpc(r) => ec2::create_vpc(self, ctx, r).await,
             Resource::Subnet(r) => ec2::create_subnet(self, ctx, r).await,
@@ -179,9 +180,6 @@ impl Cloud for AwsCloud {
         have: &ObservedResource,
         want: &Resource,
     ) -> Result<String, CloudError> {
-        self.pacer
-            .acquire(&pacing::cost(want.kind(), OpKind::Update))
-            .await;
         let id = have.physical_id.clone();
         match (&have.resource, want) {
             (Resource::Vpc(h), Resource::Vpc(w)) => {
@@ -251,9 +249,6 @@ impl Cloud for AwsCloud {
     }
 
     async fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> Result<(), CloudError> {
-        self.pacer
-            .acquire(&pacing::cost(have.resource.kind(), OpKind::Delete))
-            .await;
         let id = have.physical_id.as_str();
         match &have.resource {
             Resource::Vpc(_) => ec2::delete_vpc(self, id).await,
