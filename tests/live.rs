@@ -1084,6 +1084,83 @@ async fn hand_made_ingress_is_drift_and_is_removed() {
     assert_plan_empty(moto, &f).await;
 }
 
+/// Detaches the stack's internet gateway, as a run killed between its create and its attach
+/// leaves it.
+async fn detach_gateway(aws: &Aws, stack: &str) {
+    let igws = aws
+        .ec2
+        .describe_internet_gateways()
+        .filters(stack_tag(stack))
+        .send()
+        .await
+        .unwrap();
+    let igw = igws
+        .internet_gateways()
+        .first()
+        .expect("the stack's gateway");
+    for a in igw.attachments() {
+        aws.ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(igw.internet_gateway_id().unwrap_or_default())
+            .vpc_id(a.vpc_id().unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn gateway_attachments(aws: &Aws, stack: &str) -> Vec<Vec<String>> {
+    let igws = aws
+        .ec2
+        .describe_internet_gateways()
+        .filters(stack_tag(stack))
+        .send()
+        .await
+        .unwrap();
+    igws.internet_gateways()
+        .iter()
+        .map(|g| {
+            g.attachments()
+                .iter()
+                .filter_map(|a| a.vpc_id().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+// A gateway left unattached by a killed run is attached in place (not replaced), and destroy
+// deletes an unattached gateway without tripping over the detach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unattached_gateway_is_attached_in_place_and_destroyed_cleanly() {
+    let moto = Moto::start();
+    let stack = unique_stack("igw");
+    let f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Aws::new(moto).await;
+    let attached = gateway_attachments(&aws, &stack).await;
+    detach_gateway(&aws, &stack).await;
+
+    let json = moto.run(&["plan", "-f", f.path_str(), "--json"]).await;
+    json.expect_code(0);
+    assert_eq!(steps(&json.json()), set([pair("igw", "update")]));
+    apply(moto, &f).await;
+    assert_eq!(
+        gateway_attachments(&aws, &stack).await,
+        attached,
+        "attached again, same gateway"
+    );
+    assert_plan_empty(moto, &f).await;
+
+    detach_gateway(&aws, &stack).await;
+    moto.run(&["destroy", "-f", f.path_str(), "--auto-approve"])
+        .await
+        .expect_code(0);
+    assert!(
+        gateway_attachments(&aws, &stack).await.is_empty(),
+        "the gateway is gone"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // e. Destroy removes everything of one stack and nothing of anyone else.
 // ---------------------------------------------------------------------------------------------

@@ -374,3 +374,28 @@ fn a_new_port_for_a_routed_service_creates_the_new_target_group_before_deleting_
     );
     assert!(waits_for(old_rule, new_rule));
 }
+
+/// A run killed between creating the internet gateway and attaching it leaves it unattached:
+/// the next plan attaches it in place; a gateway attached to another VPC is replaced.
+#[test]
+fn an_unattached_internet_gateway_is_attached_in_place_and_a_misattached_one_replaced() {
+    use ecsform::model::{Ref, Resource};
+    let desired = expand(&topology(EXAMPLE), "us-east-1");
+    for (attached_to, expected) in [("", Action::Update), ("vpc-other", Action::Replace)] {
+        let mut observed = as_observed(&desired);
+        let igw = observed
+            .resources
+            .get_mut(&ecsform::model::ResourceId::new("igw"))
+            .expect("igw");
+        let Resource::InternetGateway(g) = &mut igw.resource else {
+            panic!("igw is an internet gateway")
+        };
+        g.vpc = Ref::Unowned(attached_to.into());
+        let plan = diff("shop", "us-east-1", &desired, &observed);
+        assert_eq!(
+            plan.step("igw").map(|s| s.action),
+            Some(expected),
+            "attached to {attached_to:?}"
+        );
+    }
+}

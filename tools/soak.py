@@ -184,6 +184,8 @@ def main():
             leaks = destroy_and_count_leaks(r, stack, path, dict(linger, seed=k))
             row = dict(kill=k, at_seconds=round(at, 2), killed_midway=alive, rerun_ok=rerun.returncode == 0, converged=converged,
                        duplicates=duplicates, leaks=leaks)
+            if rerun.returncode != 0:
+                row["rerun_error"] = (rerun.stdout + rerun.stderr)[-800:]
             results["kill_runs"].append(row); print(json.dumps(row), flush=True)
     finally:
         proxy.kill(); moto.kill()

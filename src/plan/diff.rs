@@ -114,14 +114,23 @@ pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
         if is_unknown_on_read(kind, field, &before) || same(&before, after) {
             continue;
         }
+        let forces = forces_replacement(kind, field) && !completes_in_place(kind, field, &before);
         changes.push(FieldChange {
             field: field.clone(),
             before,
             after: after.clone(),
-            forces_replacement: forces_replacement(kind, field),
+            forces_replacement: forces,
         });
     }
     changes
+}
+
+/// A fixed field that can still be set in place while it is missing: an internet gateway left
+/// unattached (a run killed between its create and its attach) is attached, not replaced.
+fn completes_in_place(kind: Kind, field: &str, before: &Value) -> bool {
+    kind == Kind::InternetGateway
+        && field == "vpc"
+        && before.get("unowned").and_then(Value::as_str) == Some("")
 }
 
 fn to_json(r: &Resource) -> Value {

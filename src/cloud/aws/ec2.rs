@@ -221,18 +221,41 @@ pub async fn create_internet_gateway(
         .and_then(|g| g.internet_gateway_id())
         .ok_or_else(|| missing("InternetGatewayId"))?
         .to_string();
+    attach_internet_gateway(cloud, &igw, &vpc).await?;
+    Ok(igw)
+}
+
+async fn attach_internet_gateway(cloud: &AwsCloud, igw: &str, vpc: &str) -> Result<(), CloudError> {
     consistent(cloud, "attach internet gateway", || async {
         cloud
             .ec2
             .attach_internet_gateway()
-            .internet_gateway_id(&igw)
-            .vpc_id(&vpc)
+            .internet_gateway_id(igw)
+            .vpc_id(vpc)
             .send()
             .await
             .map_err(aws_err)
     })
-    .await?;
-    Ok(igw)
+    .await
+    .map(|_| ())
+}
+
+/// Renames, and attaches a gateway a killed run created but never attached (diff plans an
+/// update only then: moving a gateway between VPCs is a replacement).
+pub async fn update_internet_gateway(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    igw: &str,
+    have: &InternetGateway,
+    want: &InternetGateway,
+) -> Result<(), CloudError> {
+    if ctx.resolve(&have.vpc)?.is_empty() {
+        attach_internet_gateway(cloud, igw, &ctx.resolve(&want.vpc)?).await?;
+    }
+    if have.name != want.name {
+        retag(cloud, ctx, igw, &want.name).await?;
+    }
+    Ok(())
 }
 
 pub async fn create_elastic_ip(
@@ -687,7 +710,8 @@ pub async fn delete_internet_gateway(
     have: &ObservedResource,
 ) -> Result<(), CloudError> {
     if let Resource::InternetGateway(g) = &have.resource {
-        if let Ok(vpc) = ctx.resolve(&g.vpc) {
+        // Unattached: a run was killed between the create and the attach.
+        if let Some(vpc) = ctx.resolve(&g.vpc).ok().filter(|v| !v.is_empty()) {
             // Detaching fails while public addresses (NAT, load balancer) are still mapped.
             delete_with_retry(cloud, &format!("detach internet gateway {igw}"), || async {
                 cloud

@@ -188,8 +188,10 @@ impl Cloud for AwsCloud {
             (Resource::Subnet(_), Resource::Subnet(w)) => {
                 ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
             }
-            (Resource::InternetGateway(_), Resource::InternetGateway(w)) => {
-                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
+            (Resource::InternetGateway(h), Resource::InternetGateway(w)) => {
+                ec2::update_internet_gateway(self, ctx, &id, h, w)
+                    .await
+                    .map(|()| id)
             }
             (Resource::ElasticIp(_), Resource::ElasticIp(w)) => {
                 ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
