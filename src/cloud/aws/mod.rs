@@ -151,6 +151,9 @@ impl Cloud for AwsCloud {
     }
 
     async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
+        self.pacer
+            .admit(&pacing::cost(want.kind(), OpKind::Create))
+            .await;
         match want {
             Resource::Vpc(r) => ec2::create_vpc(self, ctx, r).await,
             Resource::Subnet(r) => ec2::create_subnet(self, ctx, r).await,
@@ -180,6 +183,9 @@ impl Cloud for AwsCloud {
         have: &ObservedResource,
         want: &Resource,
     ) -> Result<String, CloudError> {
+        self.pacer
+            .admit(&pacing::cost(want.kind(), OpKind::Update))
+            .await;
         let id = have.physical_id.clone();
         match (&have.resource, want) {
             (Resource::Vpc(h), Resource::Vpc(w)) => {
@@ -251,6 +257,9 @@ impl Cloud for AwsCloud {
     }
 
     async fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> Result<(), CloudError> {
+        self.pacer
+            .admit(&pacing::cost(have.resource.kind(), OpKind::Delete))
+            .await;
         let id = have.physical_id.as_str();
         match &have.resource {
             Resource::Vpc(_) => ec2::delete_vpc(self, id).await,
