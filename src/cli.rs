@@ -53,7 +53,7 @@ pub enum Command {
         #[arg(long)]
         auto_approve: bool,
         /// How many AWS operations may run at once.
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = 16, value_parser = at_least_one())]
         parallelism: usize,
         /// Wait for ECS services to reach a steady state; fail if a deployment rolls back.
         #[arg(long)]
@@ -67,7 +67,7 @@ pub enum Command {
         file: FileArg,
         #[arg(long)]
         auto_approve: bool,
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = 16, value_parser = at_least_one())]
         parallelism: usize,
         #[command(flatten)]
         lock: LockArgs,
@@ -119,4 +119,9 @@ pub enum EmulatorAction {
     Status,
     /// Stop it (its state is lost).
     Stop,
+}
+
+/// `--parallelism 0` would never start anything.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }

@@ -112,3 +112,21 @@ fn help_lists_every_subcommand() {
         assert!(text.contains(cmd), "{cmd} missing from --help");
     }
 }
+
+#[test]
+fn zero_parallelism_is_refused_before_anything_runs() {
+    for command in ["apply", "destroy"] {
+        ecsform()
+            .args([
+                command,
+                "-f",
+                EXAMPLE,
+                "--auto-approve",
+                "--parallelism",
+                "0",
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--parallelism"));
+    }
+}
