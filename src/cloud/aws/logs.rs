@@ -107,6 +107,24 @@ pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Resu
 /// Log groups per `DescribeLogGroups` page.
 const PAGE: usize = 50;
 
+/// DescribeLogGroups returns 50 per page, one page after the other. For a large stack, one
+/// listing per first letter of the service name (names start with a-z) runs in parallel instead:
+/// 26 requests, so only when the single listing would take four pages or more in a row (below
+/// that the extra requests cost more than the round trips they save) and when the names are
+/// spread enough over the alphabet to at least halve the longest listing.
+fn split_by_first_letter<'a>(base: &str, names: impl Iterator<Item = &'a str>) -> bool {
+    let mut per_letter: BTreeMap<char, usize> = BTreeMap::new();
+    let mut total = 0;
+    for name in names {
+        total += 1;
+        if let Some(c) = name.strip_prefix(base).and_then(|rest| rest.chars().next()) {
+            *per_letter.entry(c).or_default() += 1;
+        }
+    }
+    let busiest = per_letter.values().copied().max().unwrap_or(0);
+    total > 3 * PAGE && busiest * 2 <= total
+}
+
 /// Lists the stack's groups by name prefix. Groups the file names are matched by name; any
 /// other group under the prefix is ours only if its tags say so (another stack may share the
 /// prefix), which costs one tag read each.
@@ -119,10 +137,8 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
             _ => None,
         })
         .collect();
-    // DescribeLogGroups returns 50 per page: for a large stack, one listing per first letter of
-    // the service name (names start with a-z) runs in parallel instead of many pages in a row.
     let base = names::log_group_prefix(stack);
-    let prefixes: Vec<String> = if expected.len() > PAGE {
+    let prefixes: Vec<String> = if split_by_first_letter(&base, expected.keys().copied()) {
         ('a'..='z').map(|c| format!("{base}{c}")).collect()
     } else {
         vec![base]
@@ -185,4 +201,37 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
         });
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_by_first_letter;
+
+    fn names(base: &str, services: impl Iterator<Item = String>) -> Vec<String> {
+        services.map(|s| format!("{base}{s}")).collect()
+    }
+
+    #[test]
+    fn one_listing_until_it_would_take_four_pages_or_the_names_share_a_letter() {
+        let base = "/ecsform/shop/";
+        let spread = |n: usize| {
+            names(
+                base,
+                (0..n).map(|i| format!("{}svc{i}", (b'a' + (i % 26) as u8) as char)),
+            )
+        };
+        let numbered = |n: usize| names(base, (0..n).map(|i| format!("svc-{i:03}")));
+        for (case, list, split) in [
+            ("150 spread", spread(150), false),
+            ("151 spread", spread(151), true),
+            ("400 spread", spread(400), true),
+            ("200 all under s", numbered(200), false),
+        ] {
+            assert_eq!(
+                split_by_first_letter(base, list.iter().map(String::as_str)),
+                split,
+                "{case}"
+            );
+        }
+    }
 }
