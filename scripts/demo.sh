@@ -7,6 +7,7 @@ python3 -m pip install --quiet --disable-pip-version-check -r requirements-emula
 cargo build --quiet
 # Emulator state lives next to the checkout, so the demo never touches your ~/.ecsform.
 export ECSFORM_STATE_DIR="${ECSFORM_STATE_DIR:-$PWD/.ecsform}"
-./target/debug/ecsform --local apply -f topology.example.yaml --auto-approve
-./target/debug/ecsform --local plan -f topology.example.yaml --detailed-exitcode
-echo "Stop the emulator with: ECSFORM_STATE_DIR=$ECSFORM_STATE_DIR ./target/debug/ecsform emulator stop"
+ecsform="${CARGO_TARGET_DIR:-$PWD/target}/debug/ecsform"
+"$ecsform" --local apply -f topology.example.yaml --auto-approve
+"$ecsform" --local plan -f topology.example.yaml --detailed-exitcode
+echo "Stop the emulator with: ECSFORM_STATE_DIR=$ECSFORM_STATE_DIR $ecsform emulator stop"
