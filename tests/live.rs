@@ -1161,6 +1161,111 @@ async fn an_unattached_gateway_is_attached_in_place_and_destroyed_cleanly() {
     );
 }
 
+/// (port, protocol, certificate ARNs, default actions) of each of the stack's listeners.
+async fn listeners_of(aws: &Aws, stack: &str) -> Vec<(i32, String, Vec<String>, Vec<String>)> {
+    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
+    let lb = lbs
+        .load_balancers()
+        .iter()
+        .find(|l| l.load_balancer_name() == Some(&format!("{stack}-alb")))
+        .expect("the stack's load balancer");
+    let out = aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+        .send()
+        .await
+        .unwrap();
+    let mut listeners: Vec<_> = out
+        .listeners()
+        .iter()
+        .map(|l| {
+            let actions = l
+                .default_actions()
+                .iter()
+                .map(|a| match a.redirect_config() {
+                    Some(r) => format!(
+                        "redirect {}:{} {:?}",
+                        r.protocol().unwrap_or_default(),
+                        r.port().unwrap_or_default(),
+                        r.status_code()
+                    ),
+                    None => a
+                        .r#type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            (
+                l.port().unwrap_or_default(),
+                l.protocol()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                l.certificates()
+                    .iter()
+                    .filter_map(|c| c.certificate_arn().map(String::from))
+                    .collect(),
+                actions,
+            )
+        })
+        .collect();
+    listeners.sort();
+    listeners
+}
+
+// f. HTTPS: a listener with an ACM certificate, plain HTTP redirecting to it; a new certificate
+//    is changed in place on the same listener.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_listener_redirect_and_certificate_change_in_place() {
+    let moto = Moto::start();
+    let stack = unique_stack("tls");
+    let acm = aws_sdk_acm::Client::new(&moto.sdk_config().await);
+    let mut certificates = Vec::new();
+    for domain in ["shop.example.com", "www.shop.example.com"] {
+        let out = acm
+            .request_certificate()
+            .domain_name(domain)
+            .send()
+            .await
+            .unwrap();
+        certificates.push(out.certificate_arn().expect("certificate ARN").to_string());
+    }
+    let mut f = Fixture::seed(&stack);
+    f.edit(
+        Some("listeners:"),
+        "    - port: 80\n      protocol: HTTP\n",
+        &format!(
+            "    - {{port: 443, protocol: HTTPS, certificate_arn: \"{}\"}}\n    \
+             - {{port: 80, protocol: HTTP, redirect_to: 443}}\n",
+            certificates[0]
+        ),
+    );
+    apply(moto, &f).await;
+    let aws = Aws::new(moto).await;
+    let redirect = vec!["redirect HTTPS:443 Some(Http301)".to_string()];
+    let expected = |certificate: &str| {
+        vec![
+            (80, "HTTP".to_string(), vec![], redirect.clone()),
+            (
+                443,
+                "HTTPS".to_string(),
+                vec![certificate.to_string()],
+                vec!["fixed-response".to_string()],
+            ),
+        ]
+    };
+    assert_eq!(listeners_of(&aws, &stack).await, expected(&certificates[0]));
+    assert_plan_empty(moto, &f).await;
+
+    f.edit(None, &certificates[0], &certificates[1]);
+    let json = moto.run(&["plan", "-f", f.path_str(), "--json"]).await;
+    json.expect_code(0);
+    assert_eq!(steps(&json.json()), set([pair("listener.443", "update")]));
+    apply(moto, &f).await;
+    assert_eq!(listeners_of(&aws, &stack).await, expected(&certificates[1]));
+    assert_plan_empty(moto, &f).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // e. Destroy removes everything of one stack and nothing of anyone else.
 // ---------------------------------------------------------------------------------------------
