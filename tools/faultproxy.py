@@ -1214,6 +1214,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         except Exception as exc:  # upstream unreachable or a bug: answer 502
             log_warning(f"{req.key}: {exc!r}")
             outcome = Outcome(Reply(502, [("Content-Type", "text/plain")], str(exc).encode()), None)
+        # Recorded before the client gets its answer, so stats read right after a request
+        # include it.
+        proxy.record(req, t_start, time.time(), outcome)
         try:
             if outcome.reply is None:
                 self.drop()
@@ -1221,8 +1224,6 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 self.write_reply(outcome.reply)
         except OSError:  # the client went away
             self.close_connection = True
-        finally:
-            proxy.record(req, t_start, time.time(), outcome)
 
     def passthrough(self, body: bytes):
         headers = forwardable_headers(list(self.headers.items()))
