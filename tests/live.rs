@@ -1266,6 +1266,55 @@ async fn https_listener_redirect_and_certificate_change_in_place() {
     assert_plan_empty(moto, &f).await;
 }
 
+// A log group the file no longer names but that carries this stack's tags (a removed service's)
+// is found by its tags, planned for deletion and deleted; an untagged one beside it is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tagged_log_group_the_file_no_longer_names_is_deleted() {
+    let moto = Moto::start();
+    let stack = unique_stack("ghost");
+    let f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Aws::new(moto).await;
+    let ghost = format!("/ecs/{stack}-ghost-service");
+    let stranger = format!("/ecs/{stack}-stranger");
+    aws.logs
+        .create_log_group()
+        .log_group_name(&ghost)
+        .tags("ecsform:stack", &stack)
+        .tags("ecsform:id", "log.ghost-service")
+        .send()
+        .await
+        .unwrap();
+    aws.logs
+        .create_log_group()
+        .log_group_name(&stranger)
+        .send()
+        .await
+        .unwrap();
+
+    let json = moto.run(&["plan", "-f", f.path_str(), "--json"]).await;
+    json.expect_code(0);
+    assert_eq!(
+        steps(&json.json()),
+        set([pair("log.ghost-service", "delete")])
+    );
+    apply(moto, &f).await;
+    let left: BTreeSet<String> = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/ecs/{stack}-"))
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .iter()
+        .filter_map(|g| g.log_group_name().map(String::from))
+        .collect();
+    assert!(!left.contains(&ghost), "{left:?}");
+    assert!(left.contains(&stranger), "{left:?}");
+    assert_plan_empty(moto, &f).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // e. Destroy removes everything of one stack and nothing of anyone else.
 // ---------------------------------------------------------------------------------------------

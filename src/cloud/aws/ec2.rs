@@ -42,6 +42,20 @@ fn stack_filter(stack: &str) -> Filter {
         .build()
 }
 
+/// Finds the resource this op created in an earlier attempt whose answer was lost: in `vpc`, with
+/// `field` = `value`, carrying this stack's tag and this op's logical id.
+fn our_earlier_create(ctx: &OpContext<'_>, vpc: &str, field: &str, value: &str) -> Vec<Filter> {
+    vec![
+        Filter::builder().name("vpc-id").values(vpc).build(),
+        Filter::builder().name(field).values(value).build(),
+        Filter::builder()
+            .name(format!("tag:{TAG_ID}"))
+            .values(ctx.id.as_str())
+            .build(),
+        stack_filter(ctx.stack),
+    ]
+}
+
 /// Operations on something we just created may see NotFound for a while on AWS.
 async fn consistent<T, F, Fut>(cloud: &AwsCloud, what: &str, f: F) -> Result<T, CloudError>
 where
@@ -173,19 +187,11 @@ pub async fn create_subnet(
             .to_string()),
         // The CIDR is taken: by our own earlier create whose answer was lost, or by someone else.
         Err(e) if has_code(&e, "InvalidSubnet.Conflict") => {
-            let filters = [
-                Filter::builder().name("vpc-id").values(&vpc).build(),
-                Filter::builder().name("cidr-block").values(&r.cidr).build(),
-                Filter::builder()
-                    .name(format!("tag:{TAG_ID}"))
-                    .values(ctx.id.as_str())
-                    .build(),
-                stack_filter(ctx.stack),
-            ];
+            let filters = our_earlier_create(ctx, &vpc, "cidr-block", &r.cidr);
             let found = cloud
                 .ec2
                 .describe_subnets()
-                .set_filters(Some(filters.to_vec()))
+                .set_filters(Some(filters))
                 .send()
                 .await
                 .map_err(aws_err)?;
@@ -507,19 +513,11 @@ pub async fn create_security_group(
             .to_string()),
         // Our earlier create went through but its answer was lost (or a killed run made it).
         Err(e) if has_code(&e, "InvalidGroup.Duplicate") => {
-            let filters = [
-                Filter::builder().name("vpc-id").values(&vpc).build(),
-                Filter::builder().name("group-name").values(&r.name).build(),
-                Filter::builder()
-                    .name(format!("tag:{TAG_ID}"))
-                    .values(ctx.id.as_str())
-                    .build(),
-                stack_filter(ctx.stack),
-            ];
+            let filters = our_earlier_create(ctx, &vpc, "group-name", &r.name);
             let found = cloud
                 .ec2
                 .describe_security_groups()
-                .set_filters(Some(filters.to_vec()))
+                .set_filters(Some(filters))
                 .send()
                 .await
                 .map_err(aws_err)?;

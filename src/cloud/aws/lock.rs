@@ -9,7 +9,7 @@ use super::errors::aws_err;
 use super::AwsCloud;
 use crate::cloud::{CloudError, LockInfo};
 use crate::model::TAG_STACK;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 const TAG_HOLDER: &str = "ecsform:lock-holder";
 const TAG_SINCE: &str = "ecsform:lock-since";
@@ -64,36 +64,9 @@ pub async fn acquire(
 
 /// Who holds the lock, if anyone.
 pub async fn current(cloud: &AwsCloud, stack: &str) -> Result<Option<LockInfo>, CloudError> {
-    let name = lock_name(stack);
-    let out = cloud
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(&name)
-        .send()
-        .await
-        .map_err(aws_err)?;
-    let Some(arn) = out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name.as_str()))
-        .and_then(|g| g.arn())
-        .map(|a| a.trim_end_matches(":*").to_string())
-    else {
+    let Some(tags) = super::logs::tags_of_group(cloud, &lock_name(stack)).await? else {
         return Ok(None);
     };
-    let tags = cloud
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(aws_err)?;
-    let tags: BTreeMap<String, String> = tags
-        .tags()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
     let get = |k: &str| tags.get(k).cloned().unwrap_or_default();
     Ok(Some(LockInfo {
         holder: get(TAG_HOLDER),

@@ -59,8 +59,32 @@ pub async fn update_log_group(cloud: &AwsCloud, r: &LogGroup) -> Result<(), Clou
     Ok(())
 }
 
-pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Result<(), CloudError> {
-    // Observe matched this group by name; never delete one the stack's tags do not claim.
+/// A log group's ARN as the tagging API wants it (DescribeLogGroups adds `:*`).
+fn tagging_arn(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Option<String> {
+    g.arn().map(|a| a.trim_end_matches(":*").to_string())
+}
+
+async fn tags_of(cloud: &AwsCloud, arn: String) -> Result<BTreeMap<String, String>, CloudError> {
+    let out = cloud
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(out
+        .tags()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect())
+}
+
+/// The tags of the group named exactly `name`; `None` when there is no such group.
+pub async fn tags_of_group(
+    cloud: &AwsCloud,
+    name: &str,
+) -> Result<Option<BTreeMap<String, String>>, CloudError> {
     let arn = cloud
         .logs
         .describe_log_groups()
@@ -71,21 +95,18 @@ pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Resu
         .log_groups()
         .iter()
         .find(|g| g.log_group_name() == Some(name))
-        .and_then(|g| g.arn().map(|a| a.trim_end_matches(":*").to_string()));
-    let Some(arn) = arn else { return Ok(()) };
-    let out = cloud
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(aws_err)?;
-    let tags: BTreeMap<String, String> = out
-        .tags()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+        .and_then(tagging_arn);
+    match arn {
+        Some(arn) => tags_of(cloud, arn).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Result<(), CloudError> {
+    // Observe matched this group by name; never delete one the stack's tags do not claim.
+    let Some(tags) = tags_of_group(cloud, name).await? else {
+        return Ok(());
+    };
     if !owned_by(&tags, stack) {
         return Err(CloudError::Other(format!(
             "log group {name} is not tagged {TAG_STACK}={stack}; left alone"
@@ -157,46 +178,46 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
         Ok::<_, CloudError>(groups)
     }))
     .await?;
-    let groups = listings.into_iter().flatten();
+    let groups: Vec<_> = listings.into_iter().flatten().collect();
+    // Groups the file does not name are ours only if their tags say so: read those in parallel.
+    let unexpected: Vec<_> = groups
+        .iter()
+        .filter(|g| {
+            g.log_group_name()
+                .is_some_and(|n| !expected.contains_key(n))
+        })
+        .filter_map(|g| Some((g.log_group_name()?, tagging_arn(g)?)))
+        .collect();
+    let tag_sets = futures::future::try_join_all(
+        unexpected
+            .iter()
+            .map(|(_, arn)| tags_of(cloud, arn.clone())),
+    )
+    .await?;
+    let claimed: BTreeMap<&str, ResourceId> = unexpected
+        .iter()
+        .zip(&tag_sets)
+        .filter(|(_, tags)| owned_by(tags, stack))
+        .filter_map(|((name, _), tags)| Some((*name, ResourceId::new(tags.get(TAG_ID)?))))
+        .collect();
     let mut found = Found::new(stack);
-    for g in groups {
+    for g in &groups {
         let Some(name) = g.log_group_name() else {
             continue;
         };
-        let resource = Resource::LogGroup(LogGroup {
-            name: name.to_string(),
-            retention_days: g.retention_in_days(),
-        });
-        let id = match expected.get(name) {
-            Some(id) => (*id).clone(),
-            None => {
-                let arn = g
-                    .arn()
-                    .unwrap_or_default()
-                    .trim_end_matches(":*")
-                    .to_string();
-                let out = cloud
-                    .logs
-                    .list_tags_for_resource()
-                    .resource_arn(arn)
-                    .send()
-                    .await
-                    .map_err(aws_err)?;
-                let tags: BTreeMap<String, String> = out
-                    .tags()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect();
-                match (owned_by(&tags, stack), tags.get(TAG_ID)) {
-                    (true, Some(id)) => ResourceId::new(id),
-                    _ => continue,
-                }
-            }
+        let Some(id) = expected
+            .get(name)
+            .map(|id| (*id).clone())
+            .or_else(|| claimed.get(name).cloned())
+        else {
+            continue;
         };
         found.items.push(ObservedResource {
             id,
-            resource,
+            resource: Resource::LogGroup(LogGroup {
+                name: name.to_string(),
+                retention_days: g.retention_in_days(),
+            }),
             physical_id: name.to_string(),
         });
     }
