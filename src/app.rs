@@ -1,16 +1,16 @@
 //! One function per subcommand. Bad input is reported before any AWS call is made.
 
 use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
-use crate::cloud::aws::lock;
 use crate::cloud::aws::AwsCloud;
-use crate::cloud::{Cloud, LockInfo};
+use crate::cloud::Cloud;
 use crate::desired::expand;
-use crate::execute::{execute, OpReport, Outcome, Progress};
+use crate::execute::{execute, Halt, HaltReason, OpReport, Outcome, Progress};
 use crate::model::{Desired, Observed, ResourceId};
 use crate::plan::diff::diff;
 use crate::plan::render::{render_json, render_text, summary_line};
 use crate::plan::schedule::{schedule, OpKind};
 use crate::plan::Plan;
+use crate::stack_lock::{self, StackLock};
 use crate::topology::{self, Topology};
 use crate::{graph, local};
 use anyhow::{anyhow, bail, Context, Result};
@@ -21,6 +21,7 @@ use std::time::Instant;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let local = cli.local;
+    crate::cloud::aws::set_verbose(cli.verbose);
     match cli.command {
         Command::Validate(f) => validate(&f),
         Command::Graph {
@@ -34,13 +35,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out,
             json,
             detailed_exitcode,
-        } => runtime()?.block_on(plan_cmd(
-            &file,
-            local,
-            out.as_deref(),
-            json,
-            detailed_exitcode,
-        )),
+        } => with_runtime(|halt| async move {
+            until_halted(
+                &halt,
+                plan_cmd(&file, local, out.as_deref(), json, detailed_exitcode),
+            )
+            .await
+        }),
         Command::Apply {
             file,
             plan,
@@ -48,12 +49,20 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             parallelism,
             wait,
             lock,
-        } => runtime()?.block_on(async {
+        } => with_runtime(|halt| async move {
             let t = load(&file)?;
-            let cloud = connect(&t, local).await?;
-            let guard = StackLock::take(&cloud, &t.name, "apply", lock.lock_timeout).await?;
-            let result =
-                apply_cmd(&cloud, &t, plan.as_deref(), auto_approve, parallelism, wait).await;
+            let cloud = until_halted(&halt, connect(&t, local)).await?;
+            let guard = StackLock::take(&cloud, &t.name, "apply", lock.timeout(), &halt).await?;
+            let result = apply_cmd(
+                &cloud,
+                &t,
+                plan.as_deref(),
+                auto_approve,
+                parallelism,
+                wait,
+                &halt,
+            )
+            .await;
             guard.release(&cloud).await;
             result
         }),
@@ -62,24 +71,74 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             auto_approve,
             parallelism,
             lock,
-        } => runtime()?.block_on(async {
+        } => with_runtime(|halt| async move {
             let t = load(&file)?;
-            let cloud = connect(&t, local).await?;
-            let guard = StackLock::take(&cloud, &t.name, "destroy", lock.lock_timeout).await?;
-            let result = destroy_cmd(&cloud, &t, auto_approve, parallelism).await;
+            let cloud = until_halted(&halt, connect(&t, local)).await?;
+            let guard = StackLock::take(&cloud, &t.name, "destroy", lock.timeout(), &halt).await?;
+            let result = destroy_cmd(&cloud, &t, auto_approve, parallelism, &halt).await;
             guard.release(&cloud).await;
             result
         }),
-        Command::ForceUnlock { file } => runtime()?.block_on(force_unlock_cmd(&file, local)),
-        Command::Outputs { file, json } => runtime()?.block_on(outputs_cmd(&file, local, json)),
+        Command::ForceUnlock { file, id, force } => with_runtime(|halt| async move {
+            until_halted(&halt, force_unlock_cmd(&file, local, &id, force)).await
+        }),
+        Command::Outputs { file, json } => with_runtime(|halt| async move {
+            until_halted(&halt, outputs_cmd(&file, local, json)).await
+        }),
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs an AWS command on a fresh runtime with signal handling: the first SIGINT, SIGTERM or
+/// SIGHUP sets `halt` (the command stops starting work, releases its lock and exits 128 + the
+/// signal); a second one exits at once.
+fn with_runtime<F, Fut>(command: F) -> Result<ExitCode>
+where
+    F: FnOnce(Halt) -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode>>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")
+        .context("starting the async runtime")?;
+    let halt = Halt::default();
+    rt.spawn(crate::interrupt::watch(halt.clone()));
+    let result = rt.block_on(command(halt));
+    // A prompt abandoned by a signal still blocks a thread on stdin: do not wait for it.
+    rt.shutdown_background();
+    result
+}
+
+/// The run stopped because of a signal or a lost lock (see `exit_code`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub HaltReason);
+
+impl From<&Halt> for Interrupted {
+    fn from(h: &Halt) -> Self {
+        Interrupted(h.reason().unwrap_or(HaltReason::Signal(2)))
+    }
+}
+
+/// The process exit code for a failed command: 128 + the signal after an interrupt (130 for
+/// SIGINT, 143 for SIGTERM, 129 for SIGHUP), 1 for every other error.
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    match err.downcast_ref::<Interrupted>() {
+        Some(Interrupted(HaltReason::Signal(n))) => {
+            ExitCode::from(u8::try_from(128 + n).unwrap_or(1))
+        }
+        _ => ExitCode::from(1),
+    }
+}
+
+/// Runs a phase that changes nothing in AWS (reading, waiting): a halt drops it at once.
+async fn until_halted<T>(
+    halt: &Halt,
+    phase: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        r = phase => r,
+        () = halt.wait() => Err(Interrupted::from(halt).into()),
+    }
 }
 
 /// Parses, validates and lints; prints warnings; errors end the command before any AWS call.
@@ -137,7 +196,10 @@ fn emulator(action: EmulatorAction) -> Result<ExitCode> {
     match action {
         EmulatorAction::Status => match local::running_endpoint() {
             Some(e) => println!("running at {e}"),
-            None => println!("not running"),
+            None => {
+                println!("not running");
+                return Ok(ExitCode::from(1));
+            }
         },
         EmulatorAction::Stop => {
             if local::stop()? {
@@ -209,19 +271,20 @@ async fn apply_cmd(
     auto_approve: bool,
     parallelism: usize,
     wait: bool,
+    halt: &Halt,
 ) -> Result<ExitCode> {
     let desired = expand(t, cloud.region());
-    let (plan, observed) = make_plan(cloud, t, &desired).await?;
+    let (plan, observed) = until_halted(halt, make_plan(cloud, t, &desired)).await?;
     if let Some(path) = saved {
         check_saved_plan(path, &plan)?;
     }
     print!("{}", render_text(&plan));
     if !plan.is_empty() {
-        confirm(auto_approve, "apply")?;
-        carry_out(cloud, &plan, &desired, &observed, parallelism).await?;
+        until_halted(halt, confirm(auto_approve, "apply")).await?;
+        carry_out(cloud, &plan, &desired, &observed, parallelism, halt).await?;
     }
     if wait {
-        wait_for_services(cloud, t).await?;
+        until_halted(halt, wait_for_services(cloud, t)).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -247,40 +310,59 @@ async fn destroy_cmd(
     t: &Topology,
     auto_approve: bool,
     parallelism: usize,
+    halt: &Halt,
 ) -> Result<ExitCode> {
     // Reads are guided by what the file names; what is deleted is decided by tags alone.
     let hint = expand(t, cloud.region());
-    let observed = cloud
-        .observe(&t.name, &hint)
-        .await
-        .context("reading the stack from AWS")?;
+    let observed = until_halted(halt, async {
+        cloud
+            .observe(&t.name, &hint)
+            .await
+            .context("reading the stack from AWS")
+    })
+    .await?;
     let nothing = Desired::default();
     let plan = diff(&t.name, cloud.region(), &nothing, &observed);
     print!("{}", render_text(&plan));
     if !plan.is_empty() {
-        confirm(auto_approve, "destroy")?;
-        carry_out(cloud, &plan, &nothing, &observed, parallelism).await?;
+        until_halted(halt, confirm(auto_approve, "destroy")).await?;
+        carry_out(cloud, &plan, &nothing, &observed, parallelism, halt).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn confirm(auto_approve: bool, verb: &str) -> Result<()> {
+async fn confirm(auto_approve: bool, verb: &str) -> Result<()> {
     if auto_approve {
         return Ok(());
     }
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to {verb} without confirmation: no terminal to ask on; pass --auto-approve"
-        );
-    }
-    eprint!("\nDo you want to {verb} these changes? Only 'yes' will be accepted: ");
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.trim() != "yes" {
+    if !ask_yes(&format!(
+        "\nDo you want to {verb} these changes? Only 'yes' will be accepted: "
+    ))
+    .await?
+    {
         bail!("{verb} cancelled");
     }
     Ok(())
+}
+
+/// Asks on the terminal; refuses (error) without one, so CI never hangs on a prompt. The read
+/// runs off the runtime so a signal can end the command while it waits.
+async fn ask_yes(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing without confirmation: no terminal to ask on; pass --auto-approve (force-unlock: --force)");
+    }
+    eprint!("{question}");
+    std::io::stderr().flush().ok();
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    })
+    .await
+    .context("reading the answer")??;
+    Ok(answer.trim() == "yes")
 }
 
 async fn carry_out(
@@ -289,14 +371,34 @@ async fn carry_out(
     desired: &Desired,
     observed: &Observed,
     parallelism: usize,
+    halt: &Halt,
 ) -> Result<()> {
     let sched = schedule(plan, desired, observed)?;
     let started = Instant::now();
     let progress = Reporter::new(sched.ops.len());
-    let report = execute(cloud, plan, &sched, observed, parallelism, &progress).await;
+    let report = execute(cloud, plan, &sched, observed, parallelism, &progress, halt).await;
     progress.finish();
     let failed: Vec<&OpReport> = report.failed().collect();
     let skipped = report.skipped().count();
+    if let Some(reason) = halt.reason() {
+        for f in &failed {
+            if let Outcome::Failed(e) = &f.outcome {
+                eprintln!("failed: {:?} {}: {e}", f.kind, f.id);
+            }
+        }
+        eprintln!(
+            "Stopped, {reason}: {} of {} operations done, {} left{}. Run the command again: it resumes where this stopped.",
+            report.done(),
+            sched.ops.len(),
+            report.left() + skipped,
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} failed", failed.len())
+            }
+        );
+        return Err(Interrupted(reason).into());
+    }
     if failed.is_empty() {
         eprintln!(
             "Done in {:.1}s: {}",
@@ -366,6 +468,7 @@ impl Progress for Reporter {
             ),
             Outcome::Failed(e) => format!("FAILED {:?} {}: {e}", r.kind, r.id),
             Outcome::Skipped(cause) => format!("skipped {} (waits for {cause})", r.id),
+            Outcome::NotStarted | Outcome::Abandoned => return,
         };
         match &self.bar {
             Some(b) => {
@@ -399,94 +502,18 @@ async fn outputs_cmd(f: &FileArg, local: bool, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The stack's lock, held for the whole of an apply or destroy (plans do not take it).
-struct StackLock {
-    stack: String,
-    token: String,
-}
-
-impl StackLock {
-    async fn take(
-        cloud: &AwsCloud,
-        stack: &str,
-        verb: &str,
-        timeout_secs: u64,
-    ) -> Result<StackLock> {
-        let me = LockInfo {
-            holder: holder(verb),
-            since: crate::clock::now_rfc3339(),
-            token: lock_token(),
-        };
-        let deadline = Instant::now() + std::time::Duration::from_secs(timeout_secs);
-        let mut announced = false;
-        loop {
-            let Some(held) = lock::acquire(cloud, stack, &me).await? else {
-                return Ok(StackLock {
-                    stack: stack.to_string(),
-                    token: me.token,
-                });
-            };
-            if Instant::now() >= deadline {
-                bail!(
-                    "stack `{stack}` is locked by {} since {}: another apply or destroy is running. Wait for it (--lock-timeout SECONDS), or if that run was killed, clear the lock with `ecsform force-unlock -f <file>`.",
-                    held.holder,
-                    held.since
-                );
-            }
-            if !announced {
-                eprintln!(
-                    "Waiting for the lock on `{stack}`, held by {} since {}...",
-                    held.holder, held.since
-                );
-                announced = true;
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        }
-    }
-
-    async fn release(self, cloud: &AwsCloud) {
-        if let Err(e) = lock::release(cloud, &self.stack, &self.token).await {
-            eprintln!("warning: could not release the lock on `{}`: {e}; clear it with `ecsform force-unlock`", self.stack);
-        }
-    }
-}
-
-fn holder(verb: &str) -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown-host".into());
-    format!("{user}@{host} pid {} (ecsform {verb})", std::process::id())
-}
-
-fn lock_token() -> String {
-    use sha2::{Digest, Sha256};
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let digest = Sha256::digest(format!("{}/{nanos}", std::process::id()).as_bytes());
-    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
-}
-
-async fn force_unlock_cmd(f: &FileArg, local: bool) -> Result<ExitCode> {
+async fn force_unlock_cmd(f: &FileArg, local: bool, id: &str, force: bool) -> Result<ExitCode> {
     let t = load(f)?;
     let cloud = connect(&t, local).await?;
-    match lock::current(&cloud, &t.name).await? {
-        None => println!("Stack `{}` is not locked.", t.name),
-        Some(held) => {
-            lock::delete(&cloud, &t.name).await?;
-            println!(
-                "Removed the lock on `{}` held by {} since {}.",
-                t.name, held.holder, held.since
-            );
-        }
-    }
+    let confirmed = force
+        || {
+            let question = format!(
+            "Remove lock {id} of stack `{}`? Any run still holding it would go on unprotected. Only 'yes' will be accepted: ",
+            t.name
+        );
+            ask_yes(&question).await?
+        };
+    stack_lock::force_unlock(&cloud, &t.name, id, confirmed).await?;
     Ok(ExitCode::SUCCESS)
 }
 

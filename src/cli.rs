@@ -14,6 +14,9 @@ pub struct Cli {
     /// across commands, instead of AWS. For trying ecsform without an AWS account.
     #[arg(long, global = true, env = "ECSFORM_LOCAL")]
     pub local: bool,
+    /// On errors, print the whole chain of causes the AWS SDK reports.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -72,10 +75,17 @@ pub enum Command {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// Remove the stack's lock left by a run that was killed. Only when no run is active.
+    /// Remove the stack's lock, named by the id the run holding it printed. Refused while
+    /// its holder still runs on this host. Rarely needed: a killed run's lock is taken over by
+    /// the next apply or destroy once its lease runs out.
     ForceUnlock {
         #[command(flatten)]
         file: FileArg,
+        /// The lock id (printed as `lock id …` by the run that holds it, and in lock errors).
+        id: String,
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long)]
+        force: bool,
     },
     /// The service call graph (or with --resources the resource DAG).
     Graph {
@@ -105,6 +115,12 @@ pub struct LockArgs {
     /// Seconds to wait for another run's lock on the stack before giving up (0: fail at once).
     #[arg(long, default_value_t = 0)]
     pub lock_timeout: u64,
+}
+
+impl LockArgs {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lock_timeout)
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

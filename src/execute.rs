@@ -7,7 +7,82 @@ use crate::plan::schedule::{OpKind, Schedule};
 use crate::plan::Plan;
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// How long in-flight operations may go on after a halt before they are abandoned. An abandoned
+/// call may still complete in AWS; everything ecsform creates is tagged at creation and adopted
+/// by the next run, so nothing is lost, and this keeps a cancelled CI job inside the few seconds
+/// runners allow between SIGTERM and SIGKILL.
+pub const HALT_GRACE: Duration = Duration::from_secs(10);
+
+/// Why a run stops starting operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HaltReason {
+    /// SIGINT, SIGTERM or SIGHUP (the signal's number).
+    Signal(i32),
+    /// The stack lock's lease could not be renewed, or another run holds it now.
+    LockLost(String),
+}
+
+impl std::fmt::Display for HaltReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HaltReason::Signal(2) => f.write_str("interrupted (SIGINT)"),
+            HaltReason::Signal(15) => f.write_str("terminated (SIGTERM)"),
+            HaltReason::Signal(1) => f.write_str("hung up (SIGHUP)"),
+            HaltReason::Signal(n) => write!(f, "stopped by signal {n}"),
+            HaltReason::LockLost(why) => write!(f, "lost the stack lock: {why}"),
+        }
+    }
+}
+
+/// Shared "stop starting work" switch: set once by a signal handler or the lock's heartbeat,
+/// read by the executor (and by commands between their phases).
+#[derive(Clone, Default)]
+pub struct Halt {
+    inner: Arc<HaltInner>,
+}
+
+#[derive(Default)]
+struct HaltInner {
+    reason: Mutex<Option<HaltReason>>,
+    notify: tokio::sync::Notify,
+}
+
+impl Halt {
+    /// Sets the reason unless one is set already; true if this call set it.
+    pub fn set(&self, reason: HaltReason) -> bool {
+        let mut r = self.inner.reason.lock().unwrap_or_else(|p| p.into_inner());
+        if r.is_some() {
+            return false;
+        }
+        *r = Some(reason);
+        drop(r);
+        self.inner.notify.notify_waiters();
+        true
+    }
+    pub fn reason(&self) -> Option<HaltReason> {
+        self.inner
+            .reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+    pub fn is_set(&self) -> bool {
+        self.reason().is_some()
+    }
+    /// Resolves once the halt is set (at once if it already is).
+    pub async fn wait(&self) {
+        loop {
+            let notified = self.inner.notify.notified();
+            if self.is_set() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -15,6 +90,10 @@ pub enum Outcome {
     Failed(String),
     /// Not attempted because an op it waits for failed.
     Skipped(ResourceId),
+    /// Not started because the run was halted.
+    NotStarted,
+    /// In flight when the run was halted, still unanswered after the grace period.
+    Abandoned,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +124,16 @@ impl Report {
     pub fn succeeded(&self) -> bool {
         self.ops.iter().all(|o| o.outcome == Outcome::Done)
     }
+    pub fn done(&self) -> usize {
+        self.count(|o| *o == Outcome::Done)
+    }
+    /// Ops a halted run left for the next run: not started or abandoned in flight.
+    pub fn left(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotStarted | Outcome::Abandoned))
+    }
+    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.ops.iter().filter(|o| f(&o.outcome)).count()
+    }
 }
 
 /// Told about every op as it starts and ends (progress bars, log lines, tests).
@@ -63,6 +152,7 @@ pub async fn execute<C: Cloud>(
     observed: &Observed,
     parallelism: usize,
     progress: &dyn Progress,
+    halt: &Halt,
 ) -> Report {
     let parallelism = parallelism.max(1);
     let mut physical: BTreeMap<ResourceId, String> = observed
@@ -84,8 +174,26 @@ pub async fn execute<C: Cloud>(
     let slots = tokio::sync::Semaphore::new(parallelism);
     let mut running = FuturesUnordered::new();
 
+    let mut grace_ends: Option<tokio::time::Instant> = None;
+    let mut pushed = vec![false; n];
     loop {
+        if halt.is_set() {
+            grace_ends.get_or_insert_with(|| tokio::time::Instant::now() + HALT_GRACE);
+            // Nothing new starts: what is ready is left for the next run.
+            for i in std::mem::take(&mut ready) {
+                resolved[i] = true;
+                let op = &schedule.ops[i];
+                report.ops.push(OpReport {
+                    op: i,
+                    id: op.id.clone(),
+                    kind: op.kind,
+                    outcome: Outcome::NotStarted,
+                    elapsed: Duration::ZERO,
+                });
+            }
+        }
         while let Some(i) = ready.pop() {
+            pushed[i] = true;
             let op = &schedule.ops[i];
             let kind = plan.steps[op.step].kind;
             // Each op sees the ids of what it points at, known by the time it is ready.
@@ -93,15 +201,34 @@ pub async fn execute<C: Cloud>(
             let slots = &slots;
             running.push(async move {
                 // Waiting for AWS's rate limits does not hold a slot: other work goes on.
-                cloud.pace(kind, op.kind).await;
-                let _slot = slots.acquire().await.ok();
+                let admitted = async {
+                    cloud.pace(kind, op.kind).await;
+                    slots.acquire().await.ok()
+                };
+                let _slot = tokio::select! {
+                    slot = admitted => slot,
+                    () = halt.wait() => None,
+                };
+                if halt.is_set() {
+                    return (i, Err(None), Duration::ZERO);
+                }
                 progress.started(&op.id, op.kind);
                 let started = Instant::now();
                 let result = run_op(cloud, plan, schedule, observed, i, &known).await;
-                (i, result, started.elapsed())
+                (i, result.map_err(Some), started.elapsed())
             });
         }
-        let Some((i, result, elapsed)) = running.next().await else {
+        let next = match grace_ends {
+            None => tokio::select! {
+                next = running.next() => next,
+                () = halt.wait() => continue,
+            },
+            Some(deadline) => tokio::select! {
+                next = running.next() => next,
+                () = tokio::time::sleep_until(deadline) => None,
+            },
+        };
+        let Some((i, result, elapsed)) = next else {
             break;
         };
         let op = &schedule.ops[i];
@@ -123,7 +250,8 @@ pub async fn execute<C: Cloud>(
                 }
                 Outcome::Done
             }
-            Err(e) => Outcome::Failed(e.to_string()),
+            Err(Some(e)) => Outcome::Failed(e.to_string()),
+            Err(None) => Outcome::NotStarted,
         };
         let r = OpReport {
             op: i,
@@ -132,9 +260,13 @@ pub async fn execute<C: Cloud>(
             outcome: outcome.clone(),
             elapsed,
         };
-        progress.finished(&r);
+        if outcome != Outcome::NotStarted {
+            progress.finished(&r);
+        }
         report.ops.push(r);
-        if outcome == Outcome::Done {
+        if outcome == Outcome::NotStarted {
+            // Its dependents were never ready: they are counted below as not started.
+        } else if outcome == Outcome::Done {
             for &d in &dependents[i] {
                 waiting[d] -= 1;
                 if waiting[d] == 0 && !resolved[d] {
@@ -160,6 +292,24 @@ pub async fn execute<C: Cloud>(
                 }
             }
             ready.retain(|r| !resolved[*r]);
+        }
+    }
+    if halt.is_set() {
+        // In flight past the grace period, or never reached because what they wait for did not run.
+        for (i, op) in schedule.ops.iter().enumerate() {
+            if !resolved[i] {
+                report.ops.push(OpReport {
+                    op: i,
+                    id: op.id.clone(),
+                    kind: op.kind,
+                    outcome: if pushed[i] {
+                        Outcome::Abandoned
+                    } else {
+                        Outcome::NotStarted
+                    },
+                    elapsed: Duration::ZERO,
+                });
+            }
         }
     }
     report

@@ -11,8 +11,13 @@ pub mod cloud;
 pub mod desired;
 pub mod execute;
 pub mod graph;
+#[cfg(feature = "aws")]
+pub mod interrupt;
+pub mod lease;
 pub mod local;
 pub mod model;
 pub mod names;
 pub mod plan;
+#[cfg(feature = "aws")]
+pub mod stack_lock;
 pub mod topology;

@@ -492,6 +492,71 @@ impl Desired {
         self.resources.insert(id.clone(), resource);
         id
     }
+
+    /// What must exist before `id` is created or updated: what it points at, plus the orders
+    /// AWS enforces without a reference ([`Desired::order_after`]).
+    pub fn prerequisites(&self, id: &ResourceId) -> Vec<ResourceId> {
+        let Some(r) = self.resources.get(id) else {
+            return Vec::new();
+        };
+        let mut ids = r.dependencies();
+        ids.extend(self.order_after(r));
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// Orders AWS enforces that no reference expresses (the emulator enforces neither; the
+    /// fault proxy and the in-memory cloud refuse both):
+    /// - an ECS service with a target group is created after the listener or rule that
+    ///   forwards to that group: otherwise `CreateService` fails with "The target group ...
+    ///   does not have an associated load balancer"
+    ///   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/troubleshoot-service-load-balancers.html);
+    /// - a public NAT gateway is created after its VPC's internet gateway is attached:
+    ///   otherwise it fails with `Gateway.NotAttached`
+    ///   (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html).
+    pub fn order_after(&self, r: &Resource) -> Vec<ResourceId> {
+        match r {
+            Resource::EcsService(svc) => self
+                .resources
+                .iter()
+                .filter(|(_, other)| {
+                    forwards_to(other).is_some_and(|tg| svc.target_groups.contains(tg))
+                })
+                .map(|(id, _)| id.clone())
+                .collect(),
+            Resource::NatGateway(nat) => {
+                let vpc = nat
+                    .subnet
+                    .as_id()
+                    .and_then(|s| self.resources.get(s))
+                    .and_then(|s| match s {
+                        Resource::Subnet(s) => Some(&s.vpc),
+                        _ => None,
+                    });
+                self.resources
+                    .iter()
+                    .filter(|(_, other)| {
+                        matches!(other, Resource::InternetGateway(g) if Some(&g.vpc) == vpc)
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The target group a listener or listener rule forwards to.
+pub fn forwards_to(r: &Resource) -> Option<&Ref> {
+    match r {
+        Resource::ListenerRule(rule) => Some(&rule.target_group),
+        Resource::Listener(Listener {
+            default_action: ListenerAction::Forward { target_group },
+            ..
+        }) => Some(target_group),
+        _ => None,
+    }
 }
 
 /// Tag keys that carry ownership (DESIGN §3).

@@ -126,7 +126,33 @@ fn zero_parallelism_is_refused_before_anything_runs() {
                 "0",
             ])
             .assert()
-            .code(2)
+            .code(1)
             .stderr(predicate::str::contains("--parallelism"));
     }
+}
+
+/// With --detailed-exitcode, 2 means "the plan has changes" and nothing else: a usage error
+/// exits 1 like every other error.
+#[test]
+fn usage_errors_exit_1_never_2() {
+    ecsform()
+        .args(["plan", "--detailed-exitcode", "--bogus"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--bogus"));
+    ecsform().args(["plan", "--parallelism"]).assert().code(1);
+    ecsform().args(["frobnicate"]).assert().code(1);
+    ecsform().arg("--help").assert().code(0);
+    ecsform().arg("--version").assert().code(0);
+}
+
+#[test]
+fn emulator_status_exits_non_zero_when_it_is_down() {
+    let state = tempfile::TempDir::new().expect("temp dir");
+    ecsform()
+        .args(["emulator", "status"])
+        .env("ECSFORM_STATE_DIR", state.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not running"));
 }

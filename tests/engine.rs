@@ -5,7 +5,7 @@
 use ecsform::cloud::fake::FakeCloud;
 use ecsform::cloud::Cloud;
 use ecsform::desired::expand;
-use ecsform::execute::{execute, Outcome, Silent};
+use ecsform::execute::{execute, Halt, HaltReason, Outcome, Silent};
 use ecsform::model::{Desired, Kind};
 use ecsform::plan::diff::diff;
 use ecsform::plan::schedule::schedule;
@@ -33,7 +33,28 @@ async fn converge(
     let observed = cloud.observe("shop", desired).await.expect("observe");
     let plan = diff("shop", "us-east-1", desired, &observed);
     let sched = schedule(&plan, desired, &observed).expect("acyclic");
-    execute(cloud, &plan, &sched, &observed, parallelism, &Silent).await
+    execute(
+        cloud,
+        &plan,
+        &sched,
+        &observed,
+        parallelism,
+        &Silent,
+        &Halt::default(),
+    )
+    .await
+}
+
+/// `converge` with a halt that another task may set while it runs.
+async fn converge_until(
+    cloud: &FakeCloud,
+    desired: &Desired,
+    halt: &Halt,
+) -> ecsform::execute::Report {
+    let observed = cloud.observe("shop", desired).await.expect("observe");
+    let plan = diff("shop", "us-east-1", desired, &observed);
+    let sched = schedule(&plan, desired, &observed).expect("acyclic");
+    execute(cloud, &plan, &sched, &observed, 4, &Silent, halt).await
 }
 
 async fn pending_steps(cloud: &FakeCloud, desired: &Desired) -> usize {
@@ -195,4 +216,84 @@ async fn a_port_change_moves_traffic_to_a_new_target_group_without_violating_ref
         report.failed().collect::<Vec<_>>()
     );
     assert_eq!(pending_steps(&cloud, &moved).await, 0);
+}
+
+/// The orders AWS enforces without a reference: with the edges removed, the in-memory cloud
+/// refuses the ECS service (no listener rule forwards to its target group yet) and the NAT
+/// gateway (no internet gateway attached), as AWS does. With them, the first apply succeeds.
+#[tokio::test]
+async fn the_first_apply_respects_the_orders_aws_enforces() {
+    let desired = expand(&example(), "us-east-1");
+    let observed = ecsform::model::Observed::default();
+    let plan = diff("shop", "us-east-1", &desired, &observed);
+    let sched = schedule(&plan, &desired, &observed).expect("acyclic");
+    let op = |id: &str| {
+        sched
+            .ops
+            .iter()
+            .position(|o| o.id.as_str() == id)
+            .unwrap_or_else(|| panic!("{id} not scheduled"))
+    };
+    let waits_for = |a: &str, b: &str| sched.after[op(a)].contains(&op(b));
+    assert!(
+        waits_for("service.api-gateway", "rule.80.1"),
+        "ECS service before its rule"
+    );
+    assert!(
+        waits_for("nat.1", "igw"),
+        "NAT gateway before the internet gateway"
+    );
+    // Serially, in the lowest-index order the executor uses: any missing edge would fail here.
+    for parallelism in [1, 64] {
+        let cloud = FakeCloud::new();
+        let report = converge(&cloud, &desired, parallelism).await;
+        assert!(
+            report.succeeded(),
+            "{:?}",
+            report.failed().collect::<Vec<_>>()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_halt_before_the_start_starts_nothing() {
+    let cloud = FakeCloud::new();
+    let desired = expand(&example(), "us-east-1");
+    let halt = Halt::default();
+    halt.set(HaltReason::Signal(15));
+    let report = converge_until(&cloud, &desired, &halt).await;
+    assert!(cloud.calls().is_empty(), "{:?}", cloud.calls());
+    assert_eq!(report.left(), report.ops.len());
+    assert_eq!(report.ops.len(), desired.resources.len());
+}
+
+/// A signal mid-apply: what is in flight finishes, nothing new starts, nothing fails, and the
+/// next run creates exactly what is left.
+#[tokio::test]
+async fn a_halt_mid_apply_lets_in_flight_work_finish_and_the_rerun_converges() {
+    let cloud = FakeCloud::new();
+    cloud.pace_kind(Kind::LogGroup, std::time::Duration::from_millis(200));
+    let desired = expand(&example(), "us-east-1");
+    let halt = Halt::default();
+    let trigger = halt.clone();
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        trigger.set(HaltReason::Signal(2));
+    });
+    let report = converge_until(&cloud, &desired, &halt).await;
+    stopper.await.expect("stopper");
+    assert_eq!(report.failed().count(), 0);
+    assert!(report.done() > 0, "the un-paced work ran before the halt");
+    assert!(report.left() > 0, "the paced log groups were never started");
+    assert_eq!(report.done() + report.left(), report.ops.len());
+    assert_eq!(cloud.len(), report.done());
+    assert!(
+        !cloud.calls().iter().any(|c| c.starts_with("create log.")),
+        "{:?}",
+        cloud.calls()
+    );
+    let rerun = converge(&cloud, &desired, 4).await;
+    assert!(rerun.succeeded());
+    assert_eq!(rerun.ops.len(), report.left());
+    assert_eq!(pending_steps(&cloud, &desired).await, 0);
 }

@@ -337,3 +337,91 @@ fn control_a_valid_file_does_reach_the_listener() {
         elapsed.as_secs_f64()
     );
 }
+
+/// Runs `plan` of a valid file with `setup` applied to the command; returns (stderr, exit
+/// code, seconds, connections the listener saw).
+fn plan_with(setup: impl FnOnce(&mut Command)) -> (String, Option<i32>, f64, usize) {
+    let listener = CountingListener::start();
+    let mut cmd = ecsform(
+        &listener.endpoint(),
+        &["plan", "-f", "topology.example.yaml"],
+    );
+    setup(&mut cmd);
+    let started = Instant::now();
+    let output = cmd.output().expect("running ecsform plan");
+    let elapsed = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (stderr, output.status.code(), elapsed, listener.finish())
+}
+
+/// The error lines of a run: one, short, no SDK debug dump.
+fn assert_one_error_line(stderr: &str, wanted: &[&str]) {
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "stderr:\n{stderr}");
+    // The file's lint warnings (each with its hint line) come first; then the one error line.
+    let rest: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.contains(": warning: ") && !l.starts_with("  hint: ") && !l.is_empty())
+        .collect();
+    assert_eq!(rest.len(), 1, "more than the one line:\n{stderr}");
+    for w in wanted {
+        assert!(errors[0].contains(w), "`{w}` missing from: {}", errors[0]);
+    }
+    for dump in ["DispatchFailure", "ConnectorError", "{ source", "Some("] {
+        assert!(!stderr.contains(dump), "SDK debug output in:\n{stderr}");
+    }
+}
+
+#[test]
+fn no_credentials_is_one_actionable_line_and_no_request() {
+    let home = tempfile::TempDir::new().expect("temp home");
+    let (stderr, code, secs, connections) = plan_with(|cmd| {
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .env("HOME", home.path())
+            .env("AWS_CONFIG_FILE", home.path().join("config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                home.path().join("credentials"),
+            );
+    });
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_one_error_line(
+        &stderr,
+        &[
+            "no AWS credentials found",
+            "AWS_PROFILE",
+            "aws sso login",
+            "--local",
+        ],
+    );
+    assert_eq!(connections, 0, "a request went out without credentials");
+    eprintln!("no credentials: failed in {secs:.2}s");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_one_actionable_line() {
+    // A port nothing listens on (bound, then released).
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let endpoint = format!("http://{closed}");
+    let (stderr, code, secs, _) = plan_with(|cmd| {
+        cmd.env("AWS_ENDPOINT_URL", &endpoint);
+    });
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_one_error_line(
+        &stderr,
+        &[
+            "could not connect to",
+            &endpoint,
+            "AWS_ENDPOINT_URL",
+            "--local",
+        ],
+    );
+    eprintln!("unreachable endpoint: failed in {secs:.2}s");
+}

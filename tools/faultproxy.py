@@ -180,18 +180,33 @@ import copy
 import fnmatch
 import http.client
 import json
+import os
 import random
 import re
+import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape as xml_escape
+
+# The contract validator (tools/contract.py) needs the third-party `regex` package and
+# botocore's model files; the proxy itself stays stdlib-only and refuses to start with
+# contract checking on when they are missing.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import contract
+    CONTRACT_IMPORT_ERROR = None
+except ImportError as _exc:  # regex missing
+    contract = None
+    CONTRACT_IMPORT_ERROR = _exc
 
 # --------------------------------------------------------------------------
 # Constants
@@ -216,7 +231,14 @@ DEFAULT_CONFIG = {
     "not_found_after_create_seconds": 0,
     "not_found_fraction": 1.0,
     "linger_seconds": None,
+    "contract": True,
+    "aws_orders": True,
 }
+
+# Versions of the query-protocol APIs the proxy asks moto itself.
+QUERY_VERSIONS = {"ec2": "2016-11-15", "elasticloadbalancing": "2015-12-01"}
+CONTRACT_VIOLATIONS_KEPT = 100  # in /_proxy/stats
+REPORT_VIOLATIONS_KEPT = 1000  # distinct messages in the --report file
 
 # bucket name -> (burst, refill per second)
 BUCKETS = {
@@ -664,6 +686,17 @@ class Stats:
             self.intervals: list[tuple[float, float]] = []
             self.in_flight = 0
             self.max_in_flight = 0
+            self.contract_validated = 0
+            self.contract_violations: list[str] = []
+            self.contract_violation_count = 0
+
+    def contract_checked(self, messages: list[str]):
+        with self.lock:
+            self.contract_validated += 1
+            if messages:
+                self.contract_violation_count += len(messages)
+                room = CONTRACT_VIOLATIONS_KEPT - len(self.contract_violations)
+                self.contract_violations += messages[:max(0, room)]
 
     def enter(self):
         with self.lock:
@@ -687,7 +720,74 @@ class Stats:
                 "max_in_flight": self.max_in_flight,
                 "in_flight": self.in_flight,
                 "sequential_round_trips": longest_sequential_chain(self.intervals),
+                "contract": {"validated": self.contract_validated,
+                             "violations": list(self.contract_violations),
+                             "violation_count": self.contract_violation_count},
             }
+
+
+class ContractReport:
+    """The --report file: cumulative contract results since start-up (reset-stats
+    does not clear it), rewritten atomically at most once a second when changed."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+        self.lock = threading.Lock()
+        self.validated = 0
+        self.violation_count = 0
+        self.violations: list[str] = []
+        self._seen: set[str] = set()
+        self.by_action: Counter = Counter()
+        self.not_validated: Counter = Counter()
+        self.started = time.time()
+        self.dirty = True
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.flush()
+        threading.Thread(target=self._run, name="contract-report", daemon=True).start()
+
+    def record(self, key: str, messages: list[str]):
+        with self.lock:
+            self.validated += 1
+            self.by_action[key] += 1
+            self.violation_count += len(messages)
+            for message in messages:
+                if message not in self._seen and len(self.violations) < REPORT_VIOLATIONS_KEPT:
+                    self._seen.add(message)
+                    self.violations.append(message)
+            self.dirty = True
+
+    def skipped(self, key: str):
+        with self.lock:
+            self.not_validated[key] += 1
+            self.dirty = True
+
+    def flush(self):
+        with self.lock:
+            if not self.dirty:
+                return
+            doc = {"validated": self.validated, "violations": list(self.violations),
+                   "violation_count": self.violation_count, "by_action": dict(self.by_action),
+                   "not_validated": dict(self.not_validated), "started": self.started,
+                   "updated": time.time()}
+            self.dirty = False
+            directory = os.path.dirname(self.path)
+            fd, tmp = tempfile.mkstemp(prefix=".proxy-report-", suffix=".tmp", dir=directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(doc, fh, indent=1, sort_keys=True)
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                self.dirty = True
+                log_warning(f"cannot write the contract report {self.path}: {exc}")
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+    def _run(self):
+        while True:
+            time.sleep(1.0)
+            self.flush()
 
 
 # --------------------------------------------------------------------------

@@ -72,6 +72,43 @@ impl FakeState {
         }
         Ok(())
     }
+    /// The orders AWS enforces without a reference (see `Desired::order_after`).
+    fn ensure_aws_orders(&self, r: &Resource) -> Result<(), CloudError> {
+        match r {
+            Resource::EcsService(svc) => {
+                for tg in &svc.target_groups {
+                    let forwarded = self
+                        .live
+                        .values()
+                        .any(|(_, other)| crate::model::forwards_to(other) == Some(tg));
+                    if !forwarded {
+                        return Err(CloudError::Other(format!(
+                            "InvalidParameterException: The target group with targetGroupArn {tg} does not have an associated load balancer."
+                        )));
+                    }
+                }
+            }
+            Resource::NatGateway(nat) => {
+                let vpc = match &nat.subnet {
+                    Ref::Unowned(p) => match self.live.get(p) {
+                        Some((_, Resource::Subnet(s))) => Some(s.vpc.clone()),
+                        _ => None,
+                    },
+                    Ref::Id(_) => None,
+                };
+                let attached = self.live.values().any(
+                    |(_, other)| matches!(other, Resource::InternetGateway(g) if Some(&g.vpc) == vpc.as_ref()),
+                );
+                if !attached {
+                    return Err(CloudError::Other(
+                        "Gateway.NotAttached: the NAT gateway's VPC has no internet gateway attached".into(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
     fn ensure_refs_live(&self, r: &Resource) -> Result<(), CloudError> {
         for reference in r.refs() {
             if let Ref::Unowned(p) = reference {
@@ -123,6 +160,7 @@ impl Cloud for FakeCloud {
         let mut s = self.lock();
         s.check("create", ctx.id)?;
         s.ensure_refs_live(&r)?;
+        s.ensure_aws_orders(&r)?;
         s.next += 1;
         let physical = format!("fake-{}", s.next);
         s.live.insert(physical.clone(), (ctx.id.clone(), r));
@@ -139,6 +177,7 @@ impl Cloud for FakeCloud {
         let mut s = self.lock();
         s.check("update", ctx.id)?;
         s.ensure_refs_live(&r)?;
+        s.ensure_aws_orders(&r)?;
         let Some(entry) = s.live.get_mut(&have.physical_id) else {
             return Err(CloudError::NotFound(have.physical_id.clone()));
         };

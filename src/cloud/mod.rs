@@ -24,6 +24,12 @@ pub enum CloudError {
     Unresolved(String),
     #[error("access denied: {0}")]
     AccessDenied(String),
+    /// No usable credentials, or AWS refused them (invalid, expired).
+    #[error("{0}")]
+    Credentials(String),
+    /// No connection to AWS (or the endpoint) at all.
+    #[error("{0}")]
+    Unreachable(String),
     #[error("{0}")]
     Other(String),
 }
@@ -49,17 +55,6 @@ impl OpContext<'_> {
     pub fn resolve_all(&self, refs: &[Ref]) -> Result<Vec<String>, CloudError> {
         refs.iter().map(|r| self.resolve(r)).collect()
     }
-}
-
-/// Who holds a stack's lock, and since when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LockInfo {
-    /// `user@host pid N (ecsform apply)`.
-    pub holder: String,
-    /// RFC 3339, UTC.
-    pub since: String,
-    /// Random per run: a run releases only the lock it took.
-    pub token: String,
 }
 
 /// Implemented by `aws::AwsCloud` and `fake::FakeCloud`.

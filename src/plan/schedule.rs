@@ -79,11 +79,7 @@ pub fn schedule(
             if !cbd[i] {
                 continue;
             }
-            let mut deps = desired
-                .resources
-                .get(&step.id)
-                .map(|r| r.dependencies())
-                .unwrap_or_default();
+            let mut deps = desired.prerequisites(&step.id);
             deps.extend(
                 observed
                     .resources
@@ -116,12 +112,7 @@ pub fn schedule(
                         }
                     }
                 }
-                let deps = desired
-                    .resources
-                    .get(&op.id)
-                    .map(|r| r.dependencies())
-                    .unwrap_or_default();
-                for dep in deps {
+                for dep in desired.prerequisites(&op.id) {
                     after[i].extend(find(&dep, OpKind::Create));
                     after[i].extend(find(&dep, OpKind::Update));
                 }

@@ -136,6 +136,23 @@ fn region_must_look_like_an_aws_region() {
     );
 }
 
+#[test]
+fn region_must_exist() {
+    let mut lines = vec![
+        "name: shop",
+        "region: us-east-9",
+        "network: {cidr: 10.0.0.0/16}",
+    ];
+    lines.extend(API);
+    lines.extend(WEB);
+    expect_error(
+        &lines,
+        (2, 9),
+        "`us-east-9` is not an AWS region",
+        "regions there: us-east-1, us-east-2",
+    );
+}
+
 // ---------------------------------------------------------------- network
 
 #[test]

@@ -2,88 +2,194 @@
 //!
 //! Why a log group: `CreateLogGroup` is an atomic conditional create — AWS creates the group or
 //! answers `ResourceAlreadyExistsException`, never both to two callers — and its tags are set
-//! in the same call, so the holder's name, start time and token are never missing. It needs no
-//! table or bucket to be set up first, costs nothing, and uses permissions ecsform needs anyway.
+//! in the same call, so the holder's record is never missing. It needs no table or bucket to be
+//! set up first, costs nothing, and uses permissions ecsform needs anyway. The lease (see
+//! `crate::lease`) is a heartbeat tag the holder rewrites with `TagResource`.
 
-use super::errors::aws_err;
+use super::errors::{aws_err, has_code};
 use super::AwsCloud;
-use crate::cloud::{CloudError, LockInfo};
+use crate::cloud::CloudError;
+use crate::lease::{tag_safe, Host, LockRecord, ProcessId};
 use crate::model::TAG_STACK;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
+const TAG_ID: &str = "ecsform:lock-id";
 const TAG_HOLDER: &str = "ecsform:lock-holder";
+const TAG_COMMAND: &str = "ecsform:lock-command";
+const TAG_HOST: &str = "ecsform:lock-host";
+const TAG_BOOT: &str = "ecsform:lock-boot";
+const TAG_PID: &str = "ecsform:lock-pid";
 const TAG_SINCE: &str = "ecsform:lock-since";
-const TAG_TOKEN: &str = "ecsform:lock-token";
+const TAG_HEARTBEAT: &str = "ecsform:lock-heartbeat";
+const TAG_LEASE: &str = "ecsform:lock-lease";
+/// Locks taken by ecsform before leases: their id was kept under this key.
+const TAG_OLD_TOKEN: &str = "ecsform:lock-token";
 
 pub fn lock_name(stack: &str) -> String {
     format!("/ecsform/locks/{stack}")
 }
 
-fn is_already_exists(e: &CloudError) -> bool {
-    matches!(e, CloudError::Other(m) if m.starts_with("ResourceAlreadyExistsException"))
+/// The tags that record `me` (every value within the Logs tag pattern: see `tag_safe`).
+pub fn record_tags(stack: &str, me: &LockRecord) -> HashMap<String, String> {
+    let mut tags = vec![
+        (TAG_STACK, stack.to_string()),
+        (TAG_ID, me.id.clone()),
+        (TAG_HOLDER, me.holder.clone()),
+        (TAG_COMMAND, me.command.clone()),
+        (TAG_HOST, me.host.name.clone()),
+        (TAG_BOOT, me.host.boot_id.clone()),
+        (TAG_SINCE, me.since.clone()),
+        (TAG_LEASE, me.lease.as_secs().to_string()),
+    ];
+    if let Some(p) = me.process {
+        tags.push((TAG_PID, format!("{}/{}", p.pid, p.start)));
+    }
+    if let Some(h) = me.heartbeat {
+        tags.push((TAG_HEARTBEAT, h.to_string()));
+    }
+    tags.into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), tag_safe(&v)))
+        .collect()
 }
 
-/// `Ok(None)`: the lock is ours. `Ok(Some(holder))`: someone else holds it.
+fn record_from_tags(tags: &BTreeMap<String, String>) -> LockRecord {
+    let get = |k: &str| tags.get(k).cloned().unwrap_or_default();
+    let process = tags.get(TAG_PID).and_then(|v| {
+        let (pid, start) = v.split_once('/')?;
+        Some(ProcessId {
+            pid: pid.parse().ok()?,
+            start: start.parse().ok()?,
+        })
+    });
+    let id = tags
+        .get(TAG_ID)
+        .or_else(|| tags.get(TAG_OLD_TOKEN))
+        .cloned()
+        .unwrap_or_default();
+    LockRecord {
+        id,
+        holder: get(TAG_HOLDER),
+        command: get(TAG_COMMAND),
+        host: Host {
+            name: get(TAG_HOST),
+            boot_id: get(TAG_BOOT),
+        },
+        process,
+        since: get(TAG_SINCE),
+        heartbeat: tags.get(TAG_HEARTBEAT).and_then(|h| h.parse().ok()),
+        lease: tags
+            .get(TAG_LEASE)
+            .and_then(|l| l.parse().ok())
+            .map(Duration::from_secs)
+            .unwrap_or_else(|| crate::lease::Lease::default().duration),
+    }
+}
+
+/// The outcome of trying to take the lock.
+pub enum Acquired {
+    /// Ours; the log group's ARN (for renewals).
+    Ours {
+        arn: String,
+    },
+    Held(LockRecord),
+}
+
+/// Creates the lock group with `me`'s record, unless someone holds it.
 pub async fn acquire(
     cloud: &AwsCloud,
     stack: &str,
-    me: &LockInfo,
-) -> Result<Option<LockInfo>, CloudError> {
-    let tags: HashMap<String, String> = [
-        (TAG_STACK, stack),
-        (TAG_HOLDER, me.holder.as_str()),
-        (TAG_SINCE, me.since.as_str()),
-        (TAG_TOKEN, me.token.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    me: &LockRecord,
+) -> Result<Acquired, CloudError> {
     let res = cloud
         .logs
         .create_log_group()
         .log_group_name(lock_name(stack))
-        .set_tags(Some(tags))
+        .set_tags(Some(record_tags(stack, me)))
         .send()
         .await
         .map_err(aws_err);
     match res {
-        Ok(_) => Ok(None),
-        Err(e) if is_already_exists(&e) => match current(cloud, stack).await? {
-            // Our own create went through but its answer was lost, and the SDK sent it again.
-            Some(held) if held.token == me.token => Ok(None),
-            Some(held) => Ok(Some(held)),
-            None => Ok(Some(LockInfo {
-                holder: "unknown (the lock was released while we read it)".into(),
-                since: String::new(),
-                token: String::new(),
-            })),
+        Ok(_) => match current(cloud, stack).await? {
+            Some((held, arn)) if held.id == me.id => Ok(Acquired::Ours { arn }),
+            // Released, then taken by another run in between: theirs now.
+            Some((held, _)) => Ok(Acquired::Held(held)),
+            None => Err(CloudError::Other(format!(
+                "the lock group {} vanished right after it was created",
+                lock_name(stack)
+            ))),
         },
+        Err(e) if has_code(&e, "ResourceAlreadyExistsException") => {
+            match current(cloud, stack).await? {
+                // Our own create went through but its answer was lost, and the SDK sent it again.
+                Some((held, arn)) if held.id == me.id => Ok(Acquired::Ours { arn }),
+                Some((held, _)) => Ok(Acquired::Held(held)),
+                // Released while we read it: the caller simply tries again.
+                None => Ok(Acquired::Held(LockRecord {
+                    holder: "a run that just released it".into(),
+                    ..me.clone()
+                })),
+            }
+        }
         Err(e) => Err(e),
     }
 }
 
-/// Who holds the lock, if anyone.
-pub async fn current(cloud: &AwsCloud, stack: &str) -> Result<Option<LockInfo>, CloudError> {
-    let Some(tags) = super::logs::tags_of_group(cloud, &lock_name(stack)).await? else {
+/// Who holds the lock, if anyone, and the lock group's ARN.
+pub async fn current(
+    cloud: &AwsCloud,
+    stack: &str,
+) -> Result<Option<(LockRecord, String)>, CloudError> {
+    let Some((tags, arn)) = super::logs::tags_and_arn_of_group(cloud, &lock_name(stack)).await?
+    else {
         return Ok(None);
     };
-    let get = |k: &str| tags.get(k).cloned().unwrap_or_default();
-    Ok(Some(LockInfo {
-        holder: get(TAG_HOLDER),
-        since: get(TAG_SINCE),
-        token: get(TAG_TOKEN),
-    }))
+    Ok(Some((record_from_tags(&tags), arn)))
 }
 
-/// Releases the lock if it is still ours (it may have been force-unlocked and taken since).
-pub async fn release(cloud: &AwsCloud, stack: &str, token: &str) -> Result<(), CloudError> {
+/// The result of one renewal.
+pub enum Renewal {
+    Renewed,
+    /// The lock is gone or someone else's (force-unlocked, or taken over as stale).
+    Lost(Option<LockRecord>),
+}
+
+/// Rewrites the heartbeat if the lock is still `id`'s.
+pub async fn renew(cloud: &AwsCloud, arn: &str, id: &str, now: u64) -> Result<Renewal, CloudError> {
+    let tags = match super::logs::tags_of_arn(cloud, arn).await {
+        Ok(t) => t,
+        Err(CloudError::NotFound(_)) => return Ok(Renewal::Lost(None)),
+        Err(e) => return Err(e),
+    };
+    let held = record_from_tags(&tags);
+    if held.id != id {
+        return Ok(Renewal::Lost((!tags.is_empty()).then_some(held)));
+    }
+    cloud
+        .logs
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(TAG_HEARTBEAT, now.to_string())
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(Renewal::Renewed)
+}
+
+/// Deletes the lock if it is still `id`'s: a run releases only its own lock, and a takeover
+/// removes only the stale lock it judged (never one taken since).
+pub async fn delete_if(cloud: &AwsCloud, stack: &str, id: &str) -> Result<bool, CloudError> {
     match current(cloud, stack).await? {
-        Some(held) if held.token == token => delete(cloud, stack).await,
-        _ => Ok(()),
+        Some((held, _)) if held.id == id => {
+            delete(cloud, stack).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
     }
 }
 
-pub async fn delete(cloud: &AwsCloud, stack: &str) -> Result<(), CloudError> {
+async fn delete(cloud: &AwsCloud, stack: &str) -> Result<(), CloudError> {
     match cloud
         .logs
         .delete_log_group()
@@ -94,5 +200,32 @@ pub async fn delete(cloud: &AwsCloud, stack: &str) -> Result<(), CloudError> {
     {
         Err(CloudError::NotFound(_)) | Ok(_) => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_survives_its_tags() {
+        let me = LockRecord {
+            id: "0123abcd".into(),
+            holder: "ci@runner".into(),
+            command: "apply".into(),
+            host: Host {
+                name: "runner".into(),
+                boot_id: "5f1c-22".into(),
+            },
+            process: Some(ProcessId {
+                pid: 4242,
+                start: 98765,
+            }),
+            since: "2026-12-02T00:00:00Z".into(),
+            heartbeat: Some(1_796_000_000),
+            lease: Duration::from_secs(60),
+        };
+        let tags: BTreeMap<String, String> = record_tags("shop", &me).into_iter().collect();
+        assert_eq!(record_from_tags(&tags), me);
     }
 }

@@ -85,6 +85,16 @@ pub async fn tags_of_group(
     cloud: &AwsCloud,
     name: &str,
 ) -> Result<Option<BTreeMap<String, String>>, CloudError> {
+    Ok(tags_and_arn_of_group(cloud, name)
+        .await?
+        .map(|(tags, _)| tags))
+}
+
+/// The tags and tagging ARN of the group named exactly `name`.
+pub async fn tags_and_arn_of_group(
+    cloud: &AwsCloud,
+    name: &str,
+) -> Result<Option<(BTreeMap<String, String>, String)>, CloudError> {
     let arn = cloud
         .logs
         .describe_log_groups()
@@ -97,9 +107,17 @@ pub async fn tags_of_group(
         .find(|g| g.log_group_name() == Some(name))
         .and_then(tagging_arn);
     match arn {
-        Some(arn) => tags_of(cloud, arn).await.map(Some),
+        Some(arn) => Ok(Some((tags_of(cloud, arn.clone()).await?, arn))),
         None => Ok(None),
     }
+}
+
+/// The tags of a log group by its tagging ARN (no listing: one request).
+pub async fn tags_of_arn(
+    cloud: &AwsCloud,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, CloudError> {
+    tags_of(cloud, arn.to_string()).await
 }
 
 pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Result<(), CloudError> {

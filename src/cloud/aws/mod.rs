@@ -13,7 +13,7 @@ mod observe;
 pub mod pacing;
 mod retry;
 
-pub use errors::classify;
+pub use errors::{classify, set_verbose};
 
 use super::{Cloud, CloudError, OpContext};
 use crate::model::{Desired, Kind, Observed, ObservedResource, Resource, TAG_ID, TAG_STACK};
@@ -101,6 +101,7 @@ impl AwsCloud {
         let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
             CloudError::Other("no AWS region: set `region:` in the topology or AWS_REGION".into())
         })?;
+        preflight(&conf).await?;
         Ok(AwsCloud {
             ec2: aws_sdk_ec2::Client::new(&conf),
             ecs: aws_sdk_ecs::Client::new(&conf),
@@ -283,6 +284,56 @@ impl Cloud for AwsCloud {
             Resource::ListenerRule(_) => elb::delete_rule(self, id).await,
         }
     }
+}
+
+/// Before any work: credentials that load, and an AWS that answers and accepts them. One
+/// `sts:GetCallerIdentity` (needs no permission) with few retries, so a missing profile, an
+/// expired SSO session, wrong keys or an unreachable endpoint end the command in a second or
+/// two with one line saying what to do, instead of after every other call has been retried.
+async fn preflight(conf: &aws_config::SdkConfig) -> Result<(), CloudError> {
+    use aws_credential_types::provider::{error::CredentialsError, ProvideCredentials};
+    const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE (for an SSO profile run `aws sso login` first) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; to try ecsform without an AWS account use --local";
+    let Some(provider) = conf.credentials_provider() else {
+        return Err(CloudError::Credentials(NO_CREDENTIALS.into()));
+    };
+    let loaded =
+        tokio::time::timeout(Duration::from_secs(10), provider.provide_credentials()).await;
+    match loaded {
+        Err(_) => {
+            return Err(CloudError::Credentials(
+                "loading AWS credentials took more than 10 s (an unreachable SSO or instance metadata endpoint?): check AWS_PROFILE, or set AWS_EC2_METADATA_DISABLED=true off EC2".into(),
+            ))
+        }
+        Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+            return Err(CloudError::Credentials(NO_CREDENTIALS.into()))
+        }
+        Ok(Err(e)) => {
+            let cause = errors::innermost_cause(&e);
+            let sso = cause.to_ascii_lowercase().contains("sso")
+                || cause.to_ascii_lowercase().contains("token");
+            return Err(CloudError::Credentials(if sso {
+                format!("the AWS SSO session is missing or expired ({cause}): run `aws sso login` (with the same AWS_PROFILE)")
+            } else {
+                format!("could not load AWS credentials: {cause}: check AWS_PROFILE and ~/.aws/config")
+            }));
+        }
+        Ok(Ok(_)) => {}
+    }
+    let sts_conf = aws_sdk_sts::config::Builder::from(conf)
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(15))
+                .build(),
+        )
+        .build();
+    aws_sdk_sts::Client::from_conf(sts_conf)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(errors::aws_err)?;
+    Ok(())
 }
 
 impl AwsCloud {

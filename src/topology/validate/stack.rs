@@ -1,6 +1,6 @@
 //! The stack `name` and `region`.
 
-use super::text::{looks_like_region, lowercase_name_problem};
+use super::text::{looks_like_region, lowercase_name_problem, AWS_REGIONS};
 use crate::topology::checker::Checker;
 use crate::topology::positions::ypath;
 
@@ -39,6 +39,25 @@ fn check_region(check: &mut Checker) {
             &ypath!("region"),
             format!("`{region}` is not an AWS region name"),
             "write it like `us-east-1`, or remove `region` to use AWS_REGION or the profile's region",
+        );
+    } else if !AWS_REGIONS.contains(&region.as_str()) {
+        let same_area: Vec<&str> = AWS_REGIONS
+            .iter()
+            .copied()
+            .filter(|r| {
+                r.rsplit_once('-').map(|(area, _)| area)
+                    == region.rsplit_once('-').map(|(area, _)| area)
+            })
+            .collect();
+        let hint = if same_area.is_empty() {
+            "use an AWS region such as `us-east-1`, `eu-west-1` or `ap-southeast-2`".to_string()
+        } else {
+            format!("regions there: {}", same_area.join(", "))
+        };
+        check.error(
+            &ypath!("region"),
+            format!("`{region}` is not an AWS region"),
+            hint,
         );
     }
 }

@@ -85,6 +85,59 @@ pub(super) fn looks_like_region(region: &str) -> bool {
         && last.chars().all(|c| c.is_ascii_digit())
 }
 
+/// Every AWS region, all partitions (botocore 1.43.11's `endpoints.json`, 2026-12). A region
+/// missing here would be refused offline, so the list is the one thing to extend when AWS opens
+/// a region; a typo such as `us-east-9` is caught before any request instead of after 30 s of
+/// failing calls.
+pub(super) const AWS_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "eu-isoe-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "eusc-de-east-1",
+];
+
 /// An AWS ARN for `service`, in any partition: `arn:aws:acm:...`, `arn:aws-cn:acm:...`.
 pub(super) fn is_arn_of(value: &str, service: &str) -> bool {
     let mut parts = value.splitn(4, ':');
