@@ -14,6 +14,7 @@ pub mod graph;
 #[cfg(feature = "aws")]
 pub mod interrupt;
 pub mod lease;
+pub mod limits;
 pub mod local;
 pub mod model;
 pub mod names;

@@ -72,16 +72,9 @@ impl Locks {
     }
 
     /// Plants a lock as another run would have left it.
-    fn plant(
-        &self,
-        stack: &str,
-        id: &str,
-        host: &str,
-        boot: &str,
-        pid: &str,
-        heartbeat: u64,
-        lease: u64,
-    ) {
+    /// `holder`: (host, boot id, "pid/start").
+    fn plant(&self, stack: &str, id: &str, holder: (&str, &str, &str), heartbeat: u64, lease: u64) {
+        let (host, boot, pid) = holder;
         let tags = [
             ("ecsform:stack", stack.to_string()),
             ("ecsform:lock-id", id.to_string()),
@@ -145,7 +138,7 @@ fn a_lock_from_another_host_past_its_lease_is_taken_over_and_a_fresh_one_never()
     let apply = ["apply", "-f", fixture.path_str(), "--auto-approve"];
 
     // Fresh heartbeat on another machine: the holder may be alive; never taken.
-    locks.plant(&stack, "feedface01", "elsewhere", "b", "77/1", now(), 60);
+    locks.plant(&stack, "feedface01", ("elsewhere", "b", "77/1"), now(), 60);
     let refused = run(&moto.endpoint(), &apply);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
@@ -174,9 +167,7 @@ fn a_lock_from_another_host_past_its_lease_is_taken_over_and_a_fresh_one_never()
     locks.plant(
         &stack,
         "feedface02",
-        "elsewhere",
-        "b",
-        "77/1",
+        ("elsewhere", "b", "77/1"),
         now() - 1000,
         60,
     );
@@ -198,7 +189,7 @@ fn a_lock_from_another_host_past_its_lease_is_taken_over_and_a_fresh_one_never()
 
     // A fresh heartbeat that then stops changing: a waiter takes it over once the lease (3 s
     // here) has run out on its own clock, within --lock-timeout.
-    locks.plant(&stack, "feedface03", "elsewhere", "b", "77/1", now(), 3);
+    locks.plant(&stack, "feedface03", ("elsewhere", "b", "77/1"), now(), 3);
     let started = Instant::now();
     let waited = run(
         &moto.endpoint(),
@@ -246,9 +237,7 @@ fn force_unlock_needs_the_lock_id_and_refuses_a_holder_alive_on_this_host() {
     locks.plant(
         &stack,
         "live0001",
-        &host,
-        &boot,
-        &format!("{}/{}", me.pid, me.start),
+        (&host, &boot, &format!("{}/{}", me.pid, me.start)),
         now(),
         60,
     );
@@ -299,7 +288,7 @@ fn force_unlock_needs_the_lock_id_and_refuses_a_holder_alive_on_this_host() {
                     .send(),
             )
             .expect("removing the planted lock");
-        locks.plant(&stack, "other0002", "elsewhere", "b", "12/3", now(), 60);
+        locks.plant(&stack, "other0002", ("elsewhere", "b", "12/3"), now(), 60);
         unlock("other0002", true)
     };
     assert!(removed.status.success(), "{}", text(&removed));

@@ -146,6 +146,9 @@ fn a_killed_apply_leaves_a_lock_the_next_apply_takes_over_and_converges() {
         let run = |args: &[&str]| ecsform_via(&proxy, moto).args(args).output().expect("run");
         // A run still alive may already have released its lock (it was printing its summary):
         // then the next apply simply proceeds, and this kill point does not count.
+        // A request the killed run had already sent (its lock's delete, say) still lands: let
+        // it, through the proxy's added latency, before looking.
+        std::thread::sleep(Duration::from_millis(500));
         let left_a_lock = killed && lock_exists(moto, &stack);
         // No force-unlock: the killed run's lock is stale (its process is gone from this host)
         // and the next apply takes it over by itself.

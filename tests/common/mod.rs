@@ -18,11 +18,17 @@ const CLI_TIMEOUT: Duration = Duration::from_secs(180);
 
 pub mod proxy;
 
-/// A moto server on 127.0.0.1. It runs under a small `sh` watchdog that reads our pipe: when the
-/// test process exits (normally, by panic, or killed), the pipe closes and the watchdog kills
-/// moto, so no server outlives the test binary. Dropping a `Moto` stops it at once.
+/// A moto server on 127.0.0.1 behind the contract proxy (`tools/faultproxy.py` with no faults):
+/// every request a test sends is checked against AWS's published service models first, and one
+/// AWS would refuse fails with `ContractViolation` naming the operation, member, rule and value.
+/// `ECSFORM_CONTRACT=0` talks to moto directly (to measure what the checking costs).
+/// Both run under a small `sh` watchdog that reads our pipe: when the test process exits
+/// (normally, by panic, or killed), the pipe closes and the watchdog stops them, so no server
+/// outlives the test binary. Dropping a `Moto` stops it at once.
 pub struct Moto {
     port: u16,
+    /// The contract proxy's port (`None` with ECSFORM_CONTRACT=0).
+    proxy_port: Option<u16>,
     watchdog: Mutex<Option<(Child, ChildStdin)>>,
     pub log: PathBuf,
 }
@@ -38,22 +44,42 @@ impl Moto {
     /// A new server of its own (stopped when dropped).
     pub fn spawn() -> Result<Moto, String> {
         let port = free_port().map_err(|e| format!("finding a free port: {e}"))?;
+        let contract = std::env::var("ECSFORM_CONTRACT").map_or(true, |v| v != "0");
+        let proxy_port = if contract {
+            Some(free_port().map_err(|e| format!("finding a free port: {e}"))?)
+        } else {
+            None
+        };
         let python = std::env::var("ECSFORM_PYTHON").unwrap_or_else(|_| "python3".into());
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("moto-{}-{port}.log", std::process::id()));
         let log_file =
             std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
-        // `read` returns when our end of the pipe closes: then moto goes too.
+        // `read` returns when our end of the pipe closes: then moto and the proxy go too (the
+        // proxy writes its contract report on SIGTERM).
         let script = r#"
 "$0" -m moto.server -H 127.0.0.1 -p "$1" </dev/null &
-pid=$!
-trap 'kill $pid 2>/dev/null; exit 0' TERM INT HUP
+pids=$!
+if [ -n "$2" ]; then
+  "$0" "$3" --upstream "http://127.0.0.1:$1" --port "$2" </dev/null &
+  pids="$pids $!"
+fi
+trap 'kill $pids 2>/dev/null; exit 0' TERM INT HUP
 while read -r _; do :; done
-kill $pid 2>/dev/null
-wait $pid 2>/dev/null
+kill $pids 2>/dev/null
+wait $pids 2>/dev/null
 "#;
+        let proxy_script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/faultproxy.py");
+        let proxy_arg = proxy_port.map(|p| p.to_string()).unwrap_or_default();
         let mut child = Command::new("sh")
-            .args(["-c", script, &python, &port.to_string()])
+            .args([
+                "-c",
+                script,
+                &python,
+                &port.to_string(),
+                &proxy_arg,
+                proxy_script,
+            ])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_ACM_VALIDATION_WAIT", "0")
             .env("AWS_ACCESS_KEY_ID", "test")
@@ -66,24 +92,25 @@ wait $pid 2>/dev/null
         let stdin = child.stdin.take().ok_or("no stdin pipe")?;
         let moto = Moto {
             port,
+            proxy_port,
             watchdog: Mutex::new(Some((child, stdin))),
             log,
         };
-        moto.wait_ready(Duration::from_secs(30))?;
+        moto.wait_ready(moto.port, "/moto-api/data.json", Duration::from_secs(30))?;
+        if let Some(p) = proxy_port {
+            moto.wait_ready(p, "/_proxy/health", Duration::from_secs(30))?;
+        }
         Ok(moto)
     }
 
-    fn wait_ready(&self, limit: Duration) -> Result<(), String> {
+    fn wait_ready(&self, port: u16, path: &str, limit: Duration) -> Result<(), String> {
         let start = Instant::now();
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         loop {
             if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
                 // Listening is not answering: ask for something moto serves itself.
                 let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let req = format!(
-                    "GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n",
-                    self.port
-                );
+                let req = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
                 if s.write_all(req.as_bytes()).is_ok() {
                     let mut head = [0u8; 12];
                     if std::io::Read::read_exact(&mut s, &mut head).is_ok()
@@ -103,8 +130,7 @@ wait $pid 2>/dev/null
             }
             if start.elapsed() > limit {
                 return Err(format!(
-                    "moto did not answer on port {} within {limit:?}; see {}",
-                    self.port,
+                    "{path} did not answer on port {port} within {limit:?}; see {}",
                     self.log.display()
                 ));
             }
@@ -116,7 +142,13 @@ wait $pid 2>/dev/null
         self.port
     }
 
+    /// Where tests send requests: the contract proxy (or moto itself with ECSFORM_CONTRACT=0).
     pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.proxy_port.unwrap_or(self.port))
+    }
+
+    /// moto itself, for a fault proxy (which checks the contract on its own) to forward to.
+    pub fn raw_endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 

@@ -11,17 +11,23 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    /// Starts a proxy in front of `moto` with `config` (JSON, see the proxy's docstring).
+    /// Starts a proxy in front of `moto` with `config` (JSON, see the proxy's docstring). It
+    /// checks every request against AWS's service models too (its `contract` key, on unless
+    /// ECSFORM_CONTRACT=0), so fault tests are held to the contract like every other test.
     pub fn start(moto: &Moto, config: &serde_json::Value) -> FaultProxy {
         let python = std::env::var("ECSFORM_PYTHON").unwrap_or_else(|_| "python3".into());
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/faultproxy.py");
         let config_file = tempfile::NamedTempFile::new().expect("temp file");
+        let mut config = config.clone();
+        if std::env::var("ECSFORM_CONTRACT").is_ok_and(|v| v == "0") {
+            config["contract"] = serde_json::Value::Bool(false);
+        }
         std::fs::write(config_file.path(), config.to_string()).expect("writing the proxy config");
         let mut child = Command::new(python)
             .args([
                 script,
                 "--upstream",
-                &moto.endpoint(),
+                &moto.raw_endpoint(),
                 "--port",
                 "0",
                 "--config",

@@ -228,4 +228,29 @@ mod tests {
         let tags: BTreeMap<String, String> = record_tags("shop", &me).into_iter().collect();
         assert_eq!(record_from_tags(&tags), me);
     }
+
+    /// CloudWatch Logs refuses tag values outside `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: the lock's
+    /// holder used to read `root@host pid 12 (ecsform apply)`, and every apply on AWS failed.
+    #[test]
+    fn lock_tags_fit_the_logs_tag_pattern_whatever_the_user_and_host() {
+        let me = LockRecord {
+            id: "0123abcd".into(),
+            holder: "ci (bot)@build#7".into(),
+            command: "apply (ci)".into(),
+            host: Host {
+                name: "box(1);rm".into(),
+                boot_id: "5f1c-22".into(),
+            },
+            process: Some(ProcessId { pid: 1, start: 2 }),
+            since: crate::clock::now_rfc3339(),
+            heartbeat: Some(1),
+            lease: Duration::from_secs(60),
+        };
+        let tags = record_tags(&"s".repeat(20), &me);
+        assert!(tags.len() >= 9);
+        for (k, v) in &tags {
+            let bad = crate::limits::tag_violations(k, v);
+            assert!(bad.is_empty(), "{k}={v}: {bad:?}");
+        }
+    }
 }
