@@ -27,8 +27,17 @@ struct CountingListener {
     thread: Option<JoinHandle<()>>,
 }
 
+/// What the listener answers unless told otherwise: 400, which the SDK does not retry.
+const BAD_REQUEST: &[u8] =
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
 impl CountingListener {
     fn start() -> CountingListener {
+        CountingListener::answering(BAD_REQUEST)
+    }
+
+    /// A listener that answers every request with `response` (a whole HTTP response).
+    fn answering(response: &'static [u8]) -> CountingListener {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
         listener
             .set_nonblocking(true)
@@ -39,7 +48,7 @@ impl CountingListener {
         let thread = {
             let accepted = Arc::clone(&accepted);
             let stop = Arc::clone(&stop);
-            thread::spawn(move || accept_loop(&listener, &accepted, &stop))
+            thread::spawn(move || accept_loop(&listener, &accepted, &stop, response))
         };
         CountingListener {
             addr,
@@ -80,7 +89,12 @@ impl Drop for CountingListener {
     }
 }
 
-fn accept_loop(listener: &TcpListener, accepted: &AtomicUsize, stop: &AtomicBool) {
+fn accept_loop(
+    listener: &TcpListener,
+    accepted: &AtomicUsize,
+    stop: &AtomicBool,
+    response: &'static [u8],
+) {
     loop {
         // Read the flag before draining, so connections queued before `stop` are still counted.
         let stopping = stop.load(Ordering::SeqCst);
@@ -88,7 +102,7 @@ fn accept_loop(listener: &TcpListener, accepted: &AtomicUsize, stop: &AtomicBool
             match listener.accept() {
                 Ok((stream, _)) => {
                     accepted.fetch_add(1, Ordering::SeqCst);
-                    thread::spawn(move || answer_bad_request(stream));
+                    thread::spawn(move || answer(stream, response));
                 }
                 Err(err) if err.kind() == ErrorKind::WouldBlock => break,
                 Err(err) if err.kind() == ErrorKind::Interrupted => continue,
@@ -102,8 +116,8 @@ fn accept_loop(listener: &TcpListener, accepted: &AtomicUsize, stop: &AtomicBool
     }
 }
 
-/// Reads the request (headers and a `Content-Length` body), answers 400 and closes.
-fn answer_bad_request(mut stream: TcpStream) {
+/// Reads the request (headers and a `Content-Length` body), answers `response` and closes.
+fn answer(mut stream: TcpStream, response: &[u8]) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut request = Vec::new();
@@ -126,9 +140,7 @@ fn answer_bad_request(mut stream: TcpStream) {
             Ok(n) => request.extend_from_slice(&buf[..n]),
         }
     }
-    let _ = stream.write_all(
-        b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-    );
+    let _ = stream.write_all(response);
     let _ = stream.flush();
 }
 
@@ -341,7 +353,13 @@ fn control_a_valid_file_does_reach_the_listener() {
 /// Runs `plan` of a valid file with `setup` applied to the command; returns (stderr, exit
 /// code, seconds, connections the listener saw).
 fn plan_with(setup: impl FnOnce(&mut Command)) -> (String, Option<i32>, f64, usize) {
-    let listener = CountingListener::start();
+    plan_against(CountingListener::start(), setup)
+}
+
+fn plan_against(
+    listener: CountingListener,
+    setup: impl FnOnce(&mut Command),
+) -> (String, Option<i32>, f64, usize) {
     let mut cmd = ecsform(
         &listener.endpoint(),
         &["plan", "-f", "topology.example.yaml"],
@@ -424,4 +442,28 @@ fn an_unreachable_endpoint_is_one_actionable_line() {
         ],
     );
     eprintln!("unreachable endpoint: failed in {secs:.2}s");
+}
+
+/// What AWS answers to keys that do not exist (STS's query-protocol error shape).
+const INVALID_TOKEN: &[u8] = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: 280\r\nConnection: close\r\n\r\n<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>4d7b6ff1-6c47-4b24-a3e2-8f0e3b1c1e4a</RequestId></ErrorResponse>";
+
+#[test]
+fn refused_credentials_are_one_actionable_line_after_one_request() {
+    let (stderr, code, secs, connections) =
+        plan_against(CountingListener::answering(INVALID_TOKEN), |_| {});
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_one_error_line(
+        &stderr,
+        &[
+            "AWS refused the credentials",
+            "InvalidClientTokenId",
+            "AWS_PROFILE",
+            "aws sso login",
+        ],
+    );
+    assert_eq!(
+        connections, 1,
+        "refused credentials were retried or the run went on"
+    );
+    eprintln!("refused credentials: failed in {secs:.2}s after {connections} request");
 }
