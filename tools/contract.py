@@ -57,6 +57,7 @@ import struct
 import sys
 import threading
 import urllib.parse
+import zlib
 
 import regex  # third-party: \p{L} etc. in model patterns
 
@@ -242,17 +243,18 @@ class Shape:
 
     def ec2_names(self) -> dict[str, str]:
         """EC2 parameter name -> member: queryName, else locationName capitalised,
-        else the member name capitalised (the member name itself also accepted)."""
+        else the member name capitalised (botocore's EC2Serializer, Smithy's
+        awsEc2 protocol).  Nothing else: EC2 silently ignores a parameter it does
+        not know (``TagSpecification.1.Tags.1.Key`` tags nothing)."""
         if self._ec2_names is None:
             names = {}
-            for m in self.members.values():
-                names.setdefault(_cap(m.name), m.name)
-                names.setdefault(m.name, m.name)
             for m in self.members.values():
                 if m.query_name:
                     names[m.query_name] = m.name
                 elif m.location_name:
                     names[_cap(m.location_name)] = m.name
+                else:
+                    names[_cap(m.name)] = m.name
             self._ec2_names = names
         return self._ec2_names
 
@@ -443,11 +445,12 @@ def _q(value) -> str:
 # Scalar parsing (values that arrive as text: query protocols, URI, headers)
 # --------------------------------------------------------------------------
 
-_INT_RE = re.compile(r"[+-]?\d+")
+_INT_RE = re.compile(r"[+-]?[0-9]+")
 _ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
                      r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?")
-_NUM_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUM_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SPECIAL_FLOATS = ("NaN", "Infinity", "-Infinity")
+_FLOAT_WORD_RE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.I)
 INT32 = (-2 ** 31, 2 ** 31 - 1)
 INT64 = (-2 ** 63, 2 ** 63 - 1)
 
@@ -578,7 +581,7 @@ class Checker:
             self.string(shape, value, path, what)
         elif kind in ("integer", "long", "short", "byte", "bigInteger"):
             if textual:
-                if not isinstance(value, str) or not _INT_RE.fullmatch(value.strip()):
+                if not isinstance(value, str) or not _INT_RE.fullmatch(value):
                     self.add(path, "type", value, f"{_q(value)} is not an {kind}")
                     return
                 number = int(value)
@@ -594,11 +597,10 @@ class Checker:
             self.number(shape, number, path)
         elif kind in ("double", "float", "bigDecimal"):
             if textual:
-                try:
-                    number = float(value)
-                except (TypeError, ValueError):
+                if not isinstance(value, str) or not (_NUM_RE.fullmatch(value) or _FLOAT_WORD_RE.fullmatch(value)):
                     self.add(path, "type", value, f"{_q(value)} is not a {kind}")
                     return
+                number = float(value)
             elif isinstance(value, str) and value in _SPECIAL_FLOATS:
                 return
             elif isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -792,8 +794,6 @@ class QueryDecoder:
             if inner is None:
                 return []
             container = inner
-        elif self.ec2 and shape.member.location_name and set(node.children) == {shape.member.location_name}:
-            container = node.children[shape.member.location_name]  # tolerated alternative
         return [self.value(item_shape, child, f"{path}[{i - 1}]")
                 for i, child in self._indexed(container, path, shape, "list")]
 
@@ -971,7 +971,7 @@ def _decode_body(body: bytes, headers: dict[str, str]) -> bytes | None:
     if encoding in ("gzip", "x-gzip"):
         try:
             return gzip.decompress(body)
-        except (OSError, EOFError, ValueError):
+        except (OSError, EOFError, ValueError, zlib.error):
             return None
     if encoding not in ("", "identity", "aws-chunked"):
         return None
@@ -1074,7 +1074,7 @@ def _check_json(model: Model, service: str, amz_target: str, body: bytes) -> Res
                     f"target prefix {_q(prefix)} is not {model.target_prefix}")
     try:
         doc = json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         checker.add("", "type", None, "the body is not valid JSON")
         return result
     shape = model.input_shape(operation)
@@ -1096,7 +1096,7 @@ def _check_cbor(model: Model, service: str, operation: str, body: bytes) -> Resu
         return result
     try:
         doc = cbor_decode(body) if body else {}
-    except (ValueError, UnicodeDecodeError, struct.error):
+    except (ValueError, UnicodeDecodeError, struct.error, RecursionError):
         checker.add("", "type", None, "the body is not valid CBOR")
         return result
     shape = model.input_shape(operation)
@@ -1221,7 +1221,7 @@ def _json_body(checker: Checker, body: bytes):
         return {}
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         checker.add("", "type", None, "the body is not valid JSON")
         return None
 
@@ -1261,6 +1261,22 @@ def rule_ec2_sg_name_prefix(checker, value, model):
     if isinstance(name, str) and name.startswith("sg-"):
         checker.add("GroupName", "ec2-sg-name-prefix", name,
                     f"a security group name cannot start with sg-: {_q(name)}")
+
+
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html (and API_Ipv6Range,
+# API_PrefixListId, API_UserIdGroupPair): a rule's Description "Constraints: Up to 255
+# characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*"
+def rule_ec2_sg_rule_description(checker, value, model):
+    for i, perm in enumerate(value.get("IpPermissions") or []):
+        if not isinstance(perm, dict):
+            continue
+        for member in ("IpRanges", "Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs"):
+            for j, entry in enumerate(perm.get(member) or []):
+                text = entry.get("Description") if isinstance(entry, dict) else None
+                if isinstance(text, str) and (len(text) > 255 or not SG_TEXT_RE.fullmatch(text)):
+                    checker.add(f"IpPermissions[{i}].{member}[{j}].Description", "ec2-sg-rule-description", text,
+                                "a security group rule description is up to 255 characters of a-z A-Z 0-9 "
+                                f"spaces ._-:/()#,@[]+=&;{{}}!$*: {_q(text)}")
 
 
 # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions
@@ -1555,8 +1571,16 @@ ELB_NAME_RULES = (rule_elbv2_name_length, rule_elbv2_name_chars)
 ELB_CONDITION_RULES = (rule_elbv2_path_pattern, rule_elbv2_host_header, rule_elbv2_http_method,
                        rule_elbv2_condition_values)
 
+SG_RULE_RULES = (rule_ec2_sg_rule_description,)
+
 # (model dir, operation) -> rules; EC2 operations with TagSpecifications are added on load.
 EXTRA_RULES: dict[tuple[str, str], tuple] = {
+    ("ec2", "AuthorizeSecurityGroupIngress"): SG_RULE_RULES + EC2_TAG_RULES,
+    ("ec2", "AuthorizeSecurityGroupEgress"): SG_RULE_RULES + EC2_TAG_RULES,
+    ("ec2", "RevokeSecurityGroupIngress"): SG_RULE_RULES,
+    ("ec2", "RevokeSecurityGroupEgress"): SG_RULE_RULES,
+    ("ec2", "UpdateSecurityGroupRuleDescriptionsIngress"): SG_RULE_RULES,
+    ("ec2", "UpdateSecurityGroupRuleDescriptionsEgress"): SG_RULE_RULES,
     ("ec2", "CreateSecurityGroup"): (rule_ec2_sg_length, rule_ec2_sg_chars, rule_ec2_sg_name_prefix)
     + EC2_TAG_RULES,
     ("ec2", "CreateTags"): EC2_TAG_RULES,
@@ -1571,7 +1595,7 @@ EXTRA_RULES: dict[tuple[str, str], tuple] = {
 
 # The names of every extra rule, for documentation and tests.
 EXTRA_RULE_NAMES = (
-    "ec2-sg-length", "ec2-sg-chars", "ec2-sg-name-prefix",
+    "ec2-sg-length", "ec2-sg-chars", "ec2-sg-name-prefix", "ec2-sg-rule-description",
     "ec2-tag-key-length", "ec2-tag-value-length", "ec2-tag-key-prefix", "ec2-tag-count",
     "ec2-tag-duplicate", "ec2-tag-chars",
     "elbv2-name-length", "elbv2-name-chars", "elbv2-lb-name-internal",
@@ -1656,10 +1680,13 @@ def cmd_summary(args) -> int:
     for report in reports:
         for key, n in (report.get("by_action") or {}).items():
             per_service.setdefault(key.partition(":")[0], [0, 0])[0] += int(n)
-        for message in report.get("violations") or []:
-            match = re.match(r"contract violation: ([^:\s]+):", message)
-            service = match.group(1) if match else "?"
-            per_service.setdefault(service, [0, 0])[1] += 1
+        if "violations_by_action" in report:
+            for key, n in report["violations_by_action"].items():
+                per_service.setdefault(key.partition(":")[0], [0, 0])[1] += int(n)
+        else:  # older reports: count the distinct messages
+            for message in report.get("violations") or []:
+                match = re.match(r"contract violation: ([^:\s]+):", message)
+                per_service.setdefault(match.group(1) if match else "?", [0, 0])[1] += 1
     print(f"reports: {len(reports)}")
     print(f"requests validated: {validated}")
     print(f"violations: {count}")

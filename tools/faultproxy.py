@@ -4,13 +4,16 @@
 moto answers every AWS call at once, never throttles, never says "pending" and
 enforces few deletion dependencies (see /work/shared/MOTO.md).  This proxy sits
 between the AWS SDK and moto and adds the real-AWS behaviour that ecsform's
-retry, wait and destroy-ordering code must survive.  Python 3.11, stdlib only.
+retry, wait and destroy-ordering code must survive, and checks every request
+against AWS's published API contract (tools/contract.py), which moto does not.
+Python 3.11, stdlib only, plus tools/contract.py (imported from this file's
+directory; it needs the ``regex`` package and botocore's data files).
 
 Usage
 -----
     python3 -m moto.server -H 127.0.0.1 -p 5000 &
     python3 tools/faultproxy.py --upstream http://127.0.0.1:5000 --port 0 \
-        [--config faults.json] [--seed 42] [--log requests.jsonl]
+        [--config faults.json] [--seed 42] [--log requests.jsonl] [--report contract.json]
 
 The first stdout line is always ``LISTENING <port>`` (flushed), also when a
 fixed ``--port`` is given; point the SDK at it with
@@ -25,10 +28,13 @@ Control endpoints (never forwarded, never counted, never faulted):
     GET  /_proxy/health        -> {"ok": true}
     GET  /_proxy/config        -> the effective configuration
     POST /_proxy/config        -> replace the configuration (JSON body; missing
-                                  keys take their defaults, i.e. off); token
+                                  keys take their defaults: faults off,
+                                  contract and aws_orders on); token
                                   buckets restart full; a "seed" key reseeds
     GET  /_proxy/stats         -> {"requests", "by_action", "injected",
-                                  "max_in_flight", "sequential_round_trips"}
+                                  "max_in_flight", "sequential_round_trips",
+                                  "contract": {"validated", "violations",
+                                               "violation_count"}}
     POST /_proxy/reset-stats   -> clear the statistics
     POST /_proxy/reset-state   -> forget remembered resources (creation times,
                                   delete attempts); done automatically when
@@ -48,8 +54,9 @@ else a REST label "METHOD /path" with identifiers replaced by ``{}``
 (apigateway: ``POST /restapis``, ``POST /restapis/{}/resources/{}``;
 s3: ``PUT /{bucket}/{key}?tagging``).
 
-Configuration keys (JSON; all faults are off by default)
---------------------------------------------------------
+Configuration keys (JSON; all faults are off by default, the two AWS-fidelity
+checks ``contract`` and ``aws_orders`` are on)
+------------------------------------------------------------------------------
 seed                      int; reseeds the single random.Random behind every
                           random decision (``--seed`` wins at start-up).
 latency_ms                fixed delay added to every counted request before
@@ -124,6 +131,67 @@ linger_seconds            null = off; S >= 0 enables AWS's deletion
                             deleted services listed as INACTIVE, so the proxy
                             asks ListServices + DescribeServices) or for S s
                             after the last ECS DeleteService.
+contract                  true (default) / false.  Every counted request is
+                          decoded and checked against AWS's published service
+                          model (botocore's service-2.json) plus documented
+                          limits the models omit -- see tools/contract.py --
+                          before anything else happens to it.  A request that
+                          breaks the contract is not forwarded: it gets HTTP
+                          400 in the service's error shape with code
+                          ``ContractViolation`` and the message(s), e.g.
+                          ``contract violation: logs:CreateLogGroup
+                          tags.ecsform:lock-holder: pattern
+                          ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ refuses "root@h pid 1
+                          (ecsform apply)"`` (several joined by "; "), also
+                          printed to stderr.  moto accepts such values; real
+                          AWS does not.  Requests of services or protocols the
+                          validator does not know (s3, rest-xml) pass
+                          unchecked.  Needs the ``regex`` package and
+                          botocore's data files: with them missing and this
+                          key on, the proxy exits with an error at start-up.
+aws_orders                true (default) / false.  Refuse two orderings moto
+                          lets through, the way real AWS does:
+                          * ECS CreateService whose
+                            ``loadBalancers[].targetGroupArn`` no listener
+                            (default action) or listener rule forwards to ->
+                            400 InvalidParameterException "The target group
+                            with targetGroupArn ARN does not have an
+                            associated load balancer."  Decided by asking moto
+                            DescribeTargetGroups, DescribeLoadBalancers (same
+                            VPC), DescribeListeners and DescribeRules; moto's
+                            own LoadBalancerArns is not trusted (it is filled
+                            by CreateListener/CreateRule only, never by
+                            Modify*, and never emptied by deletes);
+                          * EC2 CreateNatGateway (ConnectivityType absent or
+                            public) in a subnet whose VPC has no internet
+                            gateway attached (DescribeInternetGateways filter
+                            attachment.vpc-id, state available/attached) ->
+                            400 Gateway.NotAttached "Network vpc-... has no
+                            Internet gateway attached".  Real AWS creates the
+                            NAT gateway and it fails with that code; refusing
+                            the create is the simplest equivalent.
+                          Side calls that fail never block the request.
+
+Contract statistics and report
+------------------------------
+``GET /_proxy/stats`` has ``"contract": {"validated": N, "violations": [first
+100 messages], "violation_count": N}``; reset-stats clears it.  With
+``--report FILE`` (or, without it, ``$ECSFORM_CONTRACT_REPORT_DIR/proxy-<pid>.json``
+when that variable is set) the proxy also keeps a cumulative report, never
+reset, rewritten atomically (temporary file + rename) at most once a second
+when something changed, and on exit (also on SIGTERM / SIGINT; a SIGKILL loses
+at most the last second)::
+
+    {"validated": N, "violations": [distinct messages, first 1000],
+     "violation_count": N, "by_action": {"logs:CreateLogGroup": 3, ...},
+     "violations_by_action": {"logs:CreateLogGroup": 1, ...},
+     "not_validated": {"s3:GET /{bucket}": 1, ...}, "started": t, "updated": t}
+
+``by_action`` keys are IAM prefix + model operation name (``cloudwatch:`` for
+monitoring, ``elasticloadbalancing:`` for ELBv2, ``apigateway:CreateRestApi``).
+``python3 tools/contract.py actions DIR`` lists them by prefix;
+``python3 tools/contract.py summary DIR`` prints totals and exits 1 if any
+violation was recorded.
 
 Token buckets (AWS documented, per account and region: burst / refill per s)
 -----------------------------------------------------------------------------
@@ -166,7 +234,9 @@ Injected 5xx errors: EC2 500 InternalError, S3 500 InternalError, all others
 Log lines (``--log FILE``), one JSON object per counted request:
     {"t_start": float, "t_end": float, "service": str, "action": str,
      "status": int|null (null = dropped), "injected": null|"throttle"|"5xx"|
-     "drop"|"not_found"|"pending"|"dependency"}
+     "drop"|"not_found"|"pending"|"dependency"|"contract"|"order"}
+``injected`` in the stats counts the same labels (contract refusals as
+``"contract"``, aws_orders refusals as ``"order"``).
 ``sequential_round_trips`` is the longest chain of counted requests each
 starting after the previous one ended (a lower bound on wall-clock round trips
 the client could not overlap).
@@ -732,12 +802,13 @@ class ContractReport:
 
     def __init__(self, path: str):
         self.path = os.path.abspath(path)
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # re-entrant: the SIGTERM handler flushes too
         self.validated = 0
         self.violation_count = 0
         self.violations: list[str] = []
         self._seen: set[str] = set()
         self.by_action: Counter = Counter()
+        self.violations_by_action: Counter = Counter()
         self.not_validated: Counter = Counter()
         self.started = time.time()
         self.dirty = True
@@ -750,6 +821,8 @@ class ContractReport:
             self.validated += 1
             self.by_action[key] += 1
             self.violation_count += len(messages)
+            if messages:
+                self.violations_by_action[key] += len(messages)
             for message in messages:
                 if message not in self._seen and len(self.violations) < REPORT_VIOLATIONS_KEPT:
                     self._seen.add(message)
@@ -767,6 +840,7 @@ class ContractReport:
                 return
             doc = {"validated": self.validated, "violations": list(self.violations),
                    "violation_count": self.violation_count, "by_action": dict(self.by_action),
+                   "violations_by_action": dict(self.violations_by_action),
                    "not_validated": dict(self.not_validated), "started": self.started,
                    "updated": time.time()}
             self.dirty = False
@@ -882,8 +956,10 @@ def merge_config(raw: dict) -> dict:
 
 
 class FaultProxy:
-    def __init__(self, upstream: Upstream, config: dict, log_path: str | None = None):
+    def __init__(self, upstream: Upstream, config: dict, log_path: str | None = None,
+                 report: ContractReport | None = None):
         self.upstream = upstream
+        self.report = report
         self.rng = random.Random()
         self.rng_lock = threading.Lock()
         self.world = World()
@@ -897,6 +973,9 @@ class FaultProxy:
     def set_config(self, raw: dict):
         """Replace the configuration; token buckets restart full; "seed" reseeds."""
         config = merge_config(raw)
+        if config["contract"] and contract_unavailable():
+            raise ValueError("contract checking needs tools/contract.py's dependencies: "
+                             f"{contract_unavailable()}")
         if config.get("seed") is not None:
             with self.rng_lock:
                 self.rng.seed(config["seed"])
@@ -921,6 +1000,10 @@ class FaultProxy:
     def process(self, req: Request) -> Outcome:
         cfg = self.config
         self.add_latency(cfg)
+        if cfg["contract"]:
+            reply = self.contract_error(req)
+            if reply:
+                return Outcome(reply, "contract")
         faultable = self.matches_fault_actions(req, cfg)
         drop = faultable and self.chance(cfg["drop_fraction"])
         drop_after = drop and self.chance(0.5)
@@ -963,7 +1046,123 @@ class FaultProxy:
         reply = self.dependency_error(req, cfg)
         if reply:
             return Outcome(reply, "dependency")
+        if cfg["aws_orders"]:
+            reply = self.order_error(req)
+            if reply:
+                return Outcome(reply, "order")
         return None
+
+    # -- contract: the request against AWS's service models --------------------
+
+    def contract_error(self, req: Request) -> Reply | None:
+        try:
+            result = contract.check_request(req.service, req.method, req.target, req.headers, req.body)
+        except Exception as exc:  # a validator bug must not take requests down
+            log_warning(f"contract check of {req.key} failed: {exc!r}")
+            return None
+        if result is None:  # a service or protocol the validator does not know
+            if self.report:
+                self.report.skipped(req.key)
+            return None
+        messages = [v.message for v in result.violations]
+        self.stats.contract_checked(messages)
+        if self.report:
+            self.report.record(result.key, messages)
+        if not messages:
+            return None
+        message = "; ".join(messages)
+        log_warning(message)
+        return error_reply(req, 400, "ContractViolation", message)
+
+    # -- orderings real AWS refuses and moto lets through ------------------------
+
+    def order_error(self, req: Request) -> Reply | None:
+        check = {
+            "ecs:CreateService": self.unassociated_target_group,
+            "ec2:CreateNatGateway": self.nat_without_internet_gateway,
+        }.get(req.key)
+        if check is None:
+            return None
+        try:
+            return check(req)
+        except Exception as exc:  # never block on a failed side call
+            log_warning(f"{req.key} ordering side call failed: {exc!r}")
+            return None
+
+    def unassociated_target_group(self, req: Request) -> Reply | None:
+        """Real ECS refuses a service whose target group no listener or rule forwards to."""
+        balancers = req.json_body().get("loadBalancers") or []
+        arns = [lb.get("targetGroupArn") for lb in balancers
+                if isinstance(lb, dict) and isinstance(lb.get("targetGroupArn"), str)]
+        for arn in arns:
+            if self.target_group_associated(req, arn) is False:
+                return error_reply(req, 400, "InvalidParameterException",
+                                   f"The target group with targetGroupArn {arn} does not have an "
+                                   "associated load balancer.")
+        return None
+
+    def target_group_associated(self, req: Request, arn: str) -> bool | None:
+        """Whether a listener default action or a listener rule of some load balancer
+        forwards to the target group (None: moto does not know the group).
+
+        moto's own TargetGroup.LoadBalancerArns is filled by CreateListener and
+        CreateRule only, never by ModifyListener/ModifyRule, and never emptied by
+        DeleteRule/DeleteListener/DeleteLoadBalancer; so the listeners and rules
+        themselves are read (those of moto's hint first)."""
+        try:
+            doc = self.upstream_query(req, "elasticloadbalancing", "DescribeTargetGroups",
+                                      {"TargetGroupArns.member.1": arn})
+        except UpstreamError:
+            return None  # unknown group: let the service answer
+        groups = xml_children(doc, "TargetGroups")
+        if not groups:
+            return None
+        vpc = xml_text(groups[0], "VpcId")
+        hinted = [m.text for box in groups[0].iter("LoadBalancerArns") for m in box]
+        balancers = []
+        for page in self.upstream_query_pages(req, "elasticloadbalancing", "DescribeLoadBalancers", {}):
+            for lb in xml_children(page, "LoadBalancers"):
+                if not vpc or xml_text(lb, "VpcId") in (vpc, None):
+                    balancers.append(xml_text(lb, "LoadBalancerArn"))
+        balancers.sort(key=lambda b: b not in hinted)
+        for lb_arn in filter(None, balancers):
+            for page in self.upstream_query_pages(req, "elasticloadbalancing", "DescribeListeners",
+                                                  {"LoadBalancerArn": lb_arn}):
+                for listener in xml_children(page, "Listeners"):
+                    if forwards_to(listener, arn):
+                        return True
+                    listener_arn = xml_text(listener, "ListenerArn")
+                    for rules in self.upstream_query_pages(req, "elasticloadbalancing", "DescribeRules",
+                                                           {"ListenerArn": listener_arn}):
+                        if forwards_to(rules, arn):
+                            return True
+        return False
+
+    def nat_without_internet_gateway(self, req: Request) -> Reply | None:
+        """A public NAT gateway needs an internet gateway attached to its VPC.  Real AWS
+        accepts CreateNatGateway and the gateway then goes to state "failed" with
+        FailureCode Gateway.NotAttached; refusing the create with that code is the
+        simplest equivalent the client can observe."""
+        params = req.form_params()
+        if params.get("ConnectivityType", "public") != "public":
+            return None
+        subnet = params.get("SubnetId")
+        if not subnet:
+            return None
+        try:
+            doc = self.upstream_query(req, "ec2", "DescribeSubnets", {"SubnetId.1": subnet})
+        except UpstreamError:
+            return None  # unknown subnet: let EC2 answer
+        vpc = next((e.text for e in xml_iter(doc, "vpcId") if e.text), None)
+        if not vpc:
+            return None
+        doc = self.upstream_query(req, "ec2", "DescribeInternetGateways",
+                                  {"Filter.1.Name": "attachment.vpc-id", "Filter.1.Value.1": vpc})
+        for attachment in xml_iter(doc, "attachmentSet"):
+            for item in xml_children(attachment):
+                if xml_text(item, "vpcId") == vpc and xml_text(item, "state") in ("available", "attached"):
+                    return None
+        return error_reply(req, 400, "Gateway.NotAttached", f"Network {vpc} has no Internet gateway attached")
 
     def forward(self, req: Request) -> Reply:
         headers = forwardable_headers(req.headers)
@@ -1093,6 +1292,27 @@ class FaultProxy:
         if reply.status != 200:
             raise RuntimeError(f"{service}:{action} -> HTTP {reply.status}")
         return json.loads(reply.body or b"{}")
+
+    def upstream_query(self, req: Request, service: str, action: str, params: dict) -> ElementTree.Element:
+        """Call upstream in the query protocol (ec2 / elasticloadbalancing) as the
+        client: its (unverified) signature headers with the credential scope's service
+        swapped, since moto routes a request by that service name."""
+        headers = scoped_headers(req, service)
+        headers.append(("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"))
+        form = dict(params, Action=action, Version=QUERY_VERSIONS[service])
+        reply = self.upstream.send("POST", "/", headers, urllib.parse.urlencode(form).encode())
+        if reply.status != 200:
+            raise UpstreamError(f"{service}:{action} -> HTTP {reply.status}")
+        return strip_namespaces(ElementTree.fromstring(reply.body))
+
+    def upstream_query_pages(self, req: Request, service: str, action: str, params: dict):
+        marker = None
+        for _ in range(1000):
+            page = self.upstream_query(req, service, action, dict(params, Marker=marker) if marker else params)
+            yield page
+            marker = next((e.text for e in xml_iter(page, "NextMarker") if e.text), None)
+            if not marker:
+                return
 
     def upstream_pages(self, req, service, action, payload, items_key, token_key) -> list:
         items, token = [], None
@@ -1246,6 +1466,56 @@ def json_field(body: bytes, field: str):
     except ValueError:
         return None
     return doc.get(field) if isinstance(doc, dict) else None
+
+
+class UpstreamError(RuntimeError):
+    pass
+
+
+def scoped_headers(req: Request, service: str) -> list[tuple[str, str]]:
+    """The client's signature headers, re-scoped to another service."""
+    headers = []
+    for name, value in req.headers:
+        low = name.lower()
+        if low == "authorization":
+            value = re.sub(r"(Credential=[^/,\s]+/[^/]+/[^/]+/)[^/]+(/aws4_request)",
+                           lambda m: m.group(1) + service + m.group(2), value)
+        if low in ("host", "authorization", "x-amz-date", "x-amz-security-token", "user-agent"):
+            headers.append((name, value))
+    if not any(k.lower() == "authorization" for k, _ in headers):
+        headers.append(("Authorization", f"AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}"
+                                         "/aws4_request, SignedHeaders=host, Signature=0"))
+    return headers
+
+
+def strip_namespaces(root: ElementTree.Element) -> ElementTree.Element:
+    for element in root.iter():
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = element.tag.rsplit("}", 1)[1]
+    return root
+
+
+def xml_iter(root: ElementTree.Element, tag: str):
+    return root.iter(tag)
+
+
+def xml_children(root: ElementTree.Element, container: str | None = None) -> list:
+    """The <member>/<item> children of the first <container> (or of root itself)."""
+    if container is not None:
+        root = next(root.iter(container), None)
+        if root is None:
+            return []
+    return list(root)
+
+
+def xml_text(root: ElementTree.Element, tag: str) -> str | None:
+    element = root.find(tag)
+    return element.text if element is not None else None
+
+
+def forwards_to(root: ElementTree.Element, target_group_arn: str) -> bool:
+    """Whether any action under root (a listener or a DescribeRules page) names the group."""
+    return any(e.text == target_group_arn for e in root.iter("TargetGroupArn"))
 
 
 def log_warning(message: str):
@@ -1414,7 +1684,20 @@ def parse_args(argv=None):
     parser.add_argument("--config", help="JSON configuration file")
     parser.add_argument("--seed", type=int, help="seed for the random decisions (overrides the config's)")
     parser.add_argument("--log", help="append one JSON line per request to this file")
+    parser.add_argument("--report", help="contract report JSON file (default: "
+                        "$ECSFORM_CONTRACT_REPORT_DIR/proxy-<pid>.json when that is set)")
     return parser.parse_args(argv)
+
+
+def contract_unavailable() -> str | None:
+    """Why contract checking cannot run here, or None."""
+    if contract is None:
+        return f"{CONTRACT_IMPORT_ERROR}"
+    try:
+        contract.data_dir()
+    except ImportError as exc:
+        return f"{exc}"
+    return None
 
 
 def main(argv=None) -> int:
@@ -1430,11 +1713,34 @@ def main(argv=None) -> int:
             config = json.load(fh)
     if args.seed is not None:
         config["seed"] = args.seed
+    if (config.get("contract", DEFAULT_CONFIG["contract"])) and contract_unavailable():
+        print("faultproxy: contract checking (config key \"contract\", on by default) needs the "
+              "`regex` package and botocore's service models (pip install -r "
+              f"requirements-emulator.txt): {contract_unavailable()}", file=sys.stderr)
+        return 2
+    report_path = args.report
+    if not report_path and os.environ.get("ECSFORM_CONTRACT_REPORT_DIR"):
+        report_path = os.path.join(os.environ["ECSFORM_CONTRACT_REPORT_DIR"], f"proxy-{os.getpid()}.json")
     try:
-        proxy = FaultProxy(upstream, config, args.log)
+        report = ContractReport(report_path) if report_path else None
+        proxy = FaultProxy(upstream, config, args.log, report)
     except ValueError as exc:
         print(f"faultproxy: bad configuration: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"faultproxy: cannot write the report: {exc}", file=sys.stderr)
+        return 2
+    if contract is not None:
+        # Load the usual models now rather than on the first request (~0.1 s in all).
+        threading.Thread(target=preload_models, name="contract-preload", daemon=True).start()
+
+    def stop(signum, frame):
+        if report:
+            report.flush()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     server = make_server(args.port, proxy)
     print(f"LISTENING {server.server_address[1]}", flush=True)
     try:
@@ -1443,7 +1749,16 @@ def main(argv=None) -> int:
         pass
     finally:
         server.server_close()
+        if report:
+            report.flush()
     return 0
+
+
+def preload_models():
+    try:
+        contract.preload()
+    except Exception as exc:  # only an optimisation
+        log_warning(f"preloading service models failed: {exc!r}")
 
 
 if __name__ == "__main__":

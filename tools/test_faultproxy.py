@@ -146,6 +146,10 @@ class ProxyTestCase(unittest.TestCase):
 
     def network(self, ec2):
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        # Real AWS fails a public NAT gateway in a VPC without an internet gateway
+        # (the proxy's aws_orders check): attach one, as real stacks do.
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
                                      AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
                    for i, az in ((1, "a"), (2, "b"))]
@@ -356,9 +360,11 @@ class PendingTests(ProxyTestCase):
 
 class NotFoundTests(ProxyTestCase):
     def test_not_found_after_create(self):
-        self.configure({"not_found_after_create_seconds": 1.0})
         ec2 = self.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)  # for the NAT gateway
+        self.configure({"not_found_after_create_seconds": 1.0})
         sg = ec2.create_security_group(GroupName=unique("x"), Description="x", VpcId=vpc)["GroupId"]
         rule = dict(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
                                                  "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
