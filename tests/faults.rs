@@ -363,3 +363,61 @@ async fn lost_answers_never_leave_duplicates_after_a_rerun() {
         );
     }
 }
+
+/// AWS refuses an ECS service whose target group no listener or rule forwards to yet, and a
+/// NAT gateway in a VPC whose internet gateway is not attached; the proxy refuses both the same
+/// way (`aws_orders`). The load balancer stays `provisioning` for 4 s (so its listener and rule
+/// come late) and the gateway's attach is throttled a few times (so it is attached late): an
+/// ECS service or NAT gateway not held back by its edge would be refused. The first apply must
+/// get through in one run, with no refusal to retry past.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orders_aws_enforces_hold_on_the_first_apply() {
+    let moto = Moto::start();
+    let stack = unique_stack("orders");
+    let mut fixture = Fixture::seed(&stack);
+    fixture.edit(None, "nat_gateways: 1", "nat_gateways: per_az");
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({
+            "aws_orders": true,
+            "seed": 7,
+            "fault_actions": ["ec2:AttachInternetGateway"],
+            "throttle_fraction": 0.6,
+            "pending_seconds": {"load_balancer": 4},
+        }),
+    );
+    let file = fixture.path_str().to_string();
+    let proxied = proxy.ecsform(moto);
+    let out = tokio::task::spawn_blocking(move || {
+        run(proxied, &["apply", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(out.status.success(), "first apply:\n{}", show(&out));
+    let stats = proxy.stats();
+    assert_eq!(
+        stats["injected"].get("order"),
+        None,
+        "refused as out of order: {stats}"
+    );
+    let throttled = stats["injected"]["throttle"].as_u64().unwrap_or(0);
+    assert!(
+        throttled >= 2,
+        "the attach was not held back (seed): {stats}"
+    );
+    for (action, at_least) in [("ecs:CreateService", 5), ("ec2:CreateNatGateway", 2)] {
+        let sent = stats["by_action"][action].as_u64().unwrap_or(0);
+        assert!(sent >= at_least, "{action}: {sent} sent: {stats}");
+    }
+    let tagged = tagged_counts(moto, &stack).await;
+    assert_eq!(tagged.get(&Kind::NatGateway), Some(&2), "{tagged:?}");
+    assert_eq!(tagged.get(&Kind::EcsService), Some(&5), "{tagged:?}");
+    let file = fixture.path_str().to_string();
+    let direct = moto.ecsform();
+    let destroyed = tokio::task::spawn_blocking(move || {
+        run(direct, &["destroy", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(destroyed.status.success(), "{}", show(&destroyed));
+}
