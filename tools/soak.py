@@ -12,6 +12,7 @@ Starts its own moto server and fault proxy on loopback, then
      force-unlock, re-run, and check the same three things.
 
 Usage: python3 tools/soak.py [--seeds 20] [--kills 20] [--binary target/debug/ecsform]
+(every request through the proxy is checked against AWS's service models: tools/contract.py)
 Prints one line per run and a summary; writes tools/soak-results.json.
 """
 import argparse, json, os, random, re, signal, socket, subprocess, sys, tempfile, time, urllib.request
@@ -50,6 +51,10 @@ def start_proxy(upstream):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     port = int(proc.stdout.readline().split()[1])
     return proc, f"http://127.0.0.1:{port}"
+
+
+def stats(proxy):
+    return json.loads(urllib.request.urlopen(proxy + "/_proxy/stats").read())
 
 
 def configure(proxy, config):
@@ -178,15 +183,17 @@ def main():
             time.sleep(at)
             alive = child.poll() is None
             child.send_signal(signal.SIGKILL); child.wait()
-            r.run(["force-unlock", "-f", path])
-            rerun = r.run(["apply", "-f", path, "--auto-approve"])
+            # No force-unlock: a killed run's lock is stale (its process is gone from this host)
+            # and the rerun takes it over by itself.
+            rerun = r.run(["apply", "-f", path, "--auto-approve", "--lock-timeout", "150"])
             _, converged, duplicates = check(r, stack, path, reference)
             leaks = destroy_and_count_leaks(r, stack, path, dict(linger, seed=k))
             row = dict(kill=k, at_seconds=round(at, 2), killed_midway=alive, rerun_ok=rerun.returncode == 0, converged=converged,
-                       duplicates=duplicates, leaks=leaks)
+                       took_over_lock="Took over the lock" in rerun.stderr, duplicates=duplicates, leaks=leaks)
             if rerun.returncode != 0:
                 row["rerun_error"] = (rerun.stdout + rerun.stderr)[-800:]
             results["kill_runs"].append(row); print(json.dumps(row), flush=True)
+        contract = stats(proxy_url).get("contract", {})
     finally:
         proxy.kill(); moto.kill()
     f, k = results["fault_runs"], results["kill_runs"]
@@ -199,6 +206,10 @@ def main():
         "kill_converged": f"{sum(x['converged'] for x in k)}/{len(k)}",
         "kill_duplicates": sum(bool(x["duplicates"]) for x in k),
         "kill_leaks": sum(bool(x["leaks"]) for x in k),
+        "kill_locks_taken_over": sum(x.get("took_over_lock", False) for x in k),
+        # Every request of the soak through the proxy, checked against AWS's service models.
+        "contract_validated": contract.get("validated"),
+        "contract_violations": contract.get("violation_count"),
     }
     results["summary"] = summary
     print("SUMMARY", json.dumps(summary), flush=True)
