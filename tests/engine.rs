@@ -297,3 +297,52 @@ async fn a_halt_mid_apply_lets_in_flight_work_finish_and_the_rerun_converges() {
     assert_eq!(rerun.ops.len(), report.left());
     assert_eq!(pending_steps(&cloud, &desired).await, 0);
 }
+
+/// A wrapper failing the k-th create of a kind: only that operation fails, only what depends on
+/// it is skipped, and the next run (the failure was transient) converges.
+#[tokio::test]
+async fn the_kth_failure_of_a_kind_fails_only_that_operation_and_a_rerun_converges() {
+    use ecsform::cloud::failing::{FailNth, FailingCloud};
+    use ecsform::cloud::CloudError;
+    use ecsform::plan::schedule::OpKind;
+    let cloud = FailingCloud::new(
+        FakeCloud::new(),
+        vec![FailNth {
+            kind: Kind::SecurityGroup,
+            op: OpKind::Create,
+            nth: 2,
+            error: CloudError::Throttled("RequestLimitExceeded: injected".into()),
+        }],
+    );
+    let desired = expand(&example(), "us-east-1");
+    let run = || async {
+        let observed = cloud.observe("shop", &desired).await.expect("observe");
+        let plan = diff("shop", "us-east-1", &desired, &observed);
+        let sched = schedule(&plan, &desired, &observed).expect("acyclic");
+        execute(
+            &cloud,
+            &plan,
+            &sched,
+            &observed,
+            1,
+            &Silent,
+            &Halt::default(),
+        )
+        .await
+    };
+    let first = run().await;
+    let failed: Vec<String> = first.failed().map(|r| r.id.to_string()).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].starts_with("sg."), "{failed:?}");
+    assert!(first.skipped().count() > 0);
+    assert!(first
+        .skipped()
+        .all(|r| matches!(&r.outcome, Outcome::Skipped(c) if c.as_str() == failed[0])));
+    let rerun = run().await;
+    assert!(
+        rerun.succeeded(),
+        "{:?}",
+        rerun.failed().collect::<Vec<_>>()
+    );
+    assert_eq!(pending_steps(cloud.inner(), &desired).await, 0);
+}

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod failing;
 pub mod fake;
 
 use crate::model::{Desired, Kind, Observed, ObservedResource, Ref, Resource, ResourceId};
