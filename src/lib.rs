@@ -13,6 +13,7 @@ pub mod execute;
 pub mod graph;
 #[cfg(feature = "aws")]
 pub mod interrupt;
+pub mod kinds;
 pub mod lease;
 pub mod limits;
 pub mod local;

@@ -346,3 +346,65 @@ async fn the_kth_failure_of_a_kind_fails_only_that_operation_and_a_rerun_converg
     );
     assert_eq!(pending_steps(cloud.inner(), &desired).await, 0);
 }
+
+/// The plan says how each replacement happens: a security group (its name is unique) goes
+/// first and its rules with it; a target group (its name carries the port) comes first.
+#[tokio::test]
+async fn the_plan_says_how_each_replacement_happens() {
+    use ecsform::kinds::ReplaceOrder;
+    use ecsform::plan::ReplaceCause;
+    let cloud = FakeCloud::new();
+    let desired = expand(&example(), "us-east-1");
+    assert!(converge(&cloud, &desired, 8).await.succeeded());
+    let mut changed = desired.clone();
+    if let Some(ecsform::model::Resource::SecurityGroup(g)) = changed
+        .resources
+        .get_mut(&ecsform::model::ResourceId::new("sg.svc.order-service"))
+    {
+        g.description.push_str(" (v2)");
+    }
+    if let Some(ecsform::model::Resource::TargetGroup(tg)) = changed
+        .resources
+        .get_mut(&ecsform::model::ResourceId::new("tg.api-gateway"))
+    {
+        tg.port = 3100;
+    }
+    let observed = cloud.observe("shop", &changed).await.expect("observe");
+    let plan = diff("shop", "us-east-1", &changed, &observed);
+    let how = |id: &str| {
+        let r = plan
+            .step(id)
+            .and_then(|s| s.replacement)
+            .unwrap_or_else(|| panic!("{id} is not replaced"));
+        (r.order, r.cause, r.has_gap())
+    };
+    assert_eq!(
+        how("sg.svc.order-service"),
+        (ReplaceOrder::DeleteFirst, ReplaceCause::KindRule, true)
+    );
+    assert_eq!(
+        how("ingress.order-service.from.api-gateway"),
+        (
+            ReplaceOrder::DeleteFirst,
+            ReplaceCause::FollowsDeleteFirst,
+            true
+        )
+    );
+    assert_eq!(
+        how("tg.api-gateway"),
+        (
+            ReplaceOrder::CreateFirst,
+            ReplaceCause::CoexistsWithOld,
+            false
+        )
+    );
+    assert!(plan
+        .steps
+        .iter()
+        .all(|s| s.replacement.is_some() == (s.action == Action::Replace)));
+    let json = ecsform::plan::render::render_json(&plan);
+    assert!(
+        json.contains("\"order\":\"create_first\"") || json.contains("\"order\": \"create_first\""),
+        "{json}"
+    );
+}

@@ -399,3 +399,21 @@ fn an_unattached_internet_gateway_is_attached_in_place_and_a_misattached_one_rep
         );
     }
 }
+
+/// The example exercises every registered kind, so the live test that applies it and requires
+/// an empty plan afterwards (`plan_right_after_apply_is_empty`) covers every kind's observer: a
+/// kind observe does not find would be planned again.
+#[test]
+fn the_example_contains_every_registered_kind() {
+    let t = parse_str(EXAMPLE, "topology.example.yaml")
+        .map_err(|e| e.to_string())
+        .expect("valid example")
+        .topology;
+    let d = expand(&t, "us-east-1");
+    for kind in ecsform::model::Kind::ALL {
+        assert!(
+            d.resources.values().any(|r| r.kind() == *kind),
+            "no {kind} in the example: extend topology.example.yaml so the live tests cover it"
+        );
+    }
+}

@@ -25,11 +25,16 @@ pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -
         }
     }
     propagate_new_identities(desired, observed, &mut steps);
+    let mut steps = order_for_reading(steps.into_values().collect());
+    let how = super::schedule::replacements(&steps, desired, observed);
+    for (step, replacement) in steps.iter_mut().zip(how) {
+        step.replacement = replacement;
+    }
     Plan {
         version: PLAN_FORMAT_VERSION,
         stack: stack.to_string(),
         region: region.to_string(),
-        steps: order_for_reading(steps.into_values().collect()),
+        steps,
     }
 }
 
@@ -43,6 +48,7 @@ fn create_step(id: &ResourceId, want: &Resource) -> Step {
         physical_id: None,
         changes: vec![],
         reasons: vec![],
+        replacement: None,
     }
 }
 
@@ -56,6 +62,7 @@ fn delete_step(have: &ObservedResource) -> Step {
         physical_id: Some(have.physical_id.clone()),
         changes: vec![],
         reasons: vec!["not in the topology".into()],
+        replacement: None,
     }
 }
 
@@ -96,12 +103,15 @@ fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Opt
         physical_id: Some(have.physical_id.clone()),
         changes,
         reasons,
+        replacement: None,
     })
 }
 
 /// Top-level fields that differ, each marked with whether AWS can change it in place.
 pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
     let kind = want.kind();
+    let unknown = have.unknown_on_read();
+    let settable = have.completes_in_place();
     let (Value::Object(want), Value::Object(have)) = (to_json(want), to_json(have)) else {
         return vec![];
     };
@@ -111,10 +121,10 @@ pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
             continue;
         }
         let before = have.get(field).cloned().unwrap_or(Value::Null);
-        if is_unknown_on_read(kind, field, &before) || same(&before, after) {
+        if unknown.contains(&field.as_str()) || same(&before, after) {
             continue;
         }
-        let forces = forces_replacement(kind, field) && !completes_in_place(kind, field, &before);
+        let forces = kind.forces_replacement(field) && !settable.contains(&field.as_str());
         changes.push(FieldChange {
             field: field.clone(),
             before,
@@ -123,14 +133,6 @@ pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
         });
     }
     changes
-}
-
-/// A fixed field that can still be set in place while it is missing: an internet gateway left
-/// unattached (a run killed between its create and its attach) is attached, not replaced.
-fn completes_in_place(kind: Kind, field: &str, before: &Value) -> bool {
-    kind == Kind::InternetGateway
-        && field == "vpc"
-        && before.get("unowned").and_then(Value::as_str) == Some("")
 }
 
 fn to_json(r: &Resource) -> Value {
@@ -149,41 +151,9 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Fields some endpoints do not return. moto drops an ECS service's deployment configuration and
-/// the description of group-referencing rules on read; AWS returns both. Treating "absent" as
-/// "unknown" keeps plans empty on both (a description is only a label).
-fn is_unknown_on_read(kind: Kind, field: &str, before: &Value) -> bool {
-    match (kind, field) {
-        (Kind::EcsService, "deployment") => before.is_null(),
-        (Kind::IngressRule, "description") => before.as_str() == Some(""),
-        _ => false,
-    }
-}
-
-/// Which fields AWS cannot change in place (so the resource is deleted and created again).
+/// Which fields AWS cannot change in place (each kind says, in `crate::kinds`).
 pub fn forces_replacement(kind: Kind, field: &str) -> bool {
-    match kind {
-        Kind::Vpc => field == "cidr",
-        Kind::Subnet => matches!(field, "vpc" | "cidr" | "availability_zone"),
-        Kind::InternetGateway => field == "vpc",
-        Kind::ElasticIp => false,
-        Kind::NatGateway => matches!(field, "subnet" | "elastic_ip"),
-        Kind::RouteTable => field == "vpc",
-        Kind::SecurityGroup => matches!(field, "name" | "vpc" | "description"),
-        Kind::IngressRule => field != "description",
-        Kind::Role => matches!(field, "name" | "assumed_by"),
-        Kind::LogGroup => field == "name",
-        Kind::Namespace => matches!(field, "name" | "vpc"),
-        Kind::DiscoveryService => matches!(field, "name" | "namespace" | "failure_threshold"),
-        Kind::Cluster => field == "name",
-        // Every change is a new revision, registered in place of the old one.
-        Kind::TaskDefinition => false,
-        Kind::EcsService => matches!(field, "name" | "cluster"),
-        Kind::LoadBalancer => matches!(field, "name" | "internal"),
-        Kind::TargetGroup => matches!(field, "name" | "vpc" | "port"),
-        Kind::Listener => field == "load_balancer",
-        Kind::ListenerRule => field == "listener",
-    }
+    kind.forces_replacement(field)
 }
 
 /// Whether carrying out this step gives the resource a new AWS identity that whatever points at
@@ -191,7 +161,7 @@ pub fn forces_replacement(kind: Kind, field: &str) -> bool {
 fn changes_identity(step: &Step) -> bool {
     match step.action {
         Action::Replace => true,
-        Action::Update => step.kind == Kind::TaskDefinition,
+        Action::Update => step.kind.update_renews_identity(),
         Action::Create | Action::Delete => false,
     }
 }
@@ -244,6 +214,7 @@ fn propagate_new_identities(
                     physical_id: Some(have.physical_id.clone()),
                     changes: vec![],
                     reasons: vec![],
+                    replacement: None,
                 });
                 if replace && step.action != Action::Replace {
                     step.action = Action::Replace;

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod render;
 pub mod schedule;
 
+use crate::kinds::ReplaceOrder;
 use crate::model::{Kind, Resource, ResourceId};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,47 @@ pub struct Step {
     pub changes: Vec<FieldChange>,
     /// Why, in words: "cidr forces replacement", "sg.svc.api replaced".
     pub reasons: Vec<String>,
+    /// For a replacement: whether the new one comes first (no gap) or the old one goes first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<Replacement>,
+}
+
+/// How a replacement is carried out, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    pub order: ReplaceOrder,
+    pub cause: ReplaceCause,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplaceCause {
+    /// The new one can exist beside the old one (create first: no gap).
+    CoexistsWithOld,
+    /// This kind cannot have the old and the new one at once (a unique name, an attachment).
+    KindRule,
+    /// Something it depends on is itself replaced delete-first, so it goes with it.
+    FollowsDeleteFirst,
+}
+
+impl Replacement {
+    /// Whether what uses the resource is briefly without it.
+    pub fn has_gap(&self) -> bool {
+        self.order == ReplaceOrder::DeleteFirst
+    }
+    pub fn describe(&self) -> &'static str {
+        match self.cause {
+            ReplaceCause::CoexistsWithOld => {
+                "create first: the new one exists before the old one goes, no gap"
+            }
+            ReplaceCause::KindRule => {
+                "delete first: the old one must go before the new one can exist; what uses it has a gap"
+            }
+            ReplaceCause::FollowsDeleteFirst => {
+                "delete first, with what it depends on; what uses it has a gap"
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

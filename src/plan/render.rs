@@ -64,6 +64,9 @@ fn render_step(out: &mut String, step: &Step) {
     for reason in &step.reasons {
         let _ = writeln!(out, "      # {reason}");
     }
+    if let Some(r) = &step.replacement {
+        let _ = writeln!(out, "      # {}", r.describe());
+    }
     match step.action {
         Action::Create => {
             if let Some(after) = &step.after {

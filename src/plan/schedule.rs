@@ -4,7 +4,8 @@
 //! deletes follow observed references reversed (what points at a resource goes first). A replace
 //! is a delete then a create, so both orders apply to it.
 
-use super::{Action, Plan};
+use super::{Action, Plan, ReplaceCause, Replacement, Step};
+use crate::kinds::ReplaceOrder;
 use crate::model::{Desired, Kind, Observed, ResourceId};
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -66,39 +67,10 @@ pub fn schedule(
         .collect();
     let find = |id: &ResourceId, kind: OpKind| index.get(&(id.clone(), kind)).copied();
 
-    // Create-before-destroy only where nothing it depends on goes destroy-first (a rule on a
-    // group being replaced goes with its group).
-    let mut cbd: Vec<bool> = plan
-        .steps
+    let cbd: Vec<bool> = replacements(&plan.steps, desired, observed)
         .iter()
-        .map(|s| s.action == Action::Replace && create_before_destroy(s.kind))
+        .map(|r| r.is_some_and(|r| r.order == ReplaceOrder::CreateFirst))
         .collect();
-    loop {
-        let mut changed = false;
-        for (i, step) in plan.steps.iter().enumerate() {
-            if !cbd[i] {
-                continue;
-            }
-            let mut deps = desired.prerequisites(&step.id);
-            deps.extend(
-                observed
-                    .resources
-                    .get(&step.id)
-                    .map(|o| o.resource.dependencies())
-                    .unwrap_or_default(),
-            );
-            let destroyed_first = deps
-                .iter()
-                .any(|d| find(d, OpKind::Delete).is_some_and(|del| !cbd[ops[del].step]));
-            if destroyed_first {
-                cbd[i] = false;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
     let mut after: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
     for (i, op) in ops.iter().enumerate() {
         match op.kind {
@@ -155,11 +127,74 @@ pub fn schedule(
     Ok(s)
 }
 
+/// How each replace step is carried out. Create-before-destroy only where the kind allows it
+/// and nothing it depends on goes destroy-first (a rule on a group being replaced goes with its
+/// group). `diff` records the result in the plan; `schedule` orders by it.
+pub fn replacements(
+    steps: &[Step],
+    desired: &Desired,
+    observed: &Observed,
+) -> Vec<Option<Replacement>> {
+    let index: BTreeMap<&ResourceId, usize> =
+        steps.iter().enumerate().map(|(i, s)| (&s.id, i)).collect();
+    let mut out: Vec<Option<Replacement>> = steps
+        .iter()
+        .map(|s| {
+            (s.action == Action::Replace).then(|| {
+                if create_before_destroy(s.kind) {
+                    Replacement {
+                        order: ReplaceOrder::CreateFirst,
+                        cause: ReplaceCause::CoexistsWithOld,
+                    }
+                } else {
+                    Replacement {
+                        order: ReplaceOrder::DeleteFirst,
+                        cause: ReplaceCause::KindRule,
+                    }
+                }
+            })
+        })
+        .collect();
+    // A dependency whose deletion comes first: deleted outright, or replaced delete-first.
+    let deleted_first = |out: &[Option<Replacement>], dep: &ResourceId| {
+        index.get(dep).is_some_and(|&d| match steps[d].action {
+            Action::Delete => true,
+            Action::Replace => out[d].is_some_and(|r| r.order == ReplaceOrder::DeleteFirst),
+            Action::Create | Action::Update => false,
+        })
+    };
+    loop {
+        let mut changed = false;
+        for (i, step) in steps.iter().enumerate() {
+            if !out[i].is_some_and(|r| r.order == ReplaceOrder::CreateFirst) {
+                continue;
+            }
+            let mut deps = desired.prerequisites(&step.id);
+            deps.extend(
+                observed
+                    .resources
+                    .get(&step.id)
+                    .map(|o| o.resource.dependencies())
+                    .unwrap_or_default(),
+            );
+            if deps.iter().any(|d| deleted_first(&out, d)) {
+                out[i] = Some(Replacement {
+                    order: ReplaceOrder::DeleteFirst,
+                    cause: ReplaceCause::FollowsDeleteFirst,
+                });
+                changed = true;
+            }
+        }
+        if !changed {
+            return out;
+        }
+    }
+}
+
 /// Kinds replaced by creating the new one first, then moving what points at the old one, then
-/// deleting it: no gap in traffic or reachability. Only where the new one can coexist with the
-/// old (target group names carry the port; a rule with new content is a different rule).
+/// deleting it: no gap in traffic or reachability (each kind says, in `crate::kinds`).
 pub fn create_before_destroy(kind: Kind) -> bool {
-    matches!(kind, Kind::TargetGroup | Kind::IngressRule)
+    kind.replace_order() == crate::kinds::ReplaceOrder::CreateFirst
 }
 
 fn graph(s: &Schedule) -> DiGraph<usize, ()> {

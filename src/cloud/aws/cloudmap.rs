@@ -361,3 +361,69 @@ async fn list_discovery_services(
     }
     Ok(found)
 }
+
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::{no_update_in_place, AwsKind};
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+impl AwsKind for Namespace {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::CloudMap, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_namespace(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = (cloud, id, have);
+        Err(no_update_in_place(Kind::Namespace, ctx))
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_namespace(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for DiscoveryService {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::CloudMap, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_service(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = (ctx, have);
+        update_service(cloud, id, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_service(cloud, &observed.physical_id).await
+    }
+}

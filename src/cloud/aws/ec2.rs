@@ -1121,3 +1121,255 @@ fn rule_logical_id(
         _ => None,
     }
 }
+
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::{no_update_in_place, AwsKind};
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+impl AwsKind for Vpc {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        vec![(
+            Family::Ec2Mutate,
+            if op == OpKind::Create { 2.0 } else { 1.0 },
+        )]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_vpc(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        update_vpc(cloud, ctx, id, have, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_vpc(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for Subnet {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Ec2Mutate, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_subnet(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = have;
+        retag(cloud, ctx, id, &self.name)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_subnet(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for InternetGateway {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Ec2Mutate, 2.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_internet_gateway(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        update_internet_gateway(cloud, ctx, id, have, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = have;
+        delete_internet_gateway(cloud, ctx, &observed.physical_id, observed).await
+    }
+}
+
+impl AwsKind for ElasticIp {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Ec2Mutate, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_elastic_ip(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = have;
+        retag(cloud, ctx, id, &self.name)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        release_elastic_ip(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for NatGateway {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Ec2NatGateway, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_nat_gateway(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = have;
+        retag(cloud, ctx, id, &self.name)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_nat_gateway(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for RouteTable {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        vec![(
+            Family::Ec2Mutate,
+            if op == OpKind::Create { 4.0 } else { 2.0 },
+        )]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_route_table(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        update_route_table(cloud, ctx, id, have, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_route_table(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for SecurityGroup {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Ec2Mutate, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_security_group(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = (cloud, id, have);
+        Err(no_update_in_place(Kind::SecurityGroup, ctx))
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_security_group(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for IngressRule {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Ec2Ingress, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_ingress_rule(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = have;
+        update_rule_description(cloud, ctx, id, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_ingress_rule(cloud, ctx, &observed.physical_id, have).await
+    }
+}

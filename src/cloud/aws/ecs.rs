@@ -610,3 +610,102 @@ pub async fn wait_steady(
     })
     .await
 }
+
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::AwsKind;
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+impl AwsKind for Cluster {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::EcsOther, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_cluster(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = (ctx, have);
+        update_cluster(cloud, self).await.map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (ctx, observed);
+        delete_cluster(cloud, &have.name).await
+    }
+}
+
+impl AwsKind for TaskDefinition {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        if op == OpKind::Delete {
+            vec![(Family::EcsOther, 1.0)]
+        } else {
+            vec![(Family::EcsRegisterTaskDefinition, 1.0)]
+        }
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        register_task_definition(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        // A new revision: its ARN is the new id.
+        let _ = (id, have);
+        register_task_definition(cloud, ctx, self).await
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (ctx, observed);
+        deregister_task_definitions(cloud, &have.family).await
+    }
+}
+
+impl AwsKind for EcsService {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::EcsService, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_service(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = have;
+        update_service(cloud, ctx, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = have;
+        delete_service(cloud, ctx, &observed.physical_id, observed).await
+    }
+}

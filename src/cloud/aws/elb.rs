@@ -706,3 +706,138 @@ async fn observe_listeners(
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::AwsKind;
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+impl AwsKind for LoadBalancer {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        if op == OpKind::Create {
+            vec![
+                (Family::ElbCreateLoadBalancer, 1.0),
+                (Family::ElbAccount, 1.0),
+            ]
+        } else {
+            vec![(Family::ElbMutate, 1.0), (Family::ElbAccount, 1.0)]
+        }
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_load_balancer(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = have;
+        update_load_balancer(cloud, ctx, id, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_load_balancer(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for TargetGroup {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::ElbMutate, 1.0), (Family::ElbAccount, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_target_group(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = (ctx, have);
+        update_target_group(cloud, id, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_target_group(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for Listener {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::ElbMutate, 1.0), (Family::ElbAccount, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_listener(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = have;
+        update_listener(cloud, ctx, id, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_listener(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for ListenerRule {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::ElbMutate, 1.0), (Family::ElbAccount, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_rule(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        update_rule(cloud, ctx, id, have, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (have, ctx);
+        delete_rule(cloud, &observed.physical_id).await
+    }
+}

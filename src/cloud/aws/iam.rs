@@ -281,6 +281,43 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::AwsKind;
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+impl AwsKind for Role {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Iam, 3.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_role(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = ctx;
+        update_role(cloud, have, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = (ctx, observed);
+        delete_role(cloud, have).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -242,6 +242,41 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
     Ok(found)
 }
 
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::AwsKind;
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+impl AwsKind for LogGroup {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        let _ = op;
+        vec![(Family::Logs, 2.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_log_group(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        let _ = (ctx, have);
+        update_log_group(cloud, self).await.map(|()| id.to_string())
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        let _ = observed;
+        delete_log_group(cloud, ctx.stack, &have.name).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::split_by_first_letter;

@@ -7,6 +7,7 @@ mod ecs;
 mod elb;
 mod errors;
 mod iam;
+mod kinds;
 pub mod lock;
 mod logs;
 mod observe;
@@ -144,7 +145,7 @@ pub(crate) fn client_token(ctx: &OpContext<'_>, extra: &str) -> String {
 
 impl Cloud for AwsCloud {
     async fn pace(&self, kind: Kind, op: OpKind) {
-        self.pacer.acquire(&pacing::cost(kind, op)).await;
+        self.pacer.acquire(&kinds::cost(kind, op)).await;
     }
 
     async fn observe(&self, stack: &str, hint: &Desired) -> Result<Observed, CloudError> {
@@ -153,29 +154,9 @@ impl Cloud for AwsCloud {
 
     async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
         self.pacer
-            .admit(&pacing::cost(want.kind(), OpKind::Create))
+            .admit(&kinds::cost(want.kind(), OpKind::Create))
             .await;
-        match want {
-            Resource::Vpc(r) => ec2::create_vpc(self, ctx, r).await,
-            Resource::Subnet(r) => ec2::create_subnet(self, ctx, r).await,
-            Resource::InternetGateway(r) => ec2::create_internet_gateway(self, ctx, r).await,
-            Resource::ElasticIp(r) => ec2::create_elastic_ip(self, ctx, r).await,
-            Resource::NatGateway(r) => ec2::create_nat_gateway(self, ctx, r).await,
-            Resource::RouteTable(r) => ec2::create_route_table(self, ctx, r).await,
-            Resource::SecurityGroup(r) => ec2::create_security_group(self, ctx, r).await,
-            Resource::IngressRule(r) => ec2::create_ingress_rule(self, ctx, r).await,
-            Resource::Role(r) => iam::create_role(self, ctx, r).await,
-            Resource::LogGroup(r) => logs::create_log_group(self, ctx, r).await,
-            Resource::Namespace(r) => cloudmap::create_namespace(self, ctx, r).await,
-            Resource::DiscoveryService(r) => cloudmap::create_service(self, ctx, r).await,
-            Resource::Cluster(r) => ecs::create_cluster(self, ctx, r).await,
-            Resource::TaskDefinition(r) => ecs::register_task_definition(self, ctx, r).await,
-            Resource::EcsService(r) => ecs::create_service(self, ctx, r).await,
-            Resource::LoadBalancer(r) => elb::create_load_balancer(self, ctx, r).await,
-            Resource::TargetGroup(r) => elb::create_target_group(self, ctx, r).await,
-            Resource::Listener(r) => elb::create_listener(self, ctx, r).await,
-            Resource::ListenerRule(r) => elb::create_rule(self, ctx, r).await,
-        }
+        kinds::create(self, ctx, want).await
     }
 
     async fn update(
@@ -185,104 +166,16 @@ impl Cloud for AwsCloud {
         want: &Resource,
     ) -> Result<String, CloudError> {
         self.pacer
-            .admit(&pacing::cost(want.kind(), OpKind::Update))
+            .admit(&kinds::cost(want.kind(), OpKind::Update))
             .await;
-        let id = have.physical_id.clone();
-        match (&have.resource, want) {
-            (Resource::Vpc(h), Resource::Vpc(w)) => {
-                ec2::update_vpc(self, ctx, &id, h, w).await.map(|()| id)
-            }
-            (Resource::Subnet(_), Resource::Subnet(w)) => {
-                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
-            }
-            (Resource::InternetGateway(h), Resource::InternetGateway(w)) => {
-                ec2::update_internet_gateway(self, ctx, &id, h, w)
-                    .await
-                    .map(|()| id)
-            }
-            (Resource::ElasticIp(_), Resource::ElasticIp(w)) => {
-                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
-            }
-            (Resource::NatGateway(_), Resource::NatGateway(w)) => {
-                ec2::retag(self, ctx, &id, &w.name).await.map(|()| id)
-            }
-            (Resource::RouteTable(h), Resource::RouteTable(w)) => {
-                ec2::update_route_table(self, ctx, &id, h, w)
-                    .await
-                    .map(|()| id)
-            }
-            (Resource::IngressRule(_), Resource::IngressRule(w)) => {
-                ec2::update_rule_description(self, ctx, &id, w)
-                    .await
-                    .map(|()| id)
-            }
-            (Resource::Role(h), Resource::Role(w)) => {
-                iam::update_role(self, h, w).await.map(|()| id)
-            }
-            (Resource::LogGroup(_), Resource::LogGroup(w)) => {
-                logs::update_log_group(self, w).await.map(|()| id)
-            }
-            (Resource::DiscoveryService(_), Resource::DiscoveryService(w)) => {
-                cloudmap::update_service(self, &id, w).await.map(|()| id)
-            }
-            (Resource::Cluster(_), Resource::Cluster(w)) => {
-                ecs::update_cluster(self, w).await.map(|()| id)
-            }
-            (Resource::TaskDefinition(_), Resource::TaskDefinition(w)) => {
-                ecs::register_task_definition(self, ctx, w).await
-            }
-            (Resource::EcsService(_), Resource::EcsService(w)) => {
-                ecs::update_service(self, ctx, w).await.map(|()| id)
-            }
-            (Resource::LoadBalancer(_), Resource::LoadBalancer(w)) => {
-                elb::update_load_balancer(self, ctx, &id, w)
-                    .await
-                    .map(|()| id)
-            }
-            (Resource::TargetGroup(_), Resource::TargetGroup(w)) => {
-                elb::update_target_group(self, &id, w).await.map(|()| id)
-            }
-            (Resource::Listener(_), Resource::Listener(w)) => {
-                elb::update_listener(self, ctx, &id, w).await.map(|()| id)
-            }
-            (Resource::ListenerRule(h), Resource::ListenerRule(w)) => {
-                elb::update_rule(self, ctx, &id, h, w).await.map(|()| id)
-            }
-            (h, w) => Err(CloudError::Other(format!(
-                "{}: cannot change a {} in place into a {}",
-                ctx.id,
-                h.kind(),
-                w.kind()
-            ))),
-        }
+        kinds::update(self, ctx, have, want).await
     }
 
     async fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> Result<(), CloudError> {
         self.pacer
-            .admit(&pacing::cost(have.resource.kind(), OpKind::Delete))
+            .admit(&kinds::cost(have.resource.kind(), OpKind::Delete))
             .await;
-        let id = have.physical_id.as_str();
-        match &have.resource {
-            Resource::Vpc(_) => ec2::delete_vpc(self, id).await,
-            Resource::Subnet(_) => ec2::delete_subnet(self, id).await,
-            Resource::InternetGateway(_) => ec2::delete_internet_gateway(self, ctx, id, have).await,
-            Resource::ElasticIp(_) => ec2::release_elastic_ip(self, id).await,
-            Resource::NatGateway(_) => ec2::delete_nat_gateway(self, id).await,
-            Resource::RouteTable(_) => ec2::delete_route_table(self, id).await,
-            Resource::SecurityGroup(_) => ec2::delete_security_group(self, id).await,
-            Resource::IngressRule(r) => ec2::delete_ingress_rule(self, ctx, id, r).await,
-            Resource::Role(r) => iam::delete_role(self, r).await,
-            Resource::LogGroup(r) => logs::delete_log_group(self, ctx.stack, &r.name).await,
-            Resource::Namespace(_) => cloudmap::delete_namespace(self, id).await,
-            Resource::DiscoveryService(_) => cloudmap::delete_service(self, id).await,
-            Resource::Cluster(r) => ecs::delete_cluster(self, &r.name).await,
-            Resource::TaskDefinition(r) => ecs::deregister_task_definitions(self, &r.family).await,
-            Resource::EcsService(_) => ecs::delete_service(self, ctx, id, have).await,
-            Resource::LoadBalancer(_) => elb::delete_load_balancer(self, id).await,
-            Resource::TargetGroup(_) => elb::delete_target_group(self, id).await,
-            Resource::Listener(_) => elb::delete_listener(self, id).await,
-            Resource::ListenerRule(_) => elb::delete_rule(self, id).await,
-        }
+        kinds::delete(self, ctx, have).await
     }
 }
 

@@ -2,8 +2,6 @@
 //! so a large apply spends its calls at the rate AWS refills them instead of triggering a
 //! throttling storm. Retries stay for surprises (other clients sharing the account).
 
-use crate::model::Kind;
-use crate::plan::schedule::OpKind;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -42,31 +40,6 @@ impl Family {
             Family::CloudMap => (50.0, 10.0),
             Family::Iam => (20.0, 5.0),
             Family::Logs => (50.0, 10.0),
-        }
-    }
-}
-
-/// The API calls one operation makes, by family (an estimate of the usual path).
-pub fn cost(kind: Kind, op: OpKind) -> Vec<(Family, f64)> {
-    use Family::*;
-    let create = op == OpKind::Create;
-    match kind {
-        Kind::Vpc => vec![(Ec2Mutate, if create { 2.0 } else { 1.0 })],
-        Kind::Subnet | Kind::ElasticIp | Kind::SecurityGroup => vec![(Ec2Mutate, 1.0)],
-        Kind::InternetGateway => vec![(Ec2Mutate, 2.0)],
-        Kind::NatGateway => vec![(Ec2NatGateway, 1.0)],
-        Kind::RouteTable => vec![(Ec2Mutate, if create { 4.0 } else { 2.0 })],
-        Kind::IngressRule => vec![(Ec2Ingress, 1.0)],
-        Kind::Role => vec![(Iam, 3.0)],
-        Kind::LogGroup => vec![(Logs, 2.0)],
-        Kind::Namespace | Kind::DiscoveryService => vec![(CloudMap, 1.0)],
-        Kind::Cluster => vec![(EcsOther, 1.0)],
-        Kind::TaskDefinition if op == OpKind::Delete => vec![(EcsOther, 1.0)],
-        Kind::TaskDefinition => vec![(EcsRegisterTaskDefinition, 1.0)],
-        Kind::EcsService => vec![(EcsService, 1.0)],
-        Kind::LoadBalancer if create => vec![(ElbCreateLoadBalancer, 1.0), (ElbAccount, 1.0)],
-        Kind::LoadBalancer | Kind::TargetGroup | Kind::Listener | Kind::ListenerRule => {
-            vec![(ElbMutate, 1.0), (ElbAccount, 1.0)]
         }
     }
 }

@@ -1,0 +1,25 @@
+//! The `discovery_service` kind: its model and what the engine must know about it.
+
+use super::{fields, KindSpec};
+use crate::model::{Kind, Ref};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveryService {
+    pub name: String,
+    pub namespace: Ref,
+    pub ttl: u32,
+    pub failure_threshold: u32,
+}
+
+impl KindSpec for DiscoveryService {
+    const KIND: Kind = Kind::DiscoveryService;
+    const FORCES_REPLACEMENT: &'static [&'static str] =
+        fields!(DiscoveryService; name, namespace, failure_threshold);
+    fn refs(&self) -> Vec<&Ref> {
+        vec![&self.namespace]
+    }
+    fn refs_mut(&mut self) -> Vec<&mut Ref> {
+        vec![&mut self.namespace]
+    }
+}

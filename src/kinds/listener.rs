@@ -1,0 +1,41 @@
+//! The `listener` kind: its model and what the engine must know about it.
+
+use super::{fields, KindSpec};
+use crate::model::{Kind, Ref};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerAction {
+    Forward { target_group: Ref },
+    Redirect { port: u16, protocol: String },
+    FixedResponse { status: u16 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listener {
+    pub load_balancer: Ref,
+    pub port: u16,
+    pub protocol: String,
+    pub certificate_arn: Option<String>,
+    pub default_action: ListenerAction,
+}
+
+impl KindSpec for Listener {
+    const KIND: Kind = Kind::Listener;
+    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(Listener; load_balancer);
+    fn refs(&self) -> Vec<&Ref> {
+        let mut out = vec![&self.load_balancer];
+        if let ListenerAction::Forward { target_group } = &self.default_action {
+            out.push(target_group);
+        }
+        out
+    }
+    fn refs_mut(&mut self) -> Vec<&mut Ref> {
+        let mut out = vec![&mut self.load_balancer];
+        if let ListenerAction::Forward { target_group } = &mut self.default_action {
+            out.push(target_group);
+        }
+        out
+    }
+}

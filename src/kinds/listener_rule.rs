@@ -1,0 +1,25 @@
+//! The `listener_rule` kind: its model and what the engine must know about it.
+
+use super::{fields, KindSpec};
+use crate::model::{Kind, Ref};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerRule {
+    pub listener: Ref,
+    pub priority: u32,
+    pub path_patterns: Vec<String>,
+    pub methods: Vec<String>,
+    pub target_group: Ref,
+}
+
+impl KindSpec for ListenerRule {
+    const KIND: Kind = Kind::ListenerRule;
+    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(ListenerRule; listener);
+    fn refs(&self) -> Vec<&Ref> {
+        vec![&self.listener, &self.target_group]
+    }
+    fn refs_mut(&mut self) -> Vec<&mut Ref> {
+        vec![&mut self.listener, &mut self.target_group]
+    }
+}

@@ -1,0 +1,211 @@
+//! Resource kinds, one module each: the model struct and what the engine must know about it
+//! (what it points at, which fields AWS cannot change in place, how a replacement is ordered,
+//! fields an endpoint may not return). The registry below generates `Kind`, `Resource` and
+//! every dispatch over them, so a kind missing any part does not compile; the AWS side of each
+//! kind is registered the same way in `cloud::aws::kinds`.
+
+mod cluster;
+mod discovery_service;
+mod ecs_service;
+mod elastic_ip;
+mod ingress_rule;
+mod internet_gateway;
+mod listener;
+mod listener_rule;
+mod load_balancer;
+mod log_group;
+mod namespace;
+mod nat_gateway;
+mod role;
+mod route_table;
+mod security_group;
+mod subnet;
+mod target_group;
+mod task_definition;
+mod vpc;
+
+pub use cluster::Cluster;
+pub use discovery_service::DiscoveryService;
+pub use ecs_service::{Deployment, EcsService};
+pub use elastic_ip::ElasticIp;
+pub use ingress_rule::{IngressRule, RuleSource};
+pub use internet_gateway::InternetGateway;
+pub use listener::{Listener, ListenerAction};
+pub use listener_rule::ListenerRule;
+pub use load_balancer::LoadBalancer;
+pub use log_group::LogGroup;
+pub use namespace::Namespace;
+pub use nat_gateway::NatGateway;
+pub use role::Role;
+pub use route_table::RouteTable;
+pub use security_group::SecurityGroup;
+pub use subnet::Subnet;
+pub use target_group::TargetGroup;
+pub use task_definition::TaskDefinition;
+pub use vpc::Vpc;
+
+use crate::model::Ref;
+use serde::{Deserialize, Serialize};
+
+/// The registry: every kind, in creation order (plans list steps in this order), with the name
+/// people read. Consumers pass a macro that receives the whole list and generates exhaustive
+/// code from it.
+macro_rules! with_kinds {
+    ($consumer:ident) => {
+        $consumer! {
+            Vpc = "vpc",
+            Subnet = "subnet",
+            InternetGateway = "internet_gateway",
+            ElasticIp = "elastic_ip",
+            NatGateway = "nat_gateway",
+            RouteTable = "route_table",
+            SecurityGroup = "security_group",
+            IngressRule = "ingress_rule",
+            Role = "iam_role",
+            LogGroup = "log_group",
+            Namespace = "dns_namespace",
+            DiscoveryService = "discovery_service",
+            Cluster = "ecs_cluster",
+            TaskDefinition = "task_definition",
+            EcsService = "ecs_service",
+            LoadBalancer = "load_balancer",
+            TargetGroup = "target_group",
+            Listener = "listener",
+            ListenerRule = "listener_rule",
+        }
+    };
+}
+pub(crate) use with_kinds;
+
+/// Field names of a kind, checked by the compiler: a misspelt or removed field does not build.
+macro_rules! fields {
+    ($t:ty; $($f:ident),+ $(,)?) => {{
+        #[allow(dead_code)]
+        fn named_fields_exist(r: &$t) {
+            $(let _ = &r.$f;)+
+        }
+        &[$(stringify!($f)),+]
+    }};
+}
+pub(crate) use fields;
+
+/// How a replacement is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplaceOrder {
+    /// The old one is deleted first (its name must stay unique): what uses it has a gap.
+    DeleteFirst,
+    /// The new one is created first and what points at the old one moves to it: no gap.
+    CreateFirst,
+}
+
+/// What the engine knows about one kind.
+pub trait KindSpec {
+    const KIND: crate::model::Kind;
+    /// Fields AWS cannot change in place: a change to one replaces the resource.
+    const FORCES_REPLACEMENT: &'static [&'static str];
+    const REPLACE_ORDER: ReplaceOrder = ReplaceOrder::DeleteFirst;
+    /// An update gives the resource a new AWS identity (a new task definition revision).
+    const UPDATE_RENEWS_IDENTITY: bool = false;
+    /// Everything this resource points at: what must exist before it is created and what must
+    /// outlive it on delete.
+    fn refs(&self) -> Vec<&Ref>;
+    fn refs_mut(&mut self) -> Vec<&mut Ref>;
+    /// Fields the observed `have` lacks because an endpoint does not return them: not drift.
+    fn unknown_on_read(_have: &Self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Replacement-forcing fields that can still be set in place while `have` lacks them.
+    fn completes_in_place(_have: &Self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+macro_rules! define_kinds {
+    ($($variant:ident = $name:literal),+ $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Kind {
+            $($variant),+
+        }
+
+        impl Kind {
+            /// Every kind, in creation order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name),+
+                }
+            }
+            pub fn forces_replacement(self, field: &str) -> bool {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::FORCES_REPLACEMENT.contains(&field)),+
+                }
+            }
+            pub fn replace_order(self) -> ReplaceOrder {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::REPLACE_ORDER),+
+                }
+            }
+            pub fn update_renews_identity(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::UPDATE_RENEWS_IDENTITY),+
+                }
+            }
+        }
+
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Resource {
+            $($variant($variant)),+
+        }
+
+        impl Resource {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Resource::$variant(_) => Kind::$variant),+
+                }
+            }
+            /// Every resource this one points at, i.e. what must exist before it is created
+            /// and what must outlive it on delete.
+            pub fn refs(&self) -> Vec<&Ref> {
+                match self {
+                    $(Resource::$variant(r) => r.refs()),+
+                }
+            }
+            /// Calls `f` on every reference, so observe can translate AWS ids into logical ids.
+            pub fn for_each_ref_mut(&mut self, mut f: impl FnMut(&mut Ref)) {
+                let refs = match self {
+                    $(Resource::$variant(r) => r.refs_mut()),+
+                };
+                for r in refs {
+                    f(r);
+                }
+            }
+            /// Fields `self` (as observed) lacks because the endpoint does not return them.
+            pub fn unknown_on_read(&self) -> &'static [&'static str] {
+                match self {
+                    $(Resource::$variant(r) => <$variant as KindSpec>::unknown_on_read(r)),+
+                }
+            }
+            /// Forcing fields `self` (as observed) lacks and that can be set in place.
+            pub fn completes_in_place(&self) -> &'static [&'static str] {
+                match self {
+                    $(Resource::$variant(r) => <$variant as KindSpec>::completes_in_place(r)),+
+                }
+            }
+        }
+
+        #[cfg(test)]
+        mod registry_tests {
+            use super::*;
+            #[test]
+            fn every_kind_names_itself() {
+                $(assert_eq!(<$variant as KindSpec>::KIND, Kind::$variant);)+
+                assert_eq!(Kind::ALL.len(), [$($name),+].len());
+            }
+        }
+    };
+}
+with_kinds!(define_kinds);

@@ -1,0 +1,26 @@
+//! The `subnet` kind: its model and what the engine must know about it.
+
+use super::{fields, KindSpec};
+use crate::model::{Kind, Ref};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub name: String,
+    pub vpc: Ref,
+    pub cidr: String,
+    pub availability_zone: String,
+    pub public: bool,
+}
+
+impl KindSpec for Subnet {
+    const KIND: Kind = Kind::Subnet;
+    const FORCES_REPLACEMENT: &'static [&'static str] =
+        fields!(Subnet; vpc, cidr, availability_zone);
+    fn refs(&self) -> Vec<&Ref> {
+        vec![&self.vpc]
+    }
+    fn refs_mut(&mut self) -> Vec<&mut Ref> {
+        vec![&mut self.vpc]
+    }
+}

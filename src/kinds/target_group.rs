@@ -1,0 +1,26 @@
+//! The `target_group` kind: its model and what the engine must know about it.
+
+use super::{fields, KindSpec, ReplaceOrder};
+use crate::model::{Kind, Ref};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetGroup {
+    pub name: String,
+    pub vpc: Ref,
+    pub port: u16,
+    pub health_check_path: String,
+}
+
+impl KindSpec for TargetGroup {
+    const KIND: Kind = Kind::TargetGroup;
+    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(TargetGroup; name, vpc, port);
+    /// Replaced create-first: the new one can coexist with the old, so traffic never has a gap.
+    const REPLACE_ORDER: ReplaceOrder = ReplaceOrder::CreateFirst;
+    fn refs(&self) -> Vec<&Ref> {
+        vec![&self.vpc]
+    }
+    fn refs_mut(&mut self) -> Vec<&mut Ref> {
+        vec![&mut self.vpc]
+    }
+}

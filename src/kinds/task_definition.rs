@@ -1,0 +1,35 @@
+//! The `task_definition` kind: its model and what the engine must know about it.
+
+use super::KindSpec;
+use crate::model::{Kind, Ref};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDefinition {
+    pub family: String,
+    pub cpu: u32,
+    pub memory: u32,
+    pub execution_role: Ref,
+    pub container_name: String,
+    pub image: String,
+    pub port: u16,
+    pub environment: BTreeMap<String, String>,
+    /// Environment name → SSM parameter name or ARN (as written in the file).
+    pub secrets: BTreeMap<String, String>,
+    pub log_group: String,
+    pub log_region: String,
+}
+
+impl KindSpec for TaskDefinition {
+    const KIND: Kind = Kind::TaskDefinition;
+    const FORCES_REPLACEMENT: &'static [&'static str] = &[];
+    /// Every change registers a new revision in place of the old one: whatever points at it moves.
+    const UPDATE_RENEWS_IDENTITY: bool = true;
+    fn refs(&self) -> Vec<&Ref> {
+        vec![&self.execution_role]
+    }
+    fn refs_mut(&mut self) -> Vec<&mut Ref> {
+        vec![&mut self.execution_role]
+    }
+}
