@@ -31,8 +31,21 @@ pub enum CloudError {
     /// No connection to AWS (or the endpoint) at all.
     #[error("{0}")]
     Unreachable(String),
+    /// Any other error answer from AWS, with its code (matched by code, never by message).
+    #[error("{code}: {message}")]
+    Aws { code: String, message: String },
     #[error("{0}")]
     Other(String),
+}
+
+impl CloudError {
+    /// The AWS error code of an answer that is not one of the classified kinds above.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            CloudError::Aws { code, .. } => Some(code),
+            _ => None,
+        }
+    }
 }
 
 /// What an operation can see: the stack, and the AWS ids of everything created or observed so far.

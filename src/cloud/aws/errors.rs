@@ -27,7 +27,18 @@ where
     if code.is_empty() {
         return without_code(&err);
     }
-    from_code(&code, format!("{code}: {message}"))
+    from_code_and_message(&code, &message)
+}
+
+/// An AWS answer with an error code: classified, or kept with its code.
+pub fn from_code_and_message(code: &str, message: &str) -> CloudError {
+    match from_code(code, format!("{code}: {message}")) {
+        CloudError::Other(_) => CloudError::Aws {
+            code: code.to_string(),
+            message: message.to_string(),
+        },
+        classified => classified,
+    }
 }
 
 /// An error AWS did not answer with a code: no connection, no answer in time, an unreadable
@@ -165,20 +176,9 @@ pub fn from_code(code: &str, text: String) -> CloudError {
     }
 }
 
-/// Whether an error carries this AWS error code (kept at the start of the message).
+/// Whether an error is AWS's answer with this (unclassified) code.
 pub fn has_code(e: &CloudError, code: &str) -> bool {
-    let text = match e {
-        CloudError::NotFound(t)
-        | CloudError::Throttled(t)
-        | CloudError::DependencyViolation(t)
-        | CloudError::AccessDenied(t)
-        | CloudError::Credentials(t)
-        | CloudError::Other(t) => t,
-        CloudError::Timeout(_) | CloudError::Unresolved(_) | CloudError::Unreachable(_) => {
-            return false
-        }
-    };
-    text.starts_with(&format!("{code}:"))
+    e.aws_code() == Some(code)
 }
 
 /// Shorthand: `.send().await.map_err(aws_err)?`.
@@ -217,6 +217,23 @@ mod tests {
             text.contains("missing IAM permission `ecs:CreateCluster`"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn unclassified_answers_keep_their_code() {
+        let e = from_code_and_message(
+            "InvalidGroup.Duplicate",
+            "The security group 'x' already exists",
+        );
+        assert!(has_code(&e, "InvalidGroup.Duplicate"), "{e:?}");
+        assert!(!has_code(&e, "InvalidGroup"), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "InvalidGroup.Duplicate: The security group 'x' already exists"
+        );
+        let not_found = from_code_and_message("InvalidVpcID.NotFound", "gone");
+        assert!(matches!(not_found, CloudError::NotFound(_)));
+        assert_eq!(not_found.aws_code(), None);
     }
 
     #[test]

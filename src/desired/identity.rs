@@ -1,0 +1,70 @@
+//! The identity pass: the task execution role (pull images, write logs, read exactly the
+//! declared secrets) and one log group per service.
+
+use super::{ids, EXECUTION_POLICY_ARN, LOG_RETENTION_DAYS};
+use crate::model::*;
+use crate::names;
+use crate::topology::Topology;
+
+/// What the identity pass made that later passes point at.
+pub(crate) struct Identity {
+    pub execution_role: ResourceId,
+}
+
+pub(super) fn expand(d: &mut Desired, t: &Topology, region: &str) -> Identity {
+    for svc in t.services.keys() {
+        d.insert(
+            ids::log_group(svc),
+            Resource::LogGroup(LogGroup {
+                name: names::log_group(&t.name, svc),
+                retention_days: Some(LOG_RETENTION_DAYS),
+            }),
+        );
+    }
+    let execution_role = d.insert(
+        ids::EXECUTION_ROLE,
+        Resource::Role(Role {
+            name: names::execution_role(&t.name),
+            assumed_by: "ecs-tasks.amazonaws.com".into(),
+            managed_policies: vec![EXECUTION_POLICY_ARN.into()],
+            inline_policy: secrets_policy(t, region),
+        }),
+    );
+    Identity { execution_role }
+}
+
+/// Read access to exactly the declared secrets, nothing else; `None` when no service has any.
+pub fn secrets_policy(t: &Topology, region: &str) -> Option<String> {
+    let mut parameters = Vec::new();
+    let mut secrets = Vec::new();
+    for spec in t.services.values() {
+        for source in spec.secrets.values() {
+            if source.starts_with("arn:aws:secretsmanager:") {
+                secrets.push(source.clone());
+            } else if source.starts_with("arn:") {
+                parameters.push(source.clone());
+            } else {
+                let name = source.trim_start_matches('/');
+                // The account is the role's own: a policy variable keeps expand free of AWS calls.
+                parameters.push(format!(
+                    "arn:aws:ssm:{region}:${{aws:PrincipalAccount}}:parameter/{name}"
+                ));
+            }
+        }
+    }
+    parameters.sort();
+    parameters.dedup();
+    secrets.sort();
+    secrets.dedup();
+    let mut statements = Vec::new();
+    if !parameters.is_empty() {
+        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": parameters}));
+    }
+    if !secrets.is_empty() {
+        statements.push(serde_json::json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets}));
+    }
+    if statements.is_empty() {
+        return None;
+    }
+    Some(serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
+}

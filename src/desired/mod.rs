@@ -1,0 +1,101 @@
+//! `expand`: a checked topology → the typed resources it needs. Pure: no I/O, no AWS.
+//!
+//! A list of small named passes, one file each (like Terraform's graph transforms): each adds
+//! the resources of one concern and returns what later passes point at.
+
+mod compute;
+mod discovery;
+mod edge;
+mod identity;
+mod network;
+mod security;
+
+pub use compute::environment_for;
+pub use identity::secrets_policy;
+
+use crate::model::*;
+use crate::topology::Topology;
+
+/// The AWS-managed policy that lets ECS pull images and write logs for a task.
+pub const EXECUTION_POLICY_ARN: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/// Days kept in each service's log group.
+pub const LOG_RETENTION_DAYS: i32 = 30;
+
+pub fn expand(t: &Topology, region: &str) -> Desired {
+    let mut d = Desired::default();
+    let network = network::expand(&mut d, t, region);
+    security::expand(&mut d, t, &network.vpc);
+    let identity = identity::expand(&mut d, t, region);
+    discovery::expand(&mut d, t, &network.vpc);
+    edge::expand(&mut d, t, &network);
+    compute::expand(&mut d, t, region, &network, &identity);
+    d
+}
+
+/// What the network pass made that later passes point at.
+pub(crate) struct Network {
+    pub vpc: ResourceId,
+    pub private_subnets: Vec<ResourceId>,
+    pub public_subnets: Vec<ResourceId>,
+}
+
+/// Logical ids: stable names inside the stack, stored in the `ecsform:id` tag.
+pub mod ids {
+    pub const VPC: &str = "vpc";
+    pub const INTERNET_GATEWAY: &str = "igw";
+    pub const PUBLIC_ROUTES: &str = "rtb.public";
+    pub const ALB_GROUP: &str = "sg.alb";
+    pub const EXECUTION_ROLE: &str = "role.task-execution";
+    pub const NAMESPACE: &str = "namespace";
+    pub const CLUSTER: &str = "cluster";
+    pub const ALB: &str = "alb";
+
+    pub fn subnet(public: bool, index: usize) -> String {
+        format!(
+            "subnet.{}.{}",
+            if public { "public" } else { "private" },
+            index + 1
+        )
+    }
+    pub fn elastic_ip(index: usize) -> String {
+        format!("eip.nat.{}", index + 1)
+    }
+    pub fn nat_gateway(index: usize) -> String {
+        format!("nat.{}", index + 1)
+    }
+    pub fn private_routes(index: usize) -> String {
+        format!("rtb.private.{}", index + 1)
+    }
+    pub fn service_group(svc: &str) -> String {
+        format!("sg.svc.{svc}")
+    }
+    /// The rule on `callee`'s group that admits `caller` (a service, `load_balancer`, `api_gateway`).
+    pub fn ingress(callee: &str, caller: &str) -> String {
+        format!("ingress.{callee}.from.{caller}")
+    }
+    pub fn alb_ingress(port: u16, family: &str) -> String {
+        format!("ingress.alb.{port}.{family}")
+    }
+    pub fn log_group(svc: &str) -> String {
+        format!("log.{svc}")
+    }
+    pub fn discovery(svc: &str) -> String {
+        format!("discovery.{svc}")
+    }
+    pub fn task_definition(svc: &str) -> String {
+        format!("taskdef.{svc}")
+    }
+    pub fn ecs_service(svc: &str) -> String {
+        format!("service.{svc}")
+    }
+    pub fn target_group(svc: &str) -> String {
+        format!("tg.{svc}")
+    }
+    pub fn listener(port: u16) -> String {
+        format!("listener.{port}")
+    }
+    pub fn listener_rule(port: u16, index: usize) -> String {
+        format!("rule.{port}.{}", index + 1)
+    }
+}
