@@ -2,6 +2,7 @@
 
 use super::errors::{aws_err, build_err, missing};
 use super::observe::{owned_by, tag_map, Found};
+use super::ops::delete_retrying;
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -175,10 +176,9 @@ pub async fn update_service(
 
 pub async fn delete_service(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
     // ResourceInUse while instances are still registered: ECS deregisters them as tasks stop.
-    let res = retry_while(
+    delete_retrying(
+        cloud,
         &format!("delete discovery service {arn}"),
-        cloud.timeouts.dependencies,
-        is_dependency,
         || async {
             cloud
                 .cloudmap
@@ -190,11 +190,7 @@ pub async fn delete_service(cloud: &AwsCloud, arn: &str) -> Result<(), CloudErro
                 .map_err(aws_err)
         },
     )
-    .await;
-    match res {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    .await
 }
 
 pub async fn delete_namespace(cloud: &AwsCloud, namespace: &str) -> Result<(), CloudError> {

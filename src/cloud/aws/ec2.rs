@@ -2,7 +2,8 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
-use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
+use super::ops::delete_retrying;
+use super::retry::{is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::desired::ids;
@@ -660,21 +661,8 @@ pub async fn retag(
     Ok(())
 }
 
-/// Deletes tolerate NotFound (someone else already did it) and retry dependency errors that
-/// clear on their own (interfaces of stopped tasks and deleted load balancers linger for minutes).
-async fn delete_with_retry<F, Fut>(cloud: &AwsCloud, what: &str, f: F) -> Result<(), CloudError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), CloudError>>,
-{
-    match retry_while(what, cloud.timeouts.dependencies, is_dependency, f).await {
-        Err(e) if is_not_found(&e) => Ok(()),
-        other => other,
-    }
-}
-
 pub async fn delete_vpc(cloud: &AwsCloud, vpc: &str) -> Result<(), CloudError> {
-    delete_with_retry(cloud, &format!("delete VPC {vpc}"), || async {
+    delete_retrying(cloud, &format!("delete VPC {vpc}"), || async {
         cloud
             .ec2
             .delete_vpc()
@@ -688,7 +676,7 @@ pub async fn delete_vpc(cloud: &AwsCloud, vpc: &str) -> Result<(), CloudError> {
 }
 
 pub async fn delete_subnet(cloud: &AwsCloud, subnet: &str) -> Result<(), CloudError> {
-    delete_with_retry(cloud, &format!("delete subnet {subnet}"), || async {
+    delete_retrying(cloud, &format!("delete subnet {subnet}"), || async {
         cloud
             .ec2
             .delete_subnet()
@@ -711,7 +699,7 @@ pub async fn delete_internet_gateway(
         // Unattached: a run was killed between the create and the attach.
         if let Some(vpc) = ctx.resolve(&g.vpc).ok().filter(|v| !v.is_empty()) {
             // Detaching fails while public addresses (NAT, load balancer) are still mapped.
-            delete_with_retry(cloud, &format!("detach internet gateway {igw}"), || async {
+            delete_retrying(cloud, &format!("detach internet gateway {igw}"), || async {
                 cloud
                     .ec2
                     .detach_internet_gateway()
@@ -725,7 +713,7 @@ pub async fn delete_internet_gateway(
             .await?;
         }
     }
-    delete_with_retry(cloud, &format!("delete internet gateway {igw}"), || async {
+    delete_retrying(cloud, &format!("delete internet gateway {igw}"), || async {
         cloud
             .ec2
             .delete_internet_gateway()
@@ -739,7 +727,7 @@ pub async fn delete_internet_gateway(
 }
 
 pub async fn release_elastic_ip(cloud: &AwsCloud, allocation: &str) -> Result<(), CloudError> {
-    delete_with_retry(
+    delete_retrying(
         cloud,
         &format!("release elastic IP {allocation}"),
         || async {
@@ -757,7 +745,7 @@ pub async fn release_elastic_ip(cloud: &AwsCloud, allocation: &str) -> Result<()
 }
 
 pub async fn delete_nat_gateway(cloud: &AwsCloud, nat: &str) -> Result<(), CloudError> {
-    delete_with_retry(cloud, &format!("delete NAT gateway {nat}"), || async {
+    delete_retrying(cloud, &format!("delete NAT gateway {nat}"), || async {
         cloud
             .ec2
             .delete_nat_gateway()
@@ -790,7 +778,7 @@ pub async fn delete_route_table(cloud: &AwsCloud, rtb: &str) -> Result<(), Cloud
             _ => {}
         }
     }
-    delete_with_retry(cloud, &format!("delete route table {rtb}"), || async {
+    delete_retrying(cloud, &format!("delete route table {rtb}"), || async {
         cloud
             .ec2
             .delete_route_table()
@@ -804,7 +792,7 @@ pub async fn delete_route_table(cloud: &AwsCloud, rtb: &str) -> Result<(), Cloud
 }
 
 pub async fn delete_security_group(cloud: &AwsCloud, group: &str) -> Result<(), CloudError> {
-    delete_with_retry(cloud, &format!("delete security group {group}"), || async {
+    delete_retrying(cloud, &format!("delete security group {group}"), || async {
         cloud
             .ec2
             .delete_security_group()

@@ -2,6 +2,7 @@
 
 use super::errors::{aws_err, build_err, missing};
 use super::observe::{owned_by, tag_map, Found};
+use super::ops::gone_is_done;
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -87,10 +88,7 @@ pub async fn delete_cluster(cloud: &AwsCloud, name: &str) -> Result<(), CloudErr
         },
     )
     .await;
-    match res {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    gone_is_done(res)
 }
 
 pub async fn register_task_definition(

@@ -2,7 +2,8 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
-use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
+use super::ops::{delete_retrying, gone_is_done};
+use super::retry::{is_not_found, wait_until};
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::desired::ids;
@@ -110,17 +111,15 @@ pub async fn update_load_balancer(
 }
 
 pub async fn delete_load_balancer(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    match cloud
-        .elb
-        .delete_load_balancer()
-        .load_balancer_arn(arn)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    gone_is_done(
+        cloud
+            .elb
+            .delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
 }
 
 pub async fn create_target_group(
@@ -192,26 +191,17 @@ pub async fn update_target_group(
 
 pub async fn delete_target_group(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
     // ResourceInUse until the listeners and rules forwarding to it are gone.
-    let res = retry_while(
-        &format!("delete target group {arn}"),
-        cloud.timeouts.dependencies,
-        is_dependency,
-        || async {
-            cloud
-                .elb
-                .delete_target_group()
-                .target_group_arn(arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws_err)
-        },
-    )
-    .await;
-    match res {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    delete_retrying(cloud, &format!("delete target group {arn}"), || async {
+        cloud
+            .elb
+            .delete_target_group()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
+    })
+    .await
 }
 
 fn action(ctx: &OpContext<'_>, a: &ListenerAction) -> Result<Action, CloudError> {
@@ -323,17 +313,15 @@ pub async fn update_listener(
 }
 
 pub async fn delete_listener(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    match cloud
-        .elb
-        .delete_listener()
-        .listener_arn(arn)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    gone_is_done(
+        cloud
+            .elb
+            .delete_listener()
+            .listener_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
 }
 
 fn conditions(r: &ListenerRule) -> Vec<RuleCondition> {
@@ -422,17 +410,15 @@ pub async fn update_rule(
 }
 
 pub async fn delete_rule(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    match cloud
-        .elb
-        .delete_rule()
-        .rule_arn(arn)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    gone_is_done(
+        cloud
+            .elb
+            .delete_rule()
+            .rule_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
 }
 
 /// The load balancer is found by its name and claimed by its tags; listeners and rules are owned

@@ -3,6 +3,7 @@
 
 use super::errors::{aws_err, build_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
+use super::ops::gone_is_done;
 use super::retry::is_not_found;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -151,17 +152,15 @@ pub async fn delete_role(cloud: &AwsCloud, r: &Role) -> Result<(), CloudError> {
         Err(e) if !is_not_found(&e) => return Err(e),
         _ => {}
     }
-    match cloud
-        .iam
-        .delete_role()
-        .role_name(&r.name)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    gone_is_done(
+        cloud
+            .iam
+            .delete_role()
+            .role_name(&r.name)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
 }
 
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {

@@ -2,7 +2,7 @@
 
 use super::errors::aws_err;
 use super::observe::{owned_by, Found};
-use super::retry::is_not_found;
+use super::ops::gone_is_done;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -130,17 +130,15 @@ pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Resu
             "log group {name} is not tagged {TAG_STACK}={stack}; left alone"
         )));
     }
-    match cloud
-        .logs
-        .delete_log_group()
-        .log_group_name(name)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
-        Err(e) if !is_not_found(&e) => Err(e),
-        _ => Ok(()),
-    }
+    gone_is_done(
+        cloud
+            .logs
+            .delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
 }
 
 /// Log groups per `DescribeLogGroups` page.

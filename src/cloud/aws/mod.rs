@@ -11,6 +11,7 @@ mod kinds;
 pub mod lock;
 mod logs;
 mod observe;
+mod ops;
 pub mod pacing;
 mod retry;
 
