@@ -3,11 +3,11 @@
 //! Pipeline (DESIGN §1): parse → validate → `desired::expand` → `Cloud::observe` →
 //! `plan::diff::diff` → `plan::schedule::schedule` → `execute::execute`.
 
-#[cfg(feature = "aws")]
-pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod cloud;
+#[cfg(feature = "aws")]
+pub mod commands;
 pub mod desired;
 pub mod execute;
 pub mod graph;
@@ -23,3 +23,5 @@ pub mod plan;
 #[cfg(feature = "aws")]
 pub mod stack_lock;
 pub mod topology;
+#[cfg(feature = "aws")]
+pub mod ui;

@@ -14,11 +14,11 @@ fn main() -> ExitCode {
             };
         }
     };
-    match ecsform::app::run(cli) {
+    match ecsform::commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ecsform::app::exit_code(&e)
+            ecsform::commands::exit_code(&e)
         }
     }
 }

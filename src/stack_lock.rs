@@ -50,7 +50,7 @@ impl StackLock {
         let mut seen: Option<(String, Option<u64>, Instant)> = None;
         loop {
             if halt.is_set() {
-                bail!(crate::app::Interrupted::from(halt));
+                bail!(crate::commands::Interrupted::from(halt));
             }
             let held = match lock::acquire(cloud, stack, &me).await? {
                 Acquired::Ours { arn } => {

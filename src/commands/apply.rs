@@ -1,0 +1,110 @@
+//! `apply`: observe, diff, confirm, carry out the plan; `--wait` for steady services.
+
+use super::*;
+
+pub(super) async fn apply_cmd(
+    cloud: &AwsCloud,
+    t: &Topology,
+    saved: Option<&Path>,
+    auto_approve: bool,
+    parallelism: usize,
+    wait: bool,
+    halt: &Halt,
+) -> Result<ExitCode> {
+    let desired = expand(t, cloud.region());
+    let (plan, observed) = until_halted(halt, make_plan(cloud, t, &desired)).await?;
+    if let Some(path) = saved {
+        check_saved_plan(path, &plan)?;
+    }
+    print!("{}", render_text(&plan));
+    if !plan.is_empty() {
+        until_halted(halt, confirm(auto_approve, "apply")).await?;
+        carry_out(cloud, &plan, &desired, &observed, parallelism, halt).await?;
+    }
+    if wait {
+        until_halted(halt, wait_for_services(cloud, t)).await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A saved plan is applied only if it is still exactly what AWS needs.
+pub(super) fn check_saved_plan(path: &Path, fresh: &Plan) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let saved: Plan = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan saved by `ecsform plan --out`",
+            path.display()
+        )
+    })?;
+    if &saved != fresh {
+        bail!("the saved plan {} is stale: AWS or the topology changed since it was made; run `ecsform plan` again", path.display());
+    }
+    Ok(())
+}
+
+pub(super) async fn carry_out(
+    cloud: &AwsCloud,
+    plan: &Plan,
+    desired: &Desired,
+    observed: &Observed,
+    parallelism: usize,
+    halt: &Halt,
+) -> Result<()> {
+    let sched = schedule(plan, desired, observed)?;
+    let started = Instant::now();
+    let progress = Reporter::new(sched.ops.len());
+    let report = execute(cloud, plan, &sched, observed, parallelism, &progress, halt).await;
+    progress.finish();
+    let failed: Vec<&OpReport> = report.failed().collect();
+    let skipped = report.skipped().count();
+    if let Some(reason) = halt.reason() {
+        for f in &failed {
+            if let Outcome::Failed(e) = &f.outcome {
+                eprintln!("failed: {:?} {}: {e}", f.kind, f.id);
+            }
+        }
+        eprintln!(
+            "Stopped, {reason}: {} of {} operations done, {} left{}. Run the command again: it resumes where this stopped.",
+            report.done(),
+            sched.ops.len(),
+            report.left() + skipped,
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} failed", failed.len())
+            }
+        );
+        return Err(Interrupted(reason).into());
+    }
+    if failed.is_empty() {
+        eprintln!(
+            "Done in {:.1}s: {}",
+            started.elapsed().as_secs_f64(),
+            summary_line(plan).trim_start_matches("Plan: ")
+        );
+        return Ok(());
+    }
+    for f in &failed {
+        if let Outcome::Failed(e) = &f.outcome {
+            eprintln!("failed: {:?} {}: {e}", f.kind, f.id);
+        }
+    }
+    bail!(
+        "{} operation(s) failed and {} were skipped because they depend on them; everything else was applied. Fix the cause and run the command again: it resumes where this stopped.",
+        failed.len(),
+        skipped
+    )
+}
+
+pub(super) async fn wait_for_services(cloud: &AwsCloud, t: &Topology) -> Result<()> {
+    eprintln!("Waiting for the ECS services to reach a steady state...");
+    let names: Vec<String> = t
+        .services
+        .keys()
+        .map(|s| crate::names::ecs_service(&t.name, s))
+        .collect();
+    cloud.wait_for_steady_services(&t.name, &names).await?;
+    eprintln!("All {} services are steady.", names.len());
+    Ok(())
+}

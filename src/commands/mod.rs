@@ -1,0 +1,196 @@
+//! One module per command. Bad input is reported before any AWS call is made; every AWS
+//! command runs under signal handling (see `with_runtime`).
+
+mod apply;
+mod destroy;
+mod emulator;
+mod force_unlock;
+mod graph;
+mod outputs;
+mod plan;
+mod validate;
+
+use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
+use crate::cloud::aws::AwsCloud;
+use crate::cloud::Cloud;
+use crate::desired::expand;
+use crate::execute::{execute, Halt, HaltReason, OpReport, Outcome};
+use crate::local;
+use crate::model::{Desired, Observed};
+use crate::plan::diff::diff;
+use crate::plan::render::{render_json, render_text, summary_line};
+use crate::plan::schedule::schedule;
+use crate::plan::Plan;
+use crate::stack_lock::{self, StackLock};
+use crate::topology::{self, Topology};
+use crate::ui::{ask_yes, confirm, Reporter};
+use anyhow::{anyhow, bail, Context, Result};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let local = cli.local;
+    crate::cloud::aws::set_verbose(cli.verbose);
+    match cli.command {
+        Command::Validate(f) => validate::validate(&f),
+        Command::Graph {
+            file,
+            format,
+            resources,
+        } => graph::graph_cmd(&file, format, resources),
+        Command::Emulator { action } => emulator::emulator(action),
+        Command::Plan {
+            file,
+            out,
+            json,
+            detailed_exitcode,
+        } => with_runtime(|halt| async move {
+            until_halted(
+                &halt,
+                plan::plan_cmd(&file, local, out.as_deref(), json, detailed_exitcode),
+            )
+            .await
+        }),
+        Command::Apply {
+            file,
+            plan,
+            auto_approve,
+            parallelism,
+            wait,
+            lock,
+        } => with_runtime(|halt| async move {
+            let t = load(&file)?;
+            let cloud = until_halted(&halt, connect(&t, local)).await?;
+            let guard = StackLock::take(&cloud, &t.name, "apply", lock.timeout(), &halt).await?;
+            let result = apply::apply_cmd(
+                &cloud,
+                &t,
+                plan.as_deref(),
+                auto_approve,
+                parallelism,
+                wait,
+                &halt,
+            )
+            .await;
+            guard.release(&cloud).await;
+            result
+        }),
+        Command::Destroy {
+            file,
+            auto_approve,
+            parallelism,
+            lock,
+        } => with_runtime(|halt| async move {
+            let t = load(&file)?;
+            let cloud = until_halted(&halt, connect(&t, local)).await?;
+            let guard = StackLock::take(&cloud, &t.name, "destroy", lock.timeout(), &halt).await?;
+            let result = destroy::destroy_cmd(&cloud, &t, auto_approve, parallelism, &halt).await;
+            guard.release(&cloud).await;
+            result
+        }),
+        Command::ForceUnlock { file, id, force } => with_runtime(|halt| async move {
+            until_halted(
+                &halt,
+                force_unlock::force_unlock_cmd(&file, local, &id, force),
+            )
+            .await
+        }),
+        Command::Outputs { file, json } => with_runtime(|halt| async move {
+            until_halted(&halt, outputs::outputs_cmd(&file, local, json)).await
+        }),
+    }
+}
+
+/// Runs an AWS command on a fresh runtime with signal handling: the first SIGINT, SIGTERM or
+/// SIGHUP sets `halt` (the command stops starting work, releases its lock and exits 128 + the
+/// signal); a second one exits at once.
+fn with_runtime<F, Fut>(command: F) -> Result<ExitCode>
+where
+    F: FnOnce(Halt) -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode>>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let halt = Halt::default();
+    rt.spawn(crate::interrupt::watch(halt.clone()));
+    let result = rt.block_on(command(halt));
+    // A prompt abandoned by a signal still blocks a thread on stdin: do not wait for it.
+    rt.shutdown_background();
+    result
+}
+
+/// The run stopped because of a signal or a lost lock (see `exit_code`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub HaltReason);
+
+impl From<&Halt> for Interrupted {
+    fn from(h: &Halt) -> Self {
+        Interrupted(h.reason().unwrap_or(HaltReason::Signal(2)))
+    }
+}
+
+/// The process exit code for a failed command: 128 + the signal after an interrupt (130 for
+/// SIGINT, 143 for SIGTERM, 129 for SIGHUP), 1 for every other error.
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    match err.downcast_ref::<Interrupted>() {
+        Some(Interrupted(HaltReason::Signal(n))) => {
+            ExitCode::from(u8::try_from(128 + n).unwrap_or(1))
+        }
+        _ => ExitCode::from(1),
+    }
+}
+
+/// Runs a phase that changes nothing in AWS (reading, waiting): a halt drops it at once.
+async fn until_halted<T>(
+    halt: &Halt,
+    phase: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::select! {
+        r = phase => r,
+        () = halt.wait() => Err(Interrupted::from(halt).into()),
+    }
+}
+
+/// Parses, validates and lints; prints warnings; errors end the command before any AWS call.
+fn load(f: &FileArg) -> Result<Topology> {
+    match topology::load(&f.file) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("{w}");
+            }
+            Ok(loaded.topology)
+        }
+        Err(diags) => {
+            eprintln!("{diags}");
+            Err(anyhow!(
+                "{} has {} error(s); nothing was sent to AWS",
+                f.file.display(),
+                diags.0.len()
+            ))
+        }
+    }
+}
+
+async fn connect(t: &Topology, local: bool) -> Result<AwsCloud> {
+    let endpoint = if local {
+        Some(local::ensure_running()?)
+    } else {
+        None
+    };
+    let cloud = AwsCloud::connect_to(t.region.as_deref(), endpoint.as_deref()).await?;
+    Ok(cloud)
+}
+
+/// Observe + diff: what it takes to make AWS equal `desired`.
+async fn make_plan(cloud: &AwsCloud, t: &Topology, desired: &Desired) -> Result<(Plan, Observed)> {
+    let observed = cloud
+        .observe(&t.name, desired)
+        .await
+        .context("reading the stack from AWS")?;
+    let plan = diff(&t.name, cloud.region(), desired, &observed);
+    Ok((plan, observed))
+}

@@ -1,0 +1,23 @@
+//! `outputs`: the load balancer's DNS name and the discovery names.
+
+use super::*;
+
+pub(super) async fn outputs_cmd(f: &FileArg, local: bool, json: bool) -> Result<ExitCode> {
+    let t = load(f)?;
+    let cloud = connect(&t, local).await?;
+    let mut outputs = cloud.outputs(&t.name).await?;
+    for svc in t.services.keys() {
+        outputs.insert(
+            format!("discovery.{svc}"),
+            format!("{svc}.{}", t.discovery.namespace),
+        );
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outputs)?);
+    } else {
+        for (k, v) in &outputs {
+            println!("{k} = {v}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
