@@ -211,3 +211,17 @@ impl Cloud for FakeCloud {
             .ok_or_else(|| CloudError::NotFound(have.physical_id.clone()))
     }
 }
+
+impl super::StackOps for FakeCloud {
+    fn region(&self) -> &str {
+        "us-east-1"
+    }
+    /// Nothing runs in memory: every service is steady at once.
+    async fn wait_for_steady_services(
+        &self,
+        _stack: &str,
+        _services: &[String],
+    ) -> Result<(), CloudError> {
+        Ok(())
+    }
+}

@@ -104,3 +104,16 @@ pub trait Cloud: Send + Sync {
         have: &ObservedResource,
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
 }
+
+/// What commands need of a cloud beyond carrying out operations: its region and the waits and
+/// reads after an apply. With `Cloud`, enough for `apply`, `destroy` and `plan` to run against
+/// the in-memory cloud as well as AWS (the stack lock stays AWS's: see `stack_lock`).
+pub trait StackOps: Cloud {
+    fn region(&self) -> &str;
+    /// Waits until the named ECS services run their desired count on one deployment.
+    fn wait_for_steady_services(
+        &self,
+        stack: &str,
+        services: &[String],
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
+}

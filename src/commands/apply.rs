@@ -2,8 +2,9 @@
 
 use super::*;
 
-pub(super) async fn apply_cmd(
-    cloud: &AwsCloud,
+/// Everything of `apply` after the lock is taken; any cloud (AWS, or the in-memory one in tests).
+pub async fn apply_cmd<C: StackOps>(
+    cloud: &C,
     t: &Topology,
     saved: Option<&Path>,
     auto_approve: bool,
@@ -43,8 +44,8 @@ pub(super) fn check_saved_plan(path: &Path, fresh: &Plan) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn carry_out(
-    cloud: &AwsCloud,
+pub(super) async fn carry_out<C: Cloud>(
+    cloud: &C,
     plan: &Plan,
     desired: &Desired,
     observed: &Observed,
@@ -97,7 +98,7 @@ pub(super) async fn carry_out(
     )
 }
 
-pub(super) async fn wait_for_services(cloud: &AwsCloud, t: &Topology) -> Result<()> {
+pub(super) async fn wait_for_services<C: StackOps>(cloud: &C, t: &Topology) -> Result<()> {
     eprintln!("Waiting for the ECS services to reach a steady state...");
     let names: Vec<String> = t
         .services

@@ -3,8 +3,9 @@
 use super::apply::carry_out;
 use super::*;
 
-pub(super) async fn destroy_cmd(
-    cloud: &AwsCloud,
+/// Everything of `destroy` after the lock is taken; any cloud.
+pub async fn destroy_cmd<C: StackOps>(
+    cloud: &C,
     t: &Topology,
     auto_approve: bool,
     parallelism: usize,

@@ -1,8 +1,8 @@
 //! One module per command. Bad input is reported before any AWS call is made; every AWS
 //! command runs under signal handling (see `with_runtime`).
 
-mod apply;
-mod destroy;
+pub mod apply;
+pub mod destroy;
 mod emulator;
 mod force_unlock;
 mod graph;
@@ -12,7 +12,7 @@ mod validate;
 
 use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
 use crate::cloud::aws::AwsCloud;
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, StackOps};
 use crate::desired::expand;
 use crate::execute::{execute, Halt, HaltReason, OpReport, Outcome};
 use crate::local;
@@ -151,7 +151,14 @@ async fn until_halted<T>(
 ) -> Result<T> {
     tokio::select! {
         r = phase => r,
-        () = halt.wait() => Err(Interrupted::from(halt).into()),
+        () = halt.wait() => {
+            let stopped = Interrupted::from(halt);
+            eprintln!(
+                "Stopped, {}, with no operation under way. Run the command again: it resumes where this stopped.",
+                stopped.0
+            );
+            Err(stopped.into())
+        }
     }
 }
 
@@ -186,7 +193,11 @@ async fn connect(t: &Topology, local: bool) -> Result<AwsCloud> {
 }
 
 /// Observe + diff: what it takes to make AWS equal `desired`.
-async fn make_plan(cloud: &AwsCloud, t: &Topology, desired: &Desired) -> Result<(Plan, Observed)> {
+async fn make_plan<C: StackOps>(
+    cloud: &C,
+    t: &Topology,
+    desired: &Desired,
+) -> Result<(Plan, Observed)> {
     let observed = cloud
         .observe(&t.name, desired)
         .await

@@ -117,10 +117,6 @@ impl AwsCloud {
         })
     }
 
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
         self
@@ -230,15 +226,20 @@ async fn preflight(conf: &aws_config::SdkConfig) -> Result<(), CloudError> {
     Ok(())
 }
 
-impl AwsCloud {
-    pub async fn wait_for_steady_services(
+impl super::StackOps for AwsCloud {
+    fn region(&self) -> &str {
+        &self.region
+    }
+    async fn wait_for_steady_services(
         &self,
         stack: &str,
         services: &[String],
     ) -> Result<(), CloudError> {
         ecs::wait_steady(self, stack, services).await
     }
+}
 
+impl AwsCloud {
     /// Values people need after an apply: the load balancer's DNS name.
     pub async fn outputs(
         &self,
