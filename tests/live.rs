@@ -1336,6 +1336,14 @@ async fn destroy_removes_one_stack_and_nothing_else() {
         aws.ec2.create_vpc().cidr_block("10.99.0.0/16").send()
     );
     let ((), ()) = (ra, rb);
+    // Every kind, read straight from the emulator: exactly what each file asks for.
+    for (stack, fixture) in [(&first, &a), (&second, &b)] {
+        assert_eq!(
+            common::probe::tagged_counts(moto, stack).await,
+            common::probe::desired_counts(fixture.text()),
+            "{stack} after apply"
+        );
+    }
     let own_vpc = own_vpc
         .unwrap()
         .vpc()
@@ -1366,6 +1374,16 @@ async fn destroy_removes_one_stack_and_nothing_else() {
         .await
         .expect_code(0);
     assert_nothing_left(&aws, &first, &[own_log.as_str()]).await;
+    let left = common::probe::tagged_counts(moto, &first).await;
+    assert!(
+        left.values().all(|&n| n == 0),
+        "{first} after destroy: {left:?}"
+    );
+    assert_eq!(
+        common::probe::tagged_counts(moto, &second).await,
+        common::probe::desired_counts(b.text()),
+        "{second} untouched by the other stack's destroy"
+    );
 
     // The second stack and the hand-made things are untouched.
     assert_plan_empty(moto, &b).await;

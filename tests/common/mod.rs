@@ -16,6 +16,7 @@ pub const SEED: &str = include_str!("../../topology.example.yaml");
 /// Longest a single CLI run may take before the test fails instead of hanging.
 const CLI_TIMEOUT: Duration = Duration::from_secs(180);
 
+pub mod probe;
 pub mod proxy;
 
 /// A moto server on 127.0.0.1 behind the contract proxy (`tools/faultproxy.py` with no faults):

@@ -1,0 +1,367 @@
+//! Per-kind probes: how many resources of a kind carry `ecsform:stack=<stack>` in the emulator,
+//! read straight through the SDK (never through ecsform's own observe), checking tags client
+//! side because moto ignores some tag filters. Shared by the live, fault and resilience tests.
+//! The match over `Kind` has no wildcard: a kind added to the registry without a probe does
+//! not compile.
+
+use super::Moto;
+use aws_sdk_ec2::types::{NatGatewayState, Tag};
+use ecsform::model::Kind;
+use std::collections::BTreeMap;
+
+/// Every registered kind, counted.
+pub async fn tagged_counts(moto: &Moto, stack: &str) -> BTreeMap<Kind, usize> {
+    let probe = Probe::new(moto, stack).await;
+    let mut n = BTreeMap::new();
+    for &kind in Kind::ALL {
+        n.insert(kind, probe.count(kind).await);
+    }
+    n
+}
+
+struct Probe {
+    stack: String,
+    ec2: aws_sdk_ec2::Client,
+    ecs: aws_sdk_ecs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    iam: aws_sdk_iam::Client,
+    cloudmap: aws_sdk_servicediscovery::Client,
+}
+
+impl Probe {
+    async fn new(moto: &Moto, stack: &str) -> Probe {
+        let conf = moto.sdk_config().await;
+        Probe {
+            stack: stack.to_string(),
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            ecs: aws_sdk_ecs::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
+            cloudmap: aws_sdk_servicediscovery::Client::new(&conf),
+        }
+    }
+
+    fn ours(&self, tags: &[Tag]) -> bool {
+        tags.iter()
+            .any(|t| t.key() == Some("ecsform:stack") && t.value() == Some(self.stack.as_str()))
+    }
+
+    async fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Vpc => {
+                let o = self.ec2.describe_vpcs().send().await.expect("vpcs");
+                o.vpcs().iter().filter(|v| self.ours(v.tags())).count()
+            }
+            Kind::Subnet => {
+                let o = self.ec2.describe_subnets().send().await.expect("subnets");
+                o.subnets().iter().filter(|v| self.ours(v.tags())).count()
+            }
+            Kind::InternetGateway => {
+                let o = self
+                    .ec2
+                    .describe_internet_gateways()
+                    .send()
+                    .await
+                    .expect("igws");
+                o.internet_gateways()
+                    .iter()
+                    .filter(|v| self.ours(v.tags()))
+                    .count()
+            }
+            Kind::ElasticIp => {
+                let o = self.ec2.describe_addresses().send().await.expect("eips");
+                o.addresses().iter().filter(|v| self.ours(v.tags())).count()
+            }
+            Kind::NatGateway => {
+                let o = self.ec2.describe_nat_gateways().send().await.expect("nats");
+                let gone = |s: Option<&NatGatewayState>| {
+                    matches!(
+                        s,
+                        Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
+                    )
+                };
+                o.nat_gateways()
+                    .iter()
+                    .filter(|v| self.ours(v.tags()) && !gone(v.state()))
+                    .count()
+            }
+            Kind::RouteTable => {
+                let o = self.ec2.describe_route_tables().send().await.expect("rtbs");
+                o.route_tables()
+                    .iter()
+                    .filter(|v| self.ours(v.tags()))
+                    .count()
+            }
+            Kind::SecurityGroup => self.groups().await.len(),
+            Kind::IngressRule => self
+                .groups()
+                .await
+                .iter()
+                .flat_map(|g| g.ip_permissions())
+                .map(|p| {
+                    p.user_id_group_pairs().len() + p.ip_ranges().len() + p.ipv6_ranges().len()
+                })
+                .sum(),
+            Kind::Role => {
+                let o = self
+                    .iam
+                    .list_roles()
+                    .path_prefix(format!("/ecsform/{}/", self.stack))
+                    .send()
+                    .await
+                    .expect("roles");
+                o.roles().len()
+            }
+            Kind::LogGroup => {
+                let o = self
+                    .logs
+                    .describe_log_groups()
+                    .log_group_name_prefix(format!("/ecs/{}-", self.stack))
+                    .send()
+                    .await
+                    .expect("log groups");
+                let mut n = 0;
+                for arn in o.log_groups().iter().filter_map(|g| g.arn()) {
+                    let tags = self
+                        .logs
+                        .list_tags_for_resource()
+                        .resource_arn(arn.trim_end_matches(":*"))
+                        .send()
+                        .await
+                        .expect("log group tags");
+                    n += usize::from(
+                        tags.tags()
+                            .and_then(|t| t.get("ecsform:stack"))
+                            .is_some_and(|s| *s == self.stack),
+                    );
+                }
+                n
+            }
+            Kind::Namespace => {
+                let o = self
+                    .cloudmap
+                    .list_namespaces()
+                    .send()
+                    .await
+                    .expect("namespaces");
+                let mut n = 0;
+                for ns in o.namespaces() {
+                    let tags = self
+                        .cloudmap
+                        .list_tags_for_resource()
+                        .resource_arn(ns.arn().unwrap_or_default())
+                        .send()
+                        .await
+                        .expect("namespace tags");
+                    n +=
+                        usize::from(tags.tags().iter().any(|t| {
+                            t.key() == "ecsform:stack" && t.value() == self.stack.as_str()
+                        }));
+                }
+                n
+            }
+            Kind::DiscoveryService => {
+                // Service summaries carry no tags: ecsform marks its services' description.
+                let o = self
+                    .cloudmap
+                    .list_services()
+                    .send()
+                    .await
+                    .expect("services");
+                let marker = format!("ecsform stack {}", self.stack);
+                o.services()
+                    .iter()
+                    .filter(|s| s.description() == Some(marker.as_str()))
+                    .count()
+            }
+            Kind::Cluster => {
+                let o = self
+                    .ecs
+                    .describe_clusters()
+                    .clusters(&self.stack)
+                    .send()
+                    .await
+                    .expect("clusters");
+                o.clusters()
+                    .iter()
+                    .filter(|c| c.status() == Some("ACTIVE"))
+                    .count()
+            }
+            Kind::TaskDefinition => {
+                // One per family with an active revision (moto lists deregistered ones too).
+                // (`familyPrefix` is an exact family name: list all, filter by family.)
+                let o = self
+                    .ecs
+                    .list_task_definitions()
+                    .send()
+                    .await
+                    .expect("task definitions");
+                let prefix = format!(":task-definition/{}-", self.stack);
+                let mut families = std::collections::BTreeSet::new();
+                for arn in o
+                    .task_definition_arns()
+                    .iter()
+                    .filter(|a| a.contains(&prefix))
+                {
+                    let d = self
+                        .ecs
+                        .describe_task_definition()
+                        .task_definition(arn)
+                        .send()
+                        .await
+                        .expect("task definition");
+                    if let Some(td) = d.task_definition() {
+                        if td.status().map(|s| s.as_str()) == Some("ACTIVE") {
+                            families.insert(td.family().unwrap_or_default().to_string());
+                        }
+                    }
+                }
+                families.len()
+            }
+            Kind::EcsService => {
+                let Ok(o) = self.ecs.list_services().cluster(&self.stack).send().await else {
+                    return 0;
+                };
+                if o.service_arns().is_empty() {
+                    return 0;
+                }
+                let d = self
+                    .ecs
+                    .describe_services()
+                    .cluster(&self.stack)
+                    .set_services(Some(o.service_arns().to_vec()))
+                    .send()
+                    .await
+                    .expect("services");
+                d.services()
+                    .iter()
+                    .filter(|s| s.status() == Some("ACTIVE"))
+                    .count()
+            }
+            Kind::LoadBalancer => self.load_balancers().await.len(),
+            Kind::TargetGroup => {
+                let o = self.elb.describe_target_groups().send().await.expect("tgs");
+                let arns: Vec<String> = o
+                    .target_groups()
+                    .iter()
+                    .filter_map(|t| t.target_group_arn().map(String::from))
+                    .collect();
+                self.elb_owned(&arns).await
+            }
+            Kind::Listener => {
+                let mut n = 0;
+                for lb in self.load_balancers().await {
+                    n += self.listeners(&lb).await.len();
+                }
+                n
+            }
+            Kind::ListenerRule => {
+                let mut n = 0;
+                for lb in self.load_balancers().await {
+                    for listener in self.listeners(&lb).await {
+                        let o = self
+                            .elb
+                            .describe_rules()
+                            .listener_arn(listener)
+                            .send()
+                            .await
+                            .expect("rules");
+                        n += o
+                            .rules()
+                            .iter()
+                            .filter(|r| r.is_default() != Some(true))
+                            .count();
+                    }
+                }
+                n
+            }
+        }
+    }
+
+    async fn groups(&self) -> Vec<aws_sdk_ec2::types::SecurityGroup> {
+        let o = self
+            .ec2
+            .describe_security_groups()
+            .send()
+            .await
+            .expect("sgs");
+        o.security_groups()
+            .iter()
+            .filter(|g| self.ours(g.tags()))
+            .cloned()
+            .collect()
+    }
+
+    /// How many of these ELB resources carry the stack's tag.
+    async fn elb_owned(&self, arns: &[String]) -> usize {
+        let mut n = 0;
+        for arn in arns {
+            let tags = self
+                .elb
+                .describe_tags()
+                .resource_arns(arn)
+                .send()
+                .await
+                .expect("elb tags");
+            n += usize::from(
+                tags.tag_descriptions()
+                    .iter()
+                    .flat_map(|d| d.tags())
+                    .any(|t| {
+                        t.key() == Some("ecsform:stack") && t.value() == Some(self.stack.as_str())
+                    }),
+            );
+        }
+        n
+    }
+
+    async fn load_balancers(&self) -> Vec<String> {
+        let o = self
+            .elb
+            .describe_load_balancers()
+            .send()
+            .await
+            .expect("lbs");
+        let mut owned = Vec::new();
+        for arn in o
+            .load_balancers()
+            .iter()
+            .filter_map(|l| l.load_balancer_arn())
+        {
+            if self.elb_owned(&[arn.to_string()]).await == 1 {
+                owned.push(arn.to_string());
+            }
+        }
+        owned
+    }
+
+    async fn listeners(&self, lb: &str) -> Vec<String> {
+        let o = self
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(lb)
+            .send()
+            .await
+            .expect("listeners");
+        o.listeners()
+            .iter()
+            .filter_map(|l| l.listener_arn().map(String::from))
+            .collect()
+    }
+}
+
+/// What the topology `text` asks for, per kind (every registered kind, zero when absent).
+pub fn desired_counts(text: &str) -> BTreeMap<Kind, usize> {
+    let t = ecsform::topology::parse_str(text, "t.yaml")
+        .map_err(|e| e.to_string())
+        .expect("valid topology")
+        .topology;
+    let d = ecsform::desired::expand(&t, "us-east-1");
+    let mut n: BTreeMap<Kind, usize> = Kind::ALL.iter().map(|&k| (k, 0)).collect();
+    for r in d.resources.values() {
+        *n.entry(r.kind()).or_insert(0) += 1;
+    }
+    n
+}
