@@ -1,8 +1,8 @@
 //! EC2: the network and its security groups.
 
-use super::errors::{aws_err, has_code, missing};
+use super::errors::{aws_err, missing};
 use super::observe::{owned_by, tag_map, Found};
-use super::ops::delete_retrying;
+use super::ops::{adopt_if_exists, delete_retrying, nothing_of_ours};
 use super::retry::{is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -180,31 +180,31 @@ pub async fn create_subnet(
             .map_err(aws_err)
     })
     .await;
-    match out {
-        Ok(out) => Ok(out
+    let created = out.and_then(|out| {
+        Ok(out
             .subnet()
             .and_then(|s| s.subnet_id())
             .ok_or_else(|| missing("SubnetId"))?
-            .to_string()),
-        // The CIDR is taken: by our own earlier create whose answer was lost, or by someone else.
-        Err(e) if has_code(&e, "InvalidSubnet.Conflict") => {
-            let filters = our_earlier_create(ctx, &vpc, "cidr-block", &r.cidr);
-            let found = cloud
-                .ec2
-                .describe_subnets()
-                .set_filters(Some(filters))
-                .send()
-                .await
-                .map_err(aws_err)?;
-            found
-                .subnets()
-                .first()
-                .and_then(|s| s.subnet_id())
-                .map(String::from)
-                .ok_or(e)
-        }
-        Err(e) => Err(e),
-    }
+            .to_string())
+    });
+    // The CIDR is taken: by our own earlier create whose answer was lost, or by someone else.
+    adopt_if_exists(created, "InvalidSubnet.Conflict", || async {
+        let filters = our_earlier_create(ctx, &vpc, "cidr-block", &r.cidr);
+        let found = cloud
+            .ec2
+            .describe_subnets()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        found
+            .subnets()
+            .first()
+            .and_then(|s| s.subnet_id())
+            .map(String::from)
+            .ok_or_else(nothing_of_ours)
+    })
+    .await
 }
 
 /// Tag on subnets saying whether they are public (the model's `public`).
@@ -507,30 +507,30 @@ pub async fn create_security_group(
             .map_err(aws_err)
     })
     .await;
-    match out {
-        Ok(out) => Ok(out
+    let created = out.and_then(|out| {
+        Ok(out
             .group_id()
             .ok_or_else(|| missing("GroupId"))?
-            .to_string()),
-        // Our earlier create went through but its answer was lost (or a killed run made it).
-        Err(e) if has_code(&e, "InvalidGroup.Duplicate") => {
-            let filters = our_earlier_create(ctx, &vpc, "group-name", &r.name);
-            let found = cloud
-                .ec2
-                .describe_security_groups()
-                .set_filters(Some(filters))
-                .send()
-                .await
-                .map_err(aws_err)?;
-            found
-                .security_groups()
-                .first()
-                .and_then(|g| g.group_id())
-                .map(String::from)
-                .ok_or(e)
-        }
-        Err(e) => Err(e),
-    }
+            .to_string())
+    });
+    // Our earlier create went through but its answer was lost (or a killed run made it).
+    adopt_if_exists(created, "InvalidGroup.Duplicate", || async {
+        let filters = our_earlier_create(ctx, &vpc, "group-name", &r.name);
+        let found = cloud
+            .ec2
+            .describe_security_groups()
+            .set_filters(Some(filters))
+            .send()
+            .await
+            .map_err(aws_err)?;
+        found
+            .security_groups()
+            .first()
+            .and_then(|g| g.group_id())
+            .map(String::from)
+            .ok_or_else(nothing_of_ours)
+    })
+    .await
 }
 
 pub async fn create_ingress_rule(
@@ -577,44 +577,42 @@ pub async fn create_ingress_rule(
             .map_err(aws_err)
     })
     .await;
-    match out {
-        Ok(out) => Ok(out
+    let created = out.and_then(|out| {
+        Ok(out
             .security_group_rules()
             .first()
             .and_then(|r| r.security_group_rule_id())
             .ok_or_else(|| missing("SecurityGroupRuleId"))?
-            .to_string()),
-        // The rule exists already (a lost answer): find its id by content.
-        Err(e) if has_code(&e, "InvalidPermission.Duplicate") => {
-            let source = match &r.source {
-                RuleSource::Group(g) => ctx.resolve(g)?,
-                RuleSource::Cidr(c) => c.clone(),
-            };
-            let filter = Filter::builder().name("group-id").values(&group).build();
-            let rules = cloud
-                .ec2
-                .describe_security_group_rules()
-                .filters(filter)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            rules
-                .security_group_rules()
-                .iter()
-                .filter(|x| {
-                    x.is_egress() == Some(false) && x.from_port() == Some(i32::from(r.port))
-                })
-                .find(|x| {
-                    x.referenced_group_info().and_then(|g| g.group_id()) == Some(source.as_str())
-                        || x.cidr_ipv4() == Some(source.as_str())
-                        || x.cidr_ipv6() == Some(source.as_str())
-                })
-                .and_then(|x| x.security_group_rule_id())
-                .map(String::from)
-                .ok_or(e)
-        }
-        Err(e) => Err(e),
-    }
+            .to_string())
+    });
+    // The rule exists already (a lost answer): find its id by content.
+    adopt_if_exists(created, "InvalidPermission.Duplicate", || async {
+        let source = match &r.source {
+            RuleSource::Group(g) => ctx.resolve(g)?,
+            RuleSource::Cidr(c) => c.clone(),
+        };
+        let filter = Filter::builder().name("group-id").values(&group).build();
+        let rules = cloud
+            .ec2
+            .describe_security_group_rules()
+            .filters(filter)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        rules
+            .security_group_rules()
+            .iter()
+            .filter(|x| x.is_egress() == Some(false) && x.from_port() == Some(i32::from(r.port)))
+            .find(|x| {
+                x.referenced_group_info().and_then(|g| g.group_id()) == Some(source.as_str())
+                    || x.cidr_ipv4() == Some(source.as_str())
+                    || x.cidr_ipv6() == Some(source.as_str())
+            })
+            .and_then(|x| x.security_group_rule_id())
+            .map(String::from)
+            .ok_or_else(nothing_of_ours)
+    })
+    .await
 }
 
 pub async fn update_rule_description(

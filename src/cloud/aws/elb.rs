@@ -2,7 +2,7 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
-use super::ops::{delete_retrying, gone_is_done};
+use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, nothing_of_ours};
 use super::retry::{is_not_found, wait_until};
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -258,33 +258,32 @@ pub async fn create_listener(
         .send()
         .await
         .map_err(aws_err);
-    match out {
-        Ok(out) => out
-            .listeners()
+    let created = out.and_then(|out| {
+        out.listeners()
             .first()
             .and_then(|l| l.listener_arn())
             .map(String::from)
-            .ok_or_else(|| missing("ListenerArn")),
-        // A listener on this port of our load balancer exists already (a lost answer): adopt it,
-        // the next plan corrects whatever differs.
-        Err(e) if has_code(&e, "DuplicateListener") => {
-            let found = cloud
-                .elb
-                .describe_listeners()
-                .load_balancer_arn(ctx.resolve(&r.load_balancer)?)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            found
-                .listeners()
-                .iter()
-                .find(|l| l.port() == Some(i32::from(r.port)))
-                .and_then(|l| l.listener_arn())
-                .map(String::from)
-                .ok_or(e)
-        }
-        Err(e) => Err(e),
-    }
+            .ok_or_else(|| missing("ListenerArn"))
+    });
+    // A listener on this port of our load balancer exists already (a lost answer): adopt it,
+    // the next plan corrects whatever differs.
+    adopt_if_exists(created, "DuplicateListener", || async {
+        let found = cloud
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(ctx.resolve(&r.load_balancer)?)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        found
+            .listeners()
+            .iter()
+            .find(|l| l.port() == Some(i32::from(r.port)))
+            .and_then(|l| l.listener_arn())
+            .map(String::from)
+            .ok_or_else(nothing_of_ours)
+    })
+    .await
 }
 
 pub async fn update_listener(

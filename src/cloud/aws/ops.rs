@@ -1,6 +1,7 @@
 //! Operations every kind's AWS code shares: deletes that treat "already gone" as done, and
 //! deletes that wait out dependencies AWS releases on its own.
 
+use super::errors::has_code;
 use super::retry::{is_dependency, is_not_found, retry_while};
 use super::AwsCloud;
 use crate::cloud::CloudError;
@@ -23,6 +24,32 @@ where
     gone_is_done(retry_while(what, cloud.timeouts.dependencies, is_dependency, f).await)
 }
 
+/// A create refused with `code` because the resource exists already — made by our own earlier
+/// create whose answer was lost, or by a run that was killed — adopts what `find` locates as
+/// ours; when `find` finds nothing of ours ([`nothing_of_ours`]), the refusal stands.
+pub async fn adopt_if_exists<F, Fut>(
+    created: Result<String, CloudError>,
+    code: &str,
+    find: F,
+) -> Result<String, CloudError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<String, CloudError>>,
+{
+    match created {
+        Err(refused) if has_code(&refused, code) => match find().await {
+            Err(CloudError::NotFound(_)) => Err(refused),
+            found => found,
+        },
+        other => other,
+    }
+}
+
+/// What `find` answers when nothing it sees is ours.
+pub fn nothing_of_ours() -> CloudError {
+    CloudError::NotFound("no earlier create of ours".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,5 +63,33 @@ mod tests {
         assert_eq!(gone_is_done(Ok(3)), Ok(()));
         let e = CloudError::DependencyViolation("in use".into());
         assert_eq!(gone_is_done::<()>(Err(e.clone())), Err(e));
+    }
+
+    #[tokio::test]
+    async fn adopt_if_exists_adopts_ours_and_keeps_other_refusals() {
+        let dup = || CloudError::Aws {
+            code: "InvalidGroup.Duplicate".into(),
+            message: "exists".into(),
+        };
+        let found = |id: Option<&'static str>| async move {
+            id.map(String::from).ok_or_else(nothing_of_ours)
+        };
+        let code = "InvalidGroup.Duplicate";
+        assert_eq!(
+            adopt_if_exists(Err(dup()), code, || found(Some("sg-1"))).await,
+            Ok("sg-1".into())
+        );
+        assert_eq!(
+            adopt_if_exists(Err(dup()), code, || found(None)).await,
+            Err(dup())
+        );
+        assert_eq!(
+            adopt_if_exists(Err(dup()), "Other", || found(Some("sg-1"))).await,
+            Err(dup())
+        );
+        assert_eq!(
+            adopt_if_exists(Ok("sg-2".into()), code, || found(Some("sg-1"))).await,
+            Ok("sg-2".into())
+        );
     }
 }
