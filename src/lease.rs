@@ -167,6 +167,17 @@ impl std::fmt::Display for Stale {
     }
 }
 
+/// Whether the lock's holder ran on this host (same name and boot id) and is provably alive
+/// (`Some(true)`) or gone (`Some(false)`); `None` when that cannot be known from here.
+pub fn holder_alive_here(
+    lock: &LockRecord,
+    here: &Host,
+    alive: impl Fn(ProcessId) -> Option<bool>,
+) -> Option<bool> {
+    let same_host = lock.host == *here && !here.boot_id.is_empty();
+    lock.process.filter(|_| same_host).and_then(alive)
+}
+
 /// Whether `lock` may be taken over now. `now` is Unix seconds by this machine's clock;
 /// `alive` answers for a process of this host. A heartbeat is judged by the wall clock only
 /// past twice the lease, so clocks up to a lease apart never take a live holder's lock; the
@@ -179,13 +190,10 @@ pub fn staleness(
     unchanged_for: Duration,
     alive: impl Fn(ProcessId) -> Option<bool>,
 ) -> Option<Stale> {
-    let same_host = lock.host == *here && !here.boot_id.is_empty();
-    if let (true, Some(p)) = (same_host, lock.process) {
-        match alive(p) {
-            Some(false) => return Some(Stale::HolderGone),
-            Some(true) => return None, // a live holder's lock is never taken
-            None => {}
-        }
+    match holder_alive_here(lock, here, alive) {
+        Some(false) => return Some(Stale::HolderGone),
+        Some(true) => return None, // a live holder's lock is never taken
+        None => {}
     }
     let age = lock.heartbeat.map(|h| now.saturating_sub(h));
     let wall_clock_expired = age.is_some_and(|a| a > 2 * lease_secs(lock));
@@ -207,7 +215,7 @@ fn lease_secs(lock: &LockRecord) -> u64 {
 pub fn tag_safe(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c) {
+            if crate::limits::tag_char_allowed(c) {
                 c
             } else {
                 '_'

@@ -31,10 +31,7 @@ fn len_in(value: &str, min: usize, max: usize) -> bool {
 /// the strictest of the services ecsform tags; keys 1–128, values ≤ 256 characters, no `aws:`.
 /// https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html
 pub fn tag_violations(key: &str, value: &str) -> Vec<Violation> {
-    let allowed = |s: &str| {
-        s.chars()
-            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
-    };
+    let allowed = |s: &str| s.chars().all(tag_char_allowed);
     let mut out = Vec::new();
     check(
         &mut out,
@@ -60,6 +57,11 @@ pub fn tag_violations(key: &str, value: &str) -> Vec<Violation> {
     );
     check(&mut out, key, value, "tag character set", allowed(value));
     out
+}
+
+/// One character of `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (ASCII space standing for `\p{Z}`).
+pub fn tag_char_allowed(c: char) -> bool {
+    c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
 }
 
 /// EC2 security group names and descriptions (and rule descriptions): ≤ 255 characters of

@@ -242,14 +242,11 @@ pub async fn force_unlock(cloud: &AwsCloud, stack: &str, id: &str, confirmed: bo
             held.since
         );
     }
-    let here = Host::this();
-    if let (true, Some(p)) = (held.host == here, held.process) {
-        if lease::process_alive(p) == Some(true) {
-            bail!(
-                "refusing: the lock's holder {} is still running on this host; stop it (Ctrl-C releases the lock) instead",
-                held.describe()
-            );
-        }
+    if lease::holder_alive_here(&held, &Host::this(), lease::process_alive) == Some(true) {
+        bail!(
+            "refusing: the lock's holder {} is still running on this host; stop it (Ctrl-C releases the lock) instead",
+            held.describe()
+        );
     }
     if !confirmed {
         bail!(

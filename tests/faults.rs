@@ -4,26 +4,12 @@
 
 mod common;
 
-use common::probe::tagged_counts;
+use common::probe::{desired_counts, tagged_counts};
 use common::proxy::FaultProxy;
 use common::{unique_stack, Fixture, Moto};
 use ecsform::model::Kind;
 use serde_json::json;
 use std::collections::BTreeMap;
-
-/// The same counts as the topology asks for.
-fn desired_counts(fixture: &Fixture) -> BTreeMap<Kind, usize> {
-    let t = ecsform::topology::parse_str(fixture.text(), "t.yaml")
-        .map_err(|e| e.to_string())
-        .expect("valid")
-        .topology;
-    let d = ecsform::desired::expand(&t, "us-east-1");
-    let mut n = BTreeMap::new();
-    for r in d.resources.values() {
-        *n.entry(r.kind()).or_insert(0) += 1;
-    }
-    n
-}
 
 fn assert_counts(actual: &BTreeMap<Kind, usize>, expected: &BTreeMap<Kind, usize>) {
     for (kind, count) in actual {
@@ -101,7 +87,7 @@ async fn apply_converges_under_throttling_5xx_consistency_and_pending_states() {
         );
         assert_counts(
             &tagged_counts(moto, &stack).await,
-            &desired_counts(&fixture),
+            &desired_counts(fixture.text()),
         );
     }
 }
@@ -207,7 +193,7 @@ async fn lost_answers_never_leave_duplicates_after_a_rerun() {
         if let Some(n) = tagged.get_mut(&Kind::LoadBalancer) {
             *n = (*n).min(1);
         }
-        assert_counts(&tagged, &desired_counts(&fixture));
+        assert_counts(&tagged, &desired_counts(fixture.text()));
     }
 }
 

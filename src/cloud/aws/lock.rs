@@ -111,10 +111,9 @@ pub async fn acquire(
         .await
         .map_err(aws_err);
     match res {
-        Ok(_) => match current(cloud, stack).await? {
-            Some((held, arn)) if held.id == me.id => Ok(Acquired::Ours { arn }),
-            // Released, then taken by another run in between: theirs now.
-            Some((held, _)) => Ok(Acquired::Held(held)),
+        // The create is atomic: the group is ours, with our record; only its ARN is needed.
+        Ok(_) => match super::logs::arn_of_group(cloud, &lock_name(stack)).await? {
+            Some(arn) => Ok(Acquired::Ours { arn }),
             None => Err(CloudError::Other(format!(
                 "the lock group {} vanished right after it was created",
                 lock_name(stack)

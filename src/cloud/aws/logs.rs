@@ -90,12 +90,9 @@ pub async fn tags_of_group(
         .map(|(tags, _)| tags))
 }
 
-/// The tags and tagging ARN of the group named exactly `name`.
-pub async fn tags_and_arn_of_group(
-    cloud: &AwsCloud,
-    name: &str,
-) -> Result<Option<(BTreeMap<String, String>, String)>, CloudError> {
-    let arn = cloud
+/// The tagging ARN of the group named exactly `name`; `None` when there is no such group.
+pub async fn arn_of_group(cloud: &AwsCloud, name: &str) -> Result<Option<String>, CloudError> {
+    Ok(cloud
         .logs
         .describe_log_groups()
         .log_group_name_prefix(name)
@@ -105,8 +102,15 @@ pub async fn tags_and_arn_of_group(
         .log_groups()
         .iter()
         .find(|g| g.log_group_name() == Some(name))
-        .and_then(tagging_arn);
-    match arn {
+        .and_then(tagging_arn))
+}
+
+/// The tags and tagging ARN of the group named exactly `name`.
+pub async fn tags_and_arn_of_group(
+    cloud: &AwsCloud,
+    name: &str,
+) -> Result<Option<(BTreeMap<String, String>, String)>, CloudError> {
+    match arn_of_group(cloud, name).await? {
         Some(arn) => Ok(Some((tags_of(cloud, arn.clone()).await?, arn))),
         None => Ok(None),
     }
