@@ -17,7 +17,7 @@ pub fn call_edges(t: &Topology) -> Vec<(String, String, u16)> {
 }
 
 fn node_id(name: &str) -> String {
-    name.replace(['-', '.'], "_")
+    name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
 }
 
 pub fn call_graph_mermaid(t: &Topology) -> String {

@@ -109,6 +109,16 @@ impl Desired {
         id
     }
 
+    /// Adds a resource of a parent-scoped kind under the id it derives from its parent
+    /// ([`crate::kinds::KindSpec::scoped_id`]), the same id observe gives it.
+    pub fn insert_scoped(&mut self, resource: Resource) -> ResourceId {
+        let id = resource
+            .scoped_id()
+            .unwrap_or_else(|| ResourceId::new(format!("{}.unscoped", resource.kind())));
+        self.resources.insert(id.clone(), resource);
+        id
+    }
+
     /// What must exist before `id` is created or updated: what it points at, plus the orders
     /// AWS enforces without a reference ([`Desired::order_after`]).
     pub fn prerequisites(&self, id: &ResourceId) -> Vec<ResourceId> {

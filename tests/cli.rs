@@ -92,7 +92,7 @@ fn call_graph_in_mermaid_and_dot() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "sg_svc_user_service --> ingress_user_service_from_api_gateway",
+            "sg_svc_user_service --> sg_svc_user_service_from_sg_svc_api_gateway",
         ));
 }
 

@@ -100,7 +100,7 @@ async fn a_failed_create_skips_only_its_dependents_and_a_rerun_converges() {
     let failed: Vec<String> = report.failed().map(|r| r.id.to_string()).collect();
     assert_eq!(failed, vec!["sg.svc.user-service"]);
     let skipped: Vec<String> = report.skipped().map(|r| r.id.to_string()).collect();
-    assert!(skipped.contains(&"ingress.user-service.from.api-gateway".to_string()));
+    assert!(skipped.contains(&"sg.svc.user-service.from.sg.svc.api-gateway".to_string()));
     assert!(skipped.contains(&"service.user-service".to_string()));
     assert!(
         !skipped.iter().any(|s| s.contains("order-service")),
@@ -175,7 +175,7 @@ async fn replacing_a_security_group_moves_its_users_first() {
         Some(Action::Replace)
     );
     assert_eq!(
-        plan.step("ingress.product-service.from.order-service")
+        plan.step("sg.svc.product-service.from.sg.svc.order-service")
             .map(|s| s.action),
         Some(Action::Replace)
     );
@@ -236,7 +236,7 @@ async fn the_first_apply_respects_the_orders_aws_enforces() {
     };
     let waits_for = |a: &str, b: &str| sched.after[op(a)].contains(&op(b));
     assert!(
-        waits_for("service.api-gateway", "rule.80.1"),
+        waits_for("service.api-gateway", "alb.listener.80.rule.1"),
         "ECS service before its rule"
     );
     assert!(
@@ -383,7 +383,7 @@ async fn the_plan_says_how_each_replacement_happens() {
         (ReplaceOrder::DeleteFirst, ReplaceCause::KindRule, true)
     );
     assert_eq!(
-        how("ingress.order-service.from.api-gateway"),
+        how("sg.svc.order-service.from.sg.svc.api-gateway"),
         (
             ReplaceOrder::DeleteFirst,
             ReplaceCause::FollowsDeleteFirst,

@@ -74,7 +74,7 @@ fn update_plan_changes_in_place() {
         summary,
         vec![
             (
-                "ingress.product-service.from.order-service".to_string(),
+                "sg.svc.product-service.from.sg.svc.order-service".to_string(),
                 Action::Delete
             ),
             ("taskdef.order-service".to_string(), Action::Update),
@@ -99,7 +99,7 @@ fn replace_plan_names_the_forcing_field() {
     );
     let plan = diff("shop", "us-east-1", &after, &as_observed(&before));
     let rule = plan
-        .step("ingress.user-service.from.api-gateway")
+        .step("sg.svc.user-service.from.sg.svc.api-gateway")
         .expect("rule step");
     assert_eq!(rule.action, Action::Replace);
     assert_eq!(rule.reasons, vec!["port forces replacement"]);
@@ -139,9 +139,9 @@ fn delete_plan_removes_a_service_and_its_edges() {
         deleted,
         vec![
             "sg.svc.notification-service",
-            "ingress.notification-service.from.order-service",
+            "sg.svc.notification-service.from.sg.svc.order-service",
             "log.notification-service",
-            "discovery.notification-service",
+            "namespace.service.notification-service",
             "taskdef.notification-service",
             "service.notification-service",
         ]
@@ -176,8 +176,8 @@ fn destroy_order_deletes_every_resource_after_everything_that_points_at_it() {
         }
     }
     // DESIGN §4 in words.
-    assert!(position["service.api-gateway"] < position["discovery.api-gateway"]);
-    assert!(position["discovery.api-gateway"] < position["namespace"]);
+    assert!(position["service.api-gateway"] < position["namespace.service.api-gateway"]);
+    assert!(position["namespace.service.api-gateway"] < position["namespace"]);
     assert!(position["alb"] < position["sg.alb"]);
     assert!(position["nat.1"] < position["eip.nat.1"]);
     assert!(position["service.user-service"] < position["sg.svc.user-service"]);
@@ -358,7 +358,7 @@ fn a_new_port_for_a_routed_service_creates_the_new_target_group_before_deleting_
         op("tg.api-gateway", OpKind::Delete),
     );
     let service = op("service.api-gateway", OpKind::Update);
-    let rule = op("rule.80.1", OpKind::Update);
+    let rule = op("alb.listener.80.rule.1", OpKind::Update);
     assert!(
         waits_for(service, new_tg) && waits_for(rule, new_tg),
         "users move to the new group once it exists"
@@ -369,8 +369,8 @@ fn a_new_port_for_a_routed_service_creates_the_new_target_group_before_deleting_
     );
     // The rule on the gateway's group changes port: the new rule comes first, no gap.
     let (new_rule, old_rule) = (
-        op("ingress.api-gateway.from.load_balancer", OpKind::Create),
-        op("ingress.api-gateway.from.load_balancer", OpKind::Delete),
+        op("sg.svc.api-gateway.from.sg.alb", OpKind::Create),
+        op("sg.svc.api-gateway.from.sg.alb", OpKind::Delete),
     );
     assert!(waits_for(old_rule, new_rule));
 }

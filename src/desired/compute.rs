@@ -3,6 +3,7 @@
 //! an ECS service per service (private subnets, its own group, no public IP, its discovery
 //! service, its target group if routed, circuit breaker with rollback, 50 % / 200 %).
 
+use super::discovery::Discovery;
 use super::identity::Identity;
 use super::{ids, Network};
 use crate::model::*;
@@ -16,6 +17,7 @@ pub(super) fn expand(
     region: &str,
     network: &Network,
     identity: &Identity,
+    discovery: &Discovery,
 ) {
     let stack = t.name.as_str();
     let cluster = d.insert(
@@ -67,7 +69,7 @@ pub(super) fn expand(
                     .collect(),
                 security_groups: vec![Ref::id(ids::service_group(svc))],
                 assign_public_ip: false,
-                registry: Some(Ref::id(ids::discovery(svc))),
+                registry: discovery.get(svc).cloned().map(Ref::Id),
                 target_groups,
                 container_name,
                 container_port,

@@ -4,8 +4,12 @@
 use super::ids;
 use crate::model::*;
 use crate::topology::Topology;
+use std::collections::BTreeMap;
 
-pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
+/// Each service's discovery service, for the ECS services that register in it.
+pub(super) type Discovery = BTreeMap<String, ResourceId>;
+
+pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) -> Discovery {
     let namespace = d.insert(
         ids::NAMESPACE,
         Resource::Namespace(Namespace {
@@ -13,15 +17,16 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
             vpc: Ref::Id(vpc.clone()),
         }),
     );
-    for svc in t.services.keys() {
-        d.insert(
-            ids::discovery(svc),
-            Resource::DiscoveryService(DiscoveryService {
+    t.services
+        .keys()
+        .map(|svc| {
+            let id = d.insert_scoped(Resource::DiscoveryService(DiscoveryService {
                 name: svc.clone(),
                 namespace: Ref::Id(namespace.clone()),
                 ttl: t.discovery.ttl,
                 failure_threshold: 1,
-            }),
-        );
-    }
+            }));
+            (svc.clone(), id)
+        })
+        .collect()
 }

@@ -53,30 +53,24 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, network: &Network) {
             },
             None => ListenerAction::FixedResponse { status: 404 },
         };
-        let listener_id = d.insert(
-            ids::listener(listener.port),
-            Resource::Listener(Listener {
-                load_balancer: Ref::id(ids::ALB),
-                port: listener.port,
-                protocol: protocol.into(),
-                certificate_arn: listener.certificate_arn.clone(),
-                default_action,
-            }),
-        );
+        let listener_id = d.insert_scoped(Resource::Listener(Listener {
+            load_balancer: Ref::id(ids::ALB),
+            port: listener.port,
+            protocol: protocol.into(),
+            certificate_arn: listener.certificate_arn.clone(),
+            default_action,
+        }));
         if listener.redirect_to.is_some() {
             continue;
         }
         for (i, route) in lb.routes.iter().enumerate() {
-            d.insert(
-                ids::listener_rule(listener.port, i),
-                Resource::ListenerRule(ListenerRule {
-                    listener: Ref::Id(listener_id.clone()),
-                    priority: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                    path_patterns: vec![route.path.clone()],
-                    methods: route.methods.clone().unwrap_or_default(),
-                    target_group: Ref::id(ids::target_group(&route.service)),
-                }),
-            );
+            d.insert_scoped(Resource::ListenerRule(ListenerRule {
+                listener: Ref::Id(listener_id.clone()),
+                priority: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                path_patterns: vec![route.path.clone()],
+                methods: route.methods.clone().unwrap_or_default(),
+                target_group: Ref::id(ids::target_group(&route.service)),
+            }));
         }
     }
 }

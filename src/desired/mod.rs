@@ -27,9 +27,9 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
     let network = network::expand(&mut d, t, region);
     security::expand(&mut d, t, &network.vpc);
     let identity = identity::expand(&mut d, t, region);
-    discovery::expand(&mut d, t, &network.vpc);
+    let discovery = discovery::expand(&mut d, t, &network.vpc);
     edge::expand(&mut d, t, &network);
-    compute::expand(&mut d, t, region, &network, &identity);
+    compute::expand(&mut d, t, region, &network, &identity, &discovery);
     d
 }
 
@@ -70,18 +70,16 @@ pub mod ids {
     pub fn service_group(svc: &str) -> String {
         format!("sg.svc.{svc}")
     }
-    /// The rule on `callee`'s group that admits `caller` (a service, `load_balancer`, `api_gateway`).
-    pub fn ingress(callee: &str, caller: &str) -> String {
-        format!("ingress.{callee}.from.{caller}")
-    }
-    pub fn alb_ingress(port: u16, family: &str) -> String {
-        format!("ingress.alb.{port}.{family}")
+    /// Who a security group of the stack stands for, as the file names callers: the inverse of
+    /// [`service_group`] and [`ALB_GROUP`] (for the plan's reachability lines).
+    pub fn group_party(group: &str) -> Option<&str> {
+        if group == ALB_GROUP {
+            return Some(crate::topology::CALLER_LOAD_BALANCER);
+        }
+        group.strip_prefix("sg.svc.")
     }
     pub fn log_group(svc: &str) -> String {
         format!("log.{svc}")
-    }
-    pub fn discovery(svc: &str) -> String {
-        format!("discovery.{svc}")
     }
     pub fn task_definition(svc: &str) -> String {
         format!("taskdef.{svc}")
@@ -91,11 +89,5 @@ pub mod ids {
     }
     pub fn target_group(svc: &str) -> String {
         format!("tg.{svc}")
-    }
-    pub fn listener(port: u16) -> String {
-        format!("listener.{port}")
-    }
-    pub fn listener_rule(port: u16, index: usize) -> String {
-        format!("rule.{port}.{}", index + 1)
     }
 }

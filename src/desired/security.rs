@@ -20,16 +20,13 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
             }),
         );
         for listener in &lb.listeners {
-            for (family, cidr) in [("ipv4", "0.0.0.0/0"), ("ipv6", "::/0")] {
-                d.insert(
-                    ids::alb_ingress(listener.port, family),
-                    Resource::IngressRule(IngressRule {
-                        group: Ref::id(ids::ALB_GROUP),
-                        port: listener.port,
-                        source: RuleSource::Cidr(cidr.into()),
-                        description: format!("internet to listener {}", listener.port),
-                    }),
-                );
+            for cidr in ["0.0.0.0/0", "::/0"] {
+                d.insert_scoped(Resource::IngressRule(IngressRule {
+                    group: Ref::id(ids::ALB_GROUP),
+                    port: listener.port,
+                    source: RuleSource::Cidr(cidr.into()),
+                    description: format!("internet to listener {}", listener.port),
+                }));
             }
         }
     }
@@ -49,15 +46,12 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
                 CALLER_API_GATEWAY => continue,
                 service => ids::service_group(service),
             };
-            d.insert(
-                ids::ingress(svc, caller),
-                Resource::IngressRule(IngressRule {
-                    group: Ref::id(ids::service_group(svc)),
-                    port: spec.port,
-                    source: RuleSource::Group(Ref::id(source_group)),
-                    description: format!("{caller} to {svc}"),
-                }),
-            );
+            d.insert_scoped(Resource::IngressRule(IngressRule {
+                group: Ref::id(ids::service_group(svc)),
+                port: spec.port,
+                source: RuleSource::Group(Ref::id(source_group)),
+                description: format!("{caller} to {svc}"),
+            }));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The `discovery_service` kind: its model and what the engine must know about it.
 
-use super::{fields, KindSpec};
-use crate::model::{Kind, Ref};
+use super::{child_id, fields, KindSpec};
+use crate::model::{Kind, Ref, ResourceId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,10 @@ impl KindSpec for DiscoveryService {
     const KIND: Kind = Kind::DiscoveryService;
     const FORCES_REPLACEMENT: &'static [&'static str] =
         fields!(DiscoveryService; name, namespace, failure_threshold);
+    /// `<namespace>.service.<name>`: names are unique within a namespace.
+    fn scoped_id(&self) -> Option<ResourceId> {
+        child_id(&self.namespace, "service", &self.name)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.namespace]
     }

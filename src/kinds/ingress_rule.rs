@@ -1,7 +1,7 @@
 //! The `ingress_rule` kind: its model and what the engine must know about it.
 
-use super::{fields, KindSpec, ReplaceOrder};
-use crate::model::{Kind, Ref};
+use super::{child_id, fields, KindSpec, ReplaceOrder};
+use crate::model::{Kind, Ref, ResourceId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -32,6 +32,16 @@ impl KindSpec for IngressRule {
             fields!(IngressRule; description)
         } else {
             &[]
+        }
+    }
+    /// `<group>.from.<source group>` (one rule per caller: a new port replaces it), or
+    /// `<group>.<port>.from.<cidr>` for address ranges; a source group not ours keeps its AWS id.
+    fn scoped_id(&self) -> Option<ResourceId> {
+        match &self.source {
+            RuleSource::Group(source) => child_id(&self.group, "from", source.as_id()?),
+            RuleSource::Cidr(cidr) => {
+                child_id(&self.group, &self.port.to_string(), format!("from.{cidr}"))
+            }
         }
     }
     fn refs(&self) -> Vec<&Ref> {

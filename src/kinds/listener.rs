@@ -1,7 +1,7 @@
 //! The `listener` kind: its model and what the engine must know about it.
 
-use super::{fields, KindSpec};
-use crate::model::{Kind, Ref};
+use super::{child_id, fields, KindSpec};
+use crate::model::{Kind, Ref, ResourceId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,10 @@ pub struct Listener {
 impl KindSpec for Listener {
     const KIND: Kind = Kind::Listener;
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(Listener; load_balancer);
+    /// `<load balancer>.listener.<port>`: a port has one listener per load balancer.
+    fn scoped_id(&self) -> Option<ResourceId> {
+        child_id(&self.load_balancer, "listener", self.port)
+    }
     fn refs(&self) -> Vec<&Ref> {
         let mut out = vec![&self.load_balancer];
         if let ListenerAction::Forward { target_group } = &self.default_action {

@@ -1,7 +1,7 @@
 //! The `listener_rule` kind: its model and what the engine must know about it.
 
-use super::{fields, KindSpec};
-use crate::model::{Kind, Ref};
+use super::{child_id, fields, KindSpec};
+use crate::model::{Kind, Ref, ResourceId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,10 @@ pub struct ListenerRule {
 impl KindSpec for ListenerRule {
     const KIND: Kind = Kind::ListenerRule;
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(ListenerRule; listener);
+    /// `<listener>.rule.<priority>`: priorities are unique within a listener.
+    fn scoped_id(&self) -> Option<ResourceId> {
+        child_id(&self.listener, "rule", self.priority)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.listener, &self.target_group]
     }

@@ -44,7 +44,7 @@ pub use target_group::TargetGroup;
 pub use task_definition::TaskDefinition;
 pub use vpc::Vpc;
 
-use crate::model::Ref;
+use crate::model::{Ref, ResourceId};
 use serde::{Deserialize, Serialize};
 
 /// The registry: every kind, in creation order (plans list steps in this order), with the name
@@ -119,6 +119,22 @@ pub trait KindSpec {
     fn completes_in_place(_have: &Self) -> &'static [&'static str] {
         &[]
     }
+    /// For a kind that AWS knows only through its parent (a listener of a load balancer, a rule
+    /// of a security group): its logical id, made from the parent's logical id and the kind's
+    /// own key. Expand and observe both use it, so the cloud layer never builds or parses ids;
+    /// `None` while the parent is not one of ours (observe then keeps the AWS id).
+    fn scoped_id(&self) -> Option<ResourceId> {
+        None
+    }
+}
+
+/// `parent.what.key`: the logical id of a child within its parent.
+pub(crate) fn child_id(
+    parent: &Ref,
+    what: &str,
+    key: impl std::fmt::Display,
+) -> Option<ResourceId> {
+    Some(ResourceId::new(format!("{}.{what}.{key}", parent.as_id()?)))
 }
 
 macro_rules! define_kinds {
@@ -187,6 +203,12 @@ macro_rules! define_kinds {
             pub fn unknown_on_read(&self) -> &'static [&'static str] {
                 match self {
                     $(Resource::$variant(r) => <$variant as KindSpec>::unknown_on_read(r)),+
+                }
+            }
+            /// The id a parent-scoped kind derives from its parent ([`KindSpec::scoped_id`]).
+            pub fn scoped_id(&self) -> Option<crate::model::ResourceId> {
+                match self {
+                    $(Resource::$variant(r) => r.scoped_id()),+
                 }
             }
             /// Forcing fields `self` (as observed) lacks and that can be set in place.

@@ -157,16 +157,9 @@ fn edge(r: &Resource) -> Option<String> {
 /// `sg.svc.user-service` → `user-service`, `sg.alb` → `load_balancer`.
 fn party(group: &Ref) -> String {
     match group {
-        Ref::Id(id) => {
-            let s = id.as_str();
-            if let Some(svc) = s.strip_prefix("sg.svc.") {
-                svc.to_string()
-            } else if s == "sg.alb" {
-                "load_balancer".into()
-            } else {
-                s.to_string()
-            }
-        }
+        Ref::Id(id) => crate::desired::ids::group_party(id.as_str())
+            .unwrap_or(id.as_str())
+            .to_string(),
         Ref::Unowned(p) => format!("{p} (unowned group)"),
     }
 }

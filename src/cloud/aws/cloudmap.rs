@@ -1,12 +1,11 @@
 //! Cloud Map: the private DNS namespace and one discovery service per service.
 
 use super::errors::{aws_err, build_err, missing};
-use super::observe::{owned_by, tag_map, Found};
+use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::delete_retrying;
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
-use crate::desired::ids;
 use crate::model::*;
 use aws_sdk_servicediscovery::types::{
     DnsConfig, DnsConfigChange, DnsRecord, FilterCondition, HealthCheckCustomConfig,
@@ -343,16 +342,15 @@ async fn list_discovery_services(
                 .health_check_custom_config()
                 .and_then(|h| h.failure_threshold())
                 .unwrap_or(0);
-            found.push(ObservedResource {
-                id: ResourceId::new(ids::discovery(name)),
-                resource: Resource::DiscoveryService(DiscoveryService {
+            found.push(scoped(
+                Resource::DiscoveryService(DiscoveryService {
                     name: name.to_string(),
                     namespace: Ref::Unowned(ns.to_string()),
                     ttl: u32::try_from(ttl).unwrap_or(0),
                     failure_threshold: u32::try_from(threshold).unwrap_or(0),
                 }),
-                physical_id: arn.to_string(),
-            });
+                arn,
+            ));
         }
     }
     Ok(found)

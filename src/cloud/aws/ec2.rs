@@ -1,19 +1,18 @@
 //! EC2: the network and its security groups.
 
 use super::errors::{aws_err, missing};
-use super::observe::{owned_by, tag_map, Found};
+use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::{adopt_if_exists, delete_retrying, nothing_of_ours};
 use super::retry::{is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
-use crate::desired::ids;
 use crate::model::*;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, IpPermission, IpRange, Ipv6Range, NatGatewayState,
     ResourceType, SecurityGroupRuleDescription, Tag, TagSpecification, UserIdGroupPair,
     VpcAttributeName,
 };
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 fn tag_spec(
     ctx: &OpContext<'_>,
@@ -885,11 +884,11 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let mut found = Found::new(stack);
     let tags = |t: &[Tag]| tag_map(t.iter().map(|t| (t.key(), t.value())));
     // Round two, in parallel: the VPC's DNS attributes and the rules of the owned groups.
-    let mut group_ids: BTreeMap<String, ResourceId> = BTreeMap::new();
+    let mut group_ids = BTreeSet::new();
     for g in groups.security_groups() {
         let t = tags(g.tags());
-        if let (Some(gid), Some(id), true) = (g.group_id(), t.get(TAG_ID), owned_by(&t, stack)) {
-            group_ids.insert(gid.to_string(), ResourceId::new(id));
+        if let (Some(gid), true) = (g.group_id(), t.contains_key(TAG_ID) && owned_by(&t, stack)) {
+            group_ids.insert(gid.to_string());
         }
     }
     let (dns, rules) = tokio::try_join!(
@@ -1002,11 +1001,12 @@ fn unowned(p: Option<&str>) -> Ref {
     Ref::Unowned(p.unwrap_or_default().to_string())
 }
 
-/// Rules are owned through their group. Each gets the logical id its content implies (so a rule
-/// the file asks for is matched whoever made it); anything else is drift, to be removed.
+/// Rules are owned through their group and identified by their content within it
+/// (`IngressRule::scoped_id`, assigned by observe's linking), so a rule the file asks for is
+/// matched whoever made it; anything else is drift, to be removed.
 async fn observe_rules(
     cloud: &AwsCloud,
-    groups: &BTreeMap<String, ResourceId>,
+    groups: &BTreeSet<String>,
 ) -> Result<Vec<ObservedResource>, CloudError> {
     let mut found = Vec::new();
     if groups.is_empty() {
@@ -1014,7 +1014,7 @@ async fn observe_rules(
     }
     let mut rules = Vec::new();
     // The group-id filter takes up to 200 values per request.
-    let ids: Vec<&String> = groups.keys().collect();
+    let ids: Vec<&String> = groups.iter().collect();
     for chunk in ids.chunks(200) {
         let filter = Filter::builder()
             .name("group-id")
@@ -1031,14 +1031,13 @@ async fn observe_rules(
             rules.extend(page.map_err(aws_err)?.security_group_rules().to_vec());
         }
     }
-    let mut seen = std::collections::BTreeSet::new();
     for rule in rules.iter().filter(|r| r.is_egress() == Some(false)) {
         let (Some(gid), Some(rule_id)) = (rule.group_id(), rule.security_group_rule_id()) else {
             continue;
         };
-        let Some(group) = groups.get(gid) else {
+        if !groups.contains(gid) {
             continue;
-        };
+        }
         let source = if let Some(g) = rule.referenced_group_info().and_then(|g| g.group_id()) {
             RuleSource::Group(Ref::Unowned(g.to_string()))
         } else if let Some(c) = rule.cidr_ipv4().or(rule.cidr_ipv6()) {
@@ -1051,61 +1050,26 @@ async fn observe_rules(
                     .to_string(),
             )
         };
-        let port = u16::try_from(rule.from_port().unwrap_or(-1)).unwrap_or(0);
-        let tcp_single_port =
+        // The model holds one TCP port: a range, another protocol or "all traffic" reads as
+        // port 0, which no file asks for, so the plan replaces it with the exact rule.
+        let single_tcp_port =
             rule.ip_protocol() == Some("tcp") && rule.from_port() == rule.to_port();
-        let logical = tcp_single_port
-            .then(|| rule_logical_id(group, &source, port, groups))
-            .flatten();
-        let id = match logical {
-            Some(id) if seen.insert(id.clone()) => id,
-            _ => format!(
-                "ingress.{}.drift.{rule_id}",
-                group
-                    .as_str()
-                    .trim_start_matches("sg.")
-                    .trim_start_matches("svc.")
-            ),
-        };
-        found.push(ObservedResource {
-            id: ResourceId::new(id),
-            resource: Resource::IngressRule(IngressRule {
-                group: Ref::Id(group.clone()),
+        let port = rule
+            .from_port()
+            .filter(|_| single_tcp_port)
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(0);
+        found.push(scoped(
+            Resource::IngressRule(IngressRule {
+                group: Ref::Unowned(gid.to_string()),
                 port,
                 source,
                 description: rule.description().unwrap_or_default().to_string(),
             }),
-            physical_id: rule_id.to_string(),
-        });
+            rule_id,
+        ));
     }
     Ok(found)
-}
-
-fn rule_logical_id(
-    group: &ResourceId,
-    source: &RuleSource,
-    port: u16,
-    groups: &BTreeMap<String, ResourceId>,
-) -> Option<String> {
-    let g = group.as_str();
-    match source {
-        RuleSource::Cidr(c) if g == ids::ALB_GROUP => match c.as_str() {
-            "0.0.0.0/0" => Some(ids::alb_ingress(port, "ipv4")),
-            "::/0" => Some(ids::alb_ingress(port, "ipv6")),
-            _ => None,
-        },
-        RuleSource::Group(Ref::Unowned(src)) => {
-            let callee = g.strip_prefix("sg.svc.")?;
-            let caller = groups.get(src)?;
-            let caller = if caller.as_str() == ids::ALB_GROUP {
-                crate::topology::CALLER_LOAD_BALANCER.to_string()
-            } else {
-                caller.as_str().strip_prefix("sg.svc.")?.to_string()
-            };
-            Some(ids::ingress(callee, &caller))
-        }
-        _ => None,
-    }
 }
 
 // ---------------------------------------------------------------- kinds (see `super::kinds`)

@@ -1,14 +1,12 @@
 //! ELBv2: the internet-facing ALB, target groups, listeners and path/method rules.
 
-use super::errors::{aws_err, has_code, missing};
-use super::observe::{owned_by, tag_map, Found};
+use super::errors::{aws_err, missing};
+use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, nothing_of_ours};
-use super::retry::{is_not_found, wait_until};
+use super::retry::wait_until;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
-use crate::desired::ids;
 use crate::model::*;
-use crate::names;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig,
     HttpRequestMethodConditionConfig, IpAddressType, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
@@ -141,36 +139,35 @@ pub async fn create_target_group(
         .send()
         .await
         .map_err(aws_err);
-    match out {
-        Ok(out) => out
+    let created = out.and_then(|out| {
+        out.target_groups()
+            .first()
+            .and_then(|t| t.target_group_arn())
+            .map(String::from)
+            .ok_or_else(|| missing("TargetGroupArn"))
+    });
+    // AWS answers an identical repeat with the existing group; an emulator may refuse it.
+    adopt_if_exists(created, "DuplicateTargetGroupName", || async {
+        let found = cloud
+            .elb
+            .describe_target_groups()
+            .names(&r.name)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let arn = found
             .target_groups()
             .first()
             .and_then(|t| t.target_group_arn())
             .map(String::from)
-            .ok_or_else(|| missing("TargetGroupArn")),
-        // AWS answers an identical repeat with the existing group; an emulator may refuse it.
-        Err(e) if has_code(&e, "DuplicateTargetGroupName") => {
-            let found = cloud
-                .elb
-                .describe_target_groups()
-                .names(&r.name)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            let arn = found
-                .target_groups()
-                .first()
-                .and_then(|t| t.target_group_arn())
-                .map(String::from)
-                .ok_or(e.clone())?;
-            let tags = read_tags(cloud, std::slice::from_ref(&arn)).await?;
-            match tags.get(&arn) {
-                Some(t) if owned_by(t, ctx.stack) => Ok(arn),
-                _ => Err(e),
-            }
+            .ok_or_else(nothing_of_ours)?;
+        let tags = read_tags(cloud, std::slice::from_ref(&arn)).await?;
+        match tags.get(&arn) {
+            Some(t) if owned_by(t, ctx.stack) => Ok(arn),
+            _ => Err(nothing_of_ours()),
         }
-        Err(e) => Err(e),
-    }
+    })
+    .await
 }
 
 pub async fn update_target_group(
@@ -420,24 +417,28 @@ pub async fn delete_rule(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> 
     )
 }
 
-/// The load balancer is found by its name and claimed by its tags; listeners and rules are owned
-/// through it; target groups by their tags (read twenty per call).
+/// Load balancers and target groups are found by ownership: names start with `<stack>-` (so only
+/// those need a tag read, twenty per call) and the tags say the stack. Listeners and rules are
+/// owned through their load balancer.
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
-    let lb_name = names::load_balancer(stack);
+    let prefix = format!("{stack}-");
     let (lbs, groups) = tokio::try_join!(
         async {
-            match cloud
-                .elb
-                .describe_load_balancers()
-                .names(&lb_name)
-                .send()
-                .await
-                .map_err(aws_err)
-            {
-                Ok(o) => Ok(o.load_balancers().to_vec()),
-                Err(e) if is_not_found(&e) => Ok(vec![]),
-                Err(e) => Err(e),
+            let mut all = Vec::new();
+            let mut pages = cloud.elb.describe_load_balancers().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                all.extend(
+                    page.map_err(aws_err)?
+                        .load_balancers()
+                        .iter()
+                        .filter(|l| {
+                            l.load_balancer_name()
+                                .is_some_and(|n| n.starts_with(&prefix))
+                        })
+                        .cloned(),
+                );
             }
+            Ok(all)
         },
         async {
             let mut all = Vec::new();
@@ -448,7 +449,6 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             Ok(all)
         },
     )?;
-    let prefix = format!("{stack}-");
     // Target group names start with `<stack>-` (shortened ones too): only those need a tag read.
     let mut candidates: BTreeMap<String, _> = BTreeMap::new();
     for g in groups {
@@ -622,9 +622,8 @@ async fn observe_listeners(
         ) else {
             continue;
         };
-        found.items.push(ObservedResource {
-            id: ResourceId::new(ids::listener(port)),
-            resource: Resource::Listener(Listener {
+        found.items.push(scoped(
+            Resource::Listener(Listener {
                 load_balancer: Ref::Unowned(lb_arn.into()),
                 port,
                 protocol: l
@@ -638,8 +637,8 @@ async fn observe_listeners(
                     .map(String::from),
                 default_action: read_action(l.default_actions().first()),
             }),
-            physical_id: arn.into(),
-        });
+            arn,
+        ));
         for rule in rules
             .rules()
             .iter()
@@ -673,20 +672,16 @@ async fn observe_listeners(
                 ListenerAction::Forward { target_group } => target_group,
                 other => Ref::Unowned(format!("{other:?}")),
             };
-            found.items.push(ObservedResource {
-                id: ResourceId::new(ids::listener_rule(
-                    port,
-                    priority.saturating_sub(1) as usize,
-                )),
-                resource: Resource::ListenerRule(ListenerRule {
+            found.items.push(scoped(
+                Resource::ListenerRule(ListenerRule {
                     listener: Ref::Unowned(arn.into()),
                     priority,
                     path_patterns: values("path-pattern"),
                     methods: values("http-request-method"),
                     target_group: target,
                 }),
-                physical_id: rule_arn.into(),
-            });
+                rule_arn,
+            ));
         }
     }
     Ok(())

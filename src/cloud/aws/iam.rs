@@ -1,9 +1,9 @@
 //! IAM: the task execution role. Roles of a stack live under their own path, so one
 //! `ListRoles` call finds them.
 
-use super::errors::{aws_err, build_err, has_code, missing};
+use super::errors::{aws_err, build_err, missing};
 use super::observe::{owned_by, tag_map, Found};
-use super::ops::gone_is_done;
+use super::ops::{adopt_if_exists, gone_is_done, nothing_of_ours};
 use super::retry::is_not_found;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -40,39 +40,38 @@ pub async fn create_role(
         .send()
         .await
         .map_err(aws_err);
-    let arn = match out {
-        Ok(out) => out
-            .role()
+    let created = out.and_then(|out| {
+        out.role()
             .map(|r| r.arn().to_string())
-            .ok_or_else(|| missing("Role"))?,
-        // Made by our earlier create whose answer was lost — adopted only if its tags say so.
-        Err(e) if has_code(&e, "EntityAlreadyExists") => {
-            let tags = cloud
-                .iam
-                .list_role_tags()
-                .role_name(&r.name)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
-            if !owned_by(&tags, ctx.stack)
-                || tags.get(TAG_ID).map(String::as_str) != Some(ctx.id.as_str())
-            {
-                return Err(e);
-            }
-            let role = cloud
-                .iam
-                .get_role()
-                .role_name(&r.name)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            role.role()
-                .map(|r| r.arn().to_string())
-                .ok_or_else(|| missing("Role"))?
+            .ok_or_else(|| missing("Role"))
+    });
+    // Made by our earlier create whose answer was lost — adopted only if its tags say so.
+    let arn = adopt_if_exists(created, "EntityAlreadyExists", || async {
+        let tags = cloud
+            .iam
+            .list_role_tags()
+            .role_name(&r.name)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+        if !owned_by(&tags, ctx.stack)
+            || tags.get(TAG_ID).map(String::as_str) != Some(ctx.id.as_str())
+        {
+            return Err(nothing_of_ours());
         }
-        Err(e) => return Err(e),
-    };
+        let role = cloud
+            .iam
+            .get_role()
+            .role_name(&r.name)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        role.role()
+            .map(|r| r.arn().to_string())
+            .ok_or_else(|| missing("Role"))
+    })
+    .await?;
     let empty = Role {
         managed_policies: vec![],
         inline_policy: None,

@@ -53,6 +53,16 @@ impl Found {
     }
 }
 
+/// A resource of a parent-scoped kind, owned through its parent: observe's linking gives it its
+/// logical id once the parent's is known ([`crate::kinds::KindSpec::scoped_id`]).
+pub fn scoped(resource: Resource, physical: &str) -> ObservedResource {
+    ObservedResource {
+        id: ResourceId::new(physical),
+        resource,
+        physical_id: physical.to_string(),
+    }
+}
+
 pub fn tag_map<'a>(
     tags: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
 ) -> BTreeMap<String, String> {
@@ -83,18 +93,19 @@ pub async fn observe(
     for part in [network, roles, log_groups, discovery, compute, edge] {
         all.extend(part);
     }
-    Ok(link(all))
+    Ok(link(all, hint))
 }
 
-/// Replaces AWS ids in references by the logical ids of the resources they name.
-fn link(found: Found) -> Observed {
+/// Replaces AWS ids in references by the logical ids of the resources they name, and gives
+/// parent-scoped kinds their ids (parents first: kinds are processed in creation order).
+fn link(found: Found, hint: &Desired) -> Observed {
     let mut names: BTreeMap<String, ResourceId> = found.aliases.into_iter().collect();
     for item in &found.items {
         names.insert(item.physical_id.clone(), item.id.clone());
     }
-    let winners = pick_duplicates(&found.items);
-    let mut observed = Observed::default();
-    for mut item in found.items {
+    let mut items = found.items;
+    items.sort_by_key(|i| i.resource.kind());
+    for item in &mut items {
         item.resource.for_each_ref_mut(|r| {
             if let Ref::Unowned(p) = r {
                 if let Some(id) = names.get(p.as_str()) {
@@ -102,7 +113,15 @@ fn link(found: Found) -> Observed {
                 }
             }
         });
+        if let Some(id) = item.resource.scoped_id() {
+            names.insert(item.physical_id.clone(), id.clone());
+            item.id = id;
+        }
         normalise(&mut item.resource);
+    }
+    let winners = pick_duplicates(&items, hint);
+    let mut observed = Observed::default();
+    for mut item in items {
         // Two resources with one logical id: a create whose answer was lost and was sent again
         // (AWS has no idempotency token for VPCs, gateways, addresses). The one in use stays;
         // the other gets its own id, which the desired state lacks, so the plan deletes it.
@@ -117,10 +136,11 @@ fn link(found: Found) -> Observed {
     observed
 }
 
-/// For each logical id claimed more than once: the one in use — most pointed at by other
-/// resources plus most configured itself (a route table with its routes and associations, say);
-/// an orphan of a lost answer has neither. Ties: the smallest id, so every run picks the same.
-fn pick_duplicates(items: &[ObservedResource]) -> BTreeMap<ResourceId, String> {
+/// For each logical id claimed more than once: the one exactly as the file wants it, else the
+/// one in use — most pointed at by other resources plus most configured itself (a route table
+/// with its routes and associations, say); an orphan of a lost answer has neither. Ties: the
+/// smallest id, so every run picks the same.
+fn pick_duplicates(items: &[ObservedResource], hint: &Desired) -> BTreeMap<ResourceId, String> {
     let mut claims: BTreeMap<&ResourceId, Vec<&str>> = BTreeMap::new();
     for item in items {
         claims.entry(&item.id).or_default().push(&item.physical_id);
@@ -139,6 +159,13 @@ fn pick_duplicates(items: &[ObservedResource]) -> BTreeMap<ResourceId, String> {
         .into_iter()
         .filter(|(_, physical)| physical.len() > 1)
         .filter_map(|(id, physical)| {
+            let wanted = hint.resources.get(id);
+            let exact = items
+                .iter()
+                .find(|i| &i.id == id && Some(&i.resource) == wanted);
+            if let Some(exact) = exact {
+                return Some((id.clone(), exact.physical_id.clone()));
+            }
             let best = physical.into_iter().max_by(|a, b| {
                 let (ua, ub) = (
                     uses.get(a).copied().unwrap_or(0),
