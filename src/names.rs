@@ -26,6 +26,13 @@ pub fn log_group_prefix(stack: &str) -> String {
 pub fn load_balancer(stack: &str) -> String {
     format!("{stack}-alb")
 }
+/// The internal network load balancer behind the REST API (≤ 32 characters, as above).
+pub fn network_load_balancer(stack: &str) -> String {
+    format!("{stack}-nlb")
+}
+pub fn vpc_link(stack: &str) -> String {
+    format!("{stack}-api-link")
+}
 pub fn execution_role(stack: &str) -> String {
     format!("{stack}-task-execution")
 }

@@ -163,6 +163,8 @@ fn seed_rules() -> Vec<String> {
         "user-service:3001/tcp <- sg api-gateway",
         "product-service:3002/tcp <- sg api-gateway",
         "product-service:3002/tcp <- sg order-service",
+        // The REST API's path: from the network load balancer's group, to the routed service only.
+        "product-service:3002/tcp <- sg nlb",
         "order-service:3003/tcp <- sg api-gateway",
         "notification-service:3004/tcp <- sg order-service",
     ]
@@ -495,12 +497,12 @@ async fn apply_seed_creates_the_whole_least_privilege_stack() {
     let want_groups: BTreeSet<String> = SERVICES
         .iter()
         .map(|s| format!("{stack}-{s}"))
-        .chain([format!("{stack}-alb")])
+        .chain([format!("{stack}-alb"), format!("{stack}-nlb")])
         .collect();
     assert_eq!(
         set(groups.keys().cloned()),
         want_groups,
-        "6 security groups tagged ecsform:stack"
+        "7 security groups tagged ecsform:stack: one per service, the ALB's, the NLB's"
     );
     let described = aws
         .ec2
@@ -862,8 +864,17 @@ async fn apply_seed_creates_the_whole_least_privilege_stack() {
                 vec![(Some(tg_arn.as_str()), Some("api-gateway"), Some(3000))],
                 "api-gateway behind the ALB"
             );
+        } else if svc == "product-service" {
+            // Routed by the REST API: registered in the network load balancer's TCP group.
+            assert_eq!(lbs.len(), 1, "{svc}: one target group: {lbs:?}");
+            let (group, container, port) = lbs[0];
+            assert!(
+                group.is_some_and(|g| g.contains(":targetgroup/") && g.contains("-nlb-")),
+                "{svc} behind the network load balancer: {lbs:?}"
+            );
+            assert_eq!((container, port), (Some("product-service"), Some(3002)));
         } else {
-            assert!(lbs.is_empty(), "{svc} is not behind the ALB: {lbs:?}");
+            assert!(lbs.is_empty(), "{svc} is not behind a load balancer: {lbs:?}");
         }
     }
 }
@@ -912,8 +923,8 @@ async fn removing_a_caller_revokes_one_rule_and_keeps_the_groups() {
 
     f.edit(
         None,
-        "allowed_callers: [api-gateway, order-service]",
-        "allowed_callers: [api-gateway]",
+        "allowed_callers: [api-gateway, order-service, api_gateway]",
+        "allowed_callers: [api-gateway, api_gateway]",
     );
     f.edit(
         Some("  user-service:\n"),

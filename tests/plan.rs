@@ -59,7 +59,7 @@ fn update_plan_changes_in_place() {
     let before = expand(&topology(EXAMPLE), "us-east-1");
     let after = expand(
         &edited(|s| {
-            s.replace("allowed_callers: [api-gateway, order-service]", "allowed_callers: [api-gateway]")
+            s.replace("allowed_callers: [api-gateway, order-service, api_gateway]", "allowed_callers: [api-gateway, api_gateway]")
                 .replacen("desired_count: 2\n    health_check: /health\n    allowed_callers: [api-gateway]\n  product", "desired_count: 3\n    health_check: /health\n    allowed_callers: [api-gateway]\n  product", 1)
         }),
         "us-east-1",

@@ -44,15 +44,18 @@ pub(super) fn expand(
                 log_region: region.to_string(),
             }),
         );
-        // The container behind the load balancer; nothing when no load balancer sends it traffic.
-        let (target_groups, container_name, container_port) = if routed_from_load_balancer(t, svc) {
-            (
-                vec![Ref::id(ids::target_group(svc))],
-                svc.clone(),
-                spec.port,
-            )
+        // The container behind the load balancers; nothing when none sends it traffic.
+        let mut target_groups = Vec::new();
+        if routed_from_load_balancer(t, svc) {
+            target_groups.push(Ref::id(ids::target_group(svc)));
+        }
+        if routed_from_api(t, svc) {
+            target_groups.push(Ref::id(ids::nlb_target_group(svc)));
+        }
+        let (container_name, container_port) = if target_groups.is_empty() {
+            (String::new(), 0)
         } else {
-            (vec![], String::new(), 0)
+            (svc.clone(), spec.port)
         };
         d.insert(
             ids::ecs_service(svc),
@@ -105,4 +108,11 @@ pub(super) fn routed_from_load_balancer(t: &Topology, svc: &str) -> bool {
     t.load_balancer
         .as_ref()
         .is_some_and(|lb| lb.routes.iter().any(|r| r.service == svc))
+}
+
+/// Whether the REST API routes requests to `svc` (through the network load balancer).
+pub(super) fn routed_from_api(t: &Topology, svc: &str) -> bool {
+    t.api_gateway
+        .as_ref()
+        .is_some_and(|api| api.routes.iter().any(|r| r.service == svc))
 }

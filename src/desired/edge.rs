@@ -14,6 +14,7 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, network: &Network) {
         ids::ALB,
         Resource::LoadBalancer(LoadBalancer {
             name: names::load_balancer(stack),
+            lb_type: LoadBalancerType::Application,
             internal: false,
             subnets: network
                 .public_subnets
@@ -22,6 +23,7 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, network: &Network) {
                 .map(Ref::Id)
                 .collect(),
             security_groups: vec![Ref::id(ids::ALB_GROUP)],
+            private_link_inbound_rules: None,
         }),
     );
     for (svc, spec) in &t.services {
@@ -36,6 +38,7 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, network: &Network) {
                     ),
                     vpc: Ref::Id(vpc.clone()),
                     port: spec.port,
+                    protocol: "HTTP".into(),
                     health_check_path: spec.health_check.clone().unwrap_or_else(|| "/".into()),
                 }),
             );

@@ -3,6 +3,7 @@
 //! A list of small named passes, one file each (like Terraform's graph transforms): each adds
 //! the resources of one concern and returns what later passes point at.
 
+mod api_gateway;
 mod compute;
 mod discovery;
 mod edge;
@@ -29,6 +30,7 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
     let identity = identity::expand(&mut d, t, region);
     let discovery = discovery::expand(&mut d, t, &network.vpc);
     edge::expand(&mut d, t, &network);
+    api_gateway::expand(&mut d, t, &network);
     compute::expand(&mut d, t, region, &network, &identity, &discovery);
     d
 }
@@ -40,7 +42,7 @@ pub(crate) struct Network {
     pub public_subnets: Vec<ResourceId>,
 }
 
-/// Logical ids: stable names inside the stack, stored in the `ecsform:id` tag.
+/// Logical ids of the kinds not scoped by a parent: stable names inside the stack, stored in the `ecsform:id` tag.
 pub mod ids {
     pub const VPC: &str = "vpc";
     pub const INTERNET_GATEWAY: &str = "igw";
@@ -50,6 +52,10 @@ pub mod ids {
     pub const NAMESPACE: &str = "namespace";
     pub const CLUSTER: &str = "cluster";
     pub const ALB: &str = "alb";
+    pub const NLB_GROUP: &str = "sg.nlb";
+    pub const NLB: &str = "nlb";
+    pub const VPC_LINK: &str = "vpc-link";
+    pub const REST_API: &str = "api";
 
     pub fn subnet(public: bool, index: usize) -> String {
         format!(
@@ -76,6 +82,9 @@ pub mod ids {
         if group == ALB_GROUP {
             return Some(crate::topology::CALLER_LOAD_BALANCER);
         }
+        if group == NLB_GROUP {
+            return Some(crate::topology::CALLER_API_GATEWAY);
+        }
         group.strip_prefix("sg.svc.")
     }
     pub fn log_group(svc: &str) -> String {
@@ -89,5 +98,8 @@ pub mod ids {
     }
     pub fn target_group(svc: &str) -> String {
         format!("tg.{svc}")
+    }
+    pub fn nlb_target_group(svc: &str) -> String {
+        format!("tg.nlb.{svc}")
     }
 }

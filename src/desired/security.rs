@@ -1,6 +1,7 @@
 //! The security pass: one group per service (and the load balancer's), and one ingress rule per
 //! edge of the call graph, whose source is the caller's group (never a CIDR).
 
+use super::compute::routed_from_api;
 use super::ids;
 use crate::model::*;
 use crate::names;
@@ -30,6 +31,20 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
             }
         }
     }
+    if t.api_gateway.is_some() {
+        // No inbound rules: the only traffic it admits is the VPC link's, which arrives through
+        // PrivateLink and skips inbound rules (the load balancer's PrivateLink setting is off).
+        d.insert(
+            ids::NLB_GROUP,
+            Resource::SecurityGroup(SecurityGroup {
+                name: names::security_group(stack, "nlb"),
+                vpc: Ref::Id(vpc.clone()),
+                description: format!(
+                    "ecsform {stack}: API network load balancer, VPC link traffic only"
+                ),
+            }),
+        );
+    }
     for (svc, spec) in &t.services {
         d.insert(
             ids::service_group(svc),
@@ -42,7 +57,9 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
         for caller in &spec.allowed_callers {
             let source_group = match caller.as_str() {
                 CALLER_LOAD_BALANCER => ids::ALB_GROUP.to_string(),
-                // The API Gateway path reaches services through its internal NLB's group.
+                // The REST API reaches a service through the network load balancer, and only a
+                // service it routes to.
+                CALLER_API_GATEWAY if routed_from_api(t, svc) => ids::NLB_GROUP.to_string(),
                 CALLER_API_GATEWAY => continue,
                 service => ids::service_group(service),
             };

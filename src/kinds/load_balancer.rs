@@ -4,17 +4,36 @@ use super::{fields, KindSpec};
 use crate::model::{Kind, Ref};
 use serde::{Deserialize, Serialize};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadBalancerType {
+    Application,
+    Network,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadBalancer {
     pub name: String,
+    pub lb_type: LoadBalancerType,
     pub internal: bool,
     pub subnets: Vec<Ref>,
     pub security_groups: Vec<Ref>,
+    /// Network load balancers only: whether the group's inbound rules also apply to traffic that
+    /// arrives through AWS PrivateLink (an API Gateway VPC link). `None`: not set or not read.
+    pub private_link_inbound_rules: Option<bool>,
 }
 
 impl KindSpec for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;
-    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(LoadBalancer; name, internal);
+    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(LoadBalancer; name, lb_type, internal);
+    /// Emulators do not return the PrivateLink setting: absent is unknown, not drift.
+    fn unknown_on_read(have: &Self) -> &'static [&'static str] {
+        if have.private_link_inbound_rules.is_none() {
+            fields!(LoadBalancer; private_link_inbound_rules)
+        } else {
+            &[]
+        }
+    }
     fn refs(&self) -> Vec<&Ref> {
         let mut out: Vec<&Ref> = self.subnets.iter().collect();
         out.extend(self.security_groups.iter());

@@ -4,6 +4,10 @@
 //! every dispatch over them, so a kind missing any part does not compile; the AWS side of each
 //! kind is registered the same way in `cloud::aws::kinds`.
 
+mod api_deployment;
+mod api_method;
+mod api_resource;
+mod api_stage;
 mod cluster;
 mod discovery_service;
 mod ecs_service;
@@ -22,8 +26,14 @@ mod security_group;
 mod subnet;
 mod target_group;
 mod task_definition;
+mod rest_api;
 mod vpc;
+mod vpc_link;
 
+pub use api_deployment::ApiDeployment;
+pub use api_method::ApiMethod;
+pub use api_resource::ApiResource;
+pub use api_stage::{ApiStage, Throttle};
 pub use cluster::Cluster;
 pub use discovery_service::DiscoveryService;
 pub use ecs_service::{Deployment, EcsService};
@@ -32,7 +42,7 @@ pub use ingress_rule::{IngressRule, RuleSource};
 pub use internet_gateway::InternetGateway;
 pub use listener::{Listener, ListenerAction};
 pub use listener_rule::ListenerRule;
-pub use load_balancer::LoadBalancer;
+pub use load_balancer::{LoadBalancer, LoadBalancerType};
 pub use log_group::LogGroup;
 pub use namespace::Namespace;
 pub use nat_gateway::NatGateway;
@@ -42,7 +52,9 @@ pub use security_group::SecurityGroup;
 pub use subnet::Subnet;
 pub use target_group::TargetGroup;
 pub use task_definition::TaskDefinition;
+pub use rest_api::RestApi;
 pub use vpc::Vpc;
+pub use vpc_link::VpcLink;
 
 use crate::model::{Ref, ResourceId};
 use serde::{Deserialize, Serialize};
@@ -72,6 +84,12 @@ macro_rules! with_kinds {
             TargetGroup = "target_group",
             Listener = "listener",
             ListenerRule = "listener_rule",
+            VpcLink = "vpc_link",
+            RestApi = "rest_api",
+            ApiResource = "api_resource",
+            ApiMethod = "api_method",
+            ApiDeployment = "api_deployment",
+            ApiStage = "api_stage",
         }
     };
 }
@@ -124,6 +142,14 @@ pub trait KindSpec {
     /// own key. Expand and observe both use it, so the cloud layer never builds or parses ids;
     /// `None` while the parent is not one of ours (observe then keeps the AWS id).
     fn scoped_id(&self) -> Option<ResourceId> {
+        None
+    }
+    /// Part of what an API deployment snapshots: a change to it needs a new deployment.
+    const IN_API_SNAPSHOT: bool = false;
+    /// A snapshot of its API's resources and methods (replaced when they change, created after).
+    const SNAPSHOTS_API: bool = false;
+    /// The REST API it belongs to (kinds in or snapshotting an API).
+    fn api(&self) -> Option<&Ref> {
         None
     }
 }
@@ -209,6 +235,24 @@ macro_rules! define_kinds {
             pub fn scoped_id(&self) -> Option<crate::model::ResourceId> {
                 match self {
                     $(Resource::$variant(r) => r.scoped_id()),+
+                }
+            }
+            /// Part of what its API's deployment snapshots ([`KindSpec::IN_API_SNAPSHOT`]).
+            pub fn in_api_snapshot(&self) -> bool {
+                match self {
+                    $(Resource::$variant(_) => <$variant as KindSpec>::IN_API_SNAPSHOT),+
+                }
+            }
+            /// A snapshot of its API ([`KindSpec::SNAPSHOTS_API`]).
+            pub fn snapshots_api(&self) -> bool {
+                match self {
+                    $(Resource::$variant(_) => <$variant as KindSpec>::SNAPSHOTS_API),+
+                }
+            }
+            /// The REST API it belongs to.
+            pub fn api(&self) -> Option<&Ref> {
+                match self {
+                    $(Resource::$variant(r) => r.api()),+
                 }
             }
             /// Forcing fields `self` (as observed) lacks and that can be set in place.

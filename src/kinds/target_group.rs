@@ -9,12 +9,15 @@ pub struct TargetGroup {
     pub name: String,
     pub vpc: Ref,
     pub port: u16,
+    /// `HTTP` behind an application load balancer, `TCP` behind a network load balancer.
+    pub protocol: String,
+    /// Checked over HTTP on the traffic port, whatever the protocol.
     pub health_check_path: String,
 }
 
 impl KindSpec for TargetGroup {
     const KIND: Kind = Kind::TargetGroup;
-    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(TargetGroup; name, vpc, port);
+    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(TargetGroup; name, vpc, port, protocol);
     /// Replaced create-first: the new one can coexist with the old, so traffic never has a gap.
     const REPLACE_ORDER: ReplaceOrder = ReplaceOrder::CreateFirst;
     fn refs(&self) -> Vec<&Ref> {

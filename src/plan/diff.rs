@@ -24,6 +24,7 @@ pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -
             steps.insert(id.clone(), delete_step(have));
         }
     }
+    renew_api_snapshots(desired, observed, &mut steps);
     propagate_new_identities(desired, observed, &mut steps);
     let mut steps = order_for_reading(steps.into_values().collect());
     let how = super::schedule::replacements(&steps, desired, observed);
@@ -35,6 +36,51 @@ pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -
         stack: stack.to_string(),
         region: region.to_string(),
         steps,
+    }
+}
+
+/// A deployment is an immutable snapshot of its API: when anything it captures changes (a
+/// resource or method added, removed, changed — by the file or by hand), a new one is needed,
+/// or nothing changed is live. No such change, no new deployment.
+fn renew_api_snapshots(
+    desired: &Desired,
+    observed: &Observed,
+    steps: &mut BTreeMap<ResourceId, Step>,
+) {
+    for (id, want) in desired.resources.iter().filter(|(_, r)| r.snapshots_api()) {
+        let Some(have) = observed.resources.get(id) else {
+            continue;
+        };
+        if steps.contains_key(id) {
+            continue;
+        }
+        let changed: Vec<String> = steps
+            .values()
+            .filter(|s| {
+                [s.after.as_ref(), s.before.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|r| r.in_api_snapshot() && r.api() == want.api())
+            })
+            .map(|s| format!("{} {}", s.id, s.action.verb()))
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        steps.insert(
+            id.clone(),
+            Step {
+                id: id.clone(),
+                kind: want.kind(),
+                action: Action::Replace,
+                before: Some(have.resource.clone()),
+                after: Some(want.clone()),
+                physical_id: Some(have.physical_id.clone()),
+                changes: vec![],
+                reasons: vec![format!("the API changed: {}", changed.join(", "))],
+                replacement: None,
+            },
+        );
     }
 }
 

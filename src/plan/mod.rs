@@ -18,6 +18,18 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// What happens to the resource, as a past participle: "api/students.GET created".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "created",
+            Action::Update => "changed",
+            Action::Replace => "replaced",
+            Action::Delete => "removed",
+        }
+    }
+}
+
 /// One changed top-level field of a resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {

@@ -118,6 +118,25 @@ pub fn schedule(
             after[dep_delete].push(i);
         }
     }
+    // A snapshot of an API (a deployment) is taken after every change to what it captures,
+    // deletions included: the references alone do not order it after a removed method.
+    for (i, op) in ops.iter().enumerate() {
+        let Some(snapshot) = desired.resources.get(&op.id).filter(|r| r.snapshots_api()) else {
+            continue;
+        };
+        if op.kind == OpKind::Delete {
+            continue;
+        }
+        for (j, other) in ops.iter().enumerate() {
+            let resource = desired
+                .resources
+                .get(&other.id)
+                .or_else(|| observed.resources.get(&other.id).map(|o| &o.resource));
+            if resource.is_some_and(|r| r.in_api_snapshot() && r.api() == snapshot.api()) {
+                after[i].push(j);
+            }
+        }
+    }
     for list in &mut after {
         list.sort_unstable();
         list.dedup();

@@ -128,8 +128,33 @@ pub struct ApiGateway {
     pub name: String,
     #[serde(default = "default_stage")]
     pub stage: String,
+    /// How the REST API reaches the services.
+    #[serde(default)]
+    pub via: ApiVia,
+    /// Stage-wide method throttling.
+    #[serde(default)]
+    pub throttle: Option<ApiThrottle>,
     #[serde(default)]
     pub routes: Vec<ApiRoute>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiVia {
+    /// A REST VPC link (V1) to an internal network load balancer, one listener per service port.
+    #[default]
+    Nlb,
+    /// A VPC link V2 to an internal application load balancer (schema v1; not built yet).
+    Alb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiThrottle {
+    /// Steady-state requests per second across the stage.
+    pub rate: u32,
+    /// Requests allowed in a burst.
+    pub burst: u32,
 }
 fn default_stage() -> String {
     "prod".into()

@@ -27,6 +27,7 @@ struct Probe {
     logs: aws_sdk_cloudwatchlogs::Client,
     iam: aws_sdk_iam::Client,
     cloudmap: aws_sdk_servicediscovery::Client,
+    apigw: aws_sdk_apigateway::Client,
 }
 
 impl Probe {
@@ -40,6 +41,7 @@ impl Probe {
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
             cloudmap: aws_sdk_servicediscovery::Client::new(&conf),
+            apigw: aws_sdk_apigateway::Client::new(&conf),
         }
     }
 
@@ -277,7 +279,80 @@ impl Probe {
                 }
                 n
             }
+            Kind::VpcLink => {
+                let o = self.apigw.get_vpc_links().send().await.expect("vpc links");
+                o.items()
+                    .iter()
+                    .filter(|l| self.api_ours(l.tags()))
+                    .count()
+            }
+            Kind::RestApi => self.rest_apis().await.len(),
+            Kind::ApiResource | Kind::ApiMethod => {
+                let mut n = 0;
+                for api in self.rest_apis().await {
+                    let o = self
+                        .apigw
+                        .get_resources()
+                        .rest_api_id(&api)
+                        .embed("methods")
+                        .send()
+                        .await
+                        .expect("resources");
+                    n += if kind == Kind::ApiResource {
+                        o.items().iter().filter(|r| r.parent_id().is_some()).count()
+                    } else {
+                        o.items()
+                            .iter()
+                            .map(|r| r.resource_methods().map_or(0, |m| m.len()))
+                            .sum()
+                    };
+                }
+                n
+            }
+            Kind::ApiDeployment => {
+                let mut n = 0;
+                for api in self.rest_apis().await {
+                    let o = self
+                        .apigw
+                        .get_deployments()
+                        .rest_api_id(&api)
+                        .send()
+                        .await
+                        .expect("deployments");
+                    n += o.items().len();
+                }
+                n
+            }
+            Kind::ApiStage => {
+                let mut n = 0;
+                for api in self.rest_apis().await {
+                    let o = self
+                        .apigw
+                        .get_stages()
+                        .rest_api_id(&api)
+                        .send()
+                        .await
+                        .expect("stages");
+                    n += o.item().len();
+                }
+                n
+            }
         }
+    }
+
+    fn api_ours(&self, tags: Option<&std::collections::HashMap<String, String>>) -> bool {
+        tags.and_then(|t| t.get("ecsform:stack"))
+            .is_some_and(|s| *s == self.stack)
+    }
+
+    /// The ids of the stack's REST APIs.
+    async fn rest_apis(&self) -> Vec<String> {
+        let o = self.apigw.get_rest_apis().send().await.expect("rest apis");
+        o.items()
+            .iter()
+            .filter(|a| self.api_ours(a.tags()))
+            .filter_map(|a| a.id().map(String::from))
+            .collect()
     }
 
     async fn groups(&self) -> Vec<aws_sdk_ec2::types::SecurityGroup> {

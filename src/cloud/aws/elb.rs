@@ -8,7 +8,8 @@ use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig,
+    Action, ActionTypeEnum, Certificate, EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum,
+    FixedResponseActionConfig,
     HttpRequestMethodConditionConfig, IpAddressType, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
     LoadBalancerTypeEnum, PathPatternConditionConfig, ProtocolEnum, RedirectActionConfig,
     RedirectActionStatusCodeEnum, RuleCondition, RulePriorityPair, Tag, TargetTypeEnum,
@@ -38,18 +39,23 @@ pub async fn create_load_balancer(
         } else {
             LoadBalancerSchemeEnum::InternetFacing
         })
-        .r#type(LoadBalancerTypeEnum::Application)
+        .r#type(match r.lb_type {
+            LoadBalancerType::Application => LoadBalancerTypeEnum::Application,
+            LoadBalancerType::Network => LoadBalancerTypeEnum::Network,
+        })
         .ip_address_type(IpAddressType::Ipv4)
         .set_tags(Some(tags(ctx, &r.name)))
         .send()
         .await
         .map_err(aws_err)?;
-    let arn = out
-        .load_balancers()
-        .first()
+    let created = out.load_balancers().first();
+    let arn = created
         .and_then(|l| l.load_balancer_arn())
         .ok_or_else(|| missing("LoadBalancerArn"))?
         .to_string();
+    if let Some(dns) = created.and_then(|l| l.dns_name()) {
+        cloud.remember(&dns_key(&arn), dns);
+    }
     // Provisioning takes minutes on AWS; listeners can be added meanwhile, but "apply done"
     // should mean "serving".
     wait_until(
@@ -80,7 +86,65 @@ pub async fn create_load_balancer(
         },
     )
     .await?;
+    if r.private_link_inbound_rules.is_some() {
+        set_security_groups(cloud, ctx, &arn, r).await?;
+    }
     Ok(arn)
+}
+
+/// The groups, and for a network load balancer whether they filter PrivateLink traffic too: a
+/// setting only `SetSecurityGroups` takes
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-security-groups.html).
+async fn set_security_groups(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    arn: &str,
+    r: &LoadBalancer,
+) -> Result<(), CloudError> {
+    cloud
+        .elb
+        .set_security_groups()
+        .load_balancer_arn(arn)
+        .set_security_groups(Some(ctx.resolve_all(&r.security_groups)?))
+        .set_enforce_security_group_inbound_rules_on_private_link_traffic(
+            r.private_link_inbound_rules.map(|on| {
+                if on {
+                    EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum::On
+                } else {
+                    EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum::Off
+                }
+            }),
+        )
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+fn dns_key(arn: &str) -> String {
+    format!("elb-dns:{arn}")
+}
+
+/// A load balancer's DNS name (fixed for its lifetime): remembered from its create or a read.
+pub async fn dns_name(cloud: &AwsCloud, arn: &str) -> Result<String, CloudError> {
+    if let Some(dns) = cloud.recall(&dns_key(arn)) {
+        return Ok(dns);
+    }
+    let out = cloud
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let dns = out
+        .load_balancers()
+        .first()
+        .and_then(|l| l.dns_name())
+        .ok_or_else(|| missing("DNSName"))?
+        .to_string();
+    cloud.remember(&dns_key(arn), &dns);
+    Ok(dns)
 }
 
 pub async fn update_load_balancer(
@@ -97,15 +161,7 @@ pub async fn update_load_balancer(
         .send()
         .await
         .map_err(aws_err)?;
-    cloud
-        .elb
-        .set_security_groups()
-        .load_balancer_arn(arn)
-        .set_security_groups(Some(ctx.resolve_all(&r.security_groups)?))
-        .send()
-        .await
-        .map_err(aws_err)?;
-    Ok(())
+    set_security_groups(cloud, ctx, arn, r).await
 }
 
 pub async fn delete_load_balancer(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
@@ -129,7 +185,7 @@ pub async fn create_target_group(
         .elb
         .create_target_group()
         .name(&r.name)
-        .protocol(ProtocolEnum::Http)
+        .protocol(protocol(&r.protocol))
         .port(i32::from(r.port))
         .vpc_id(ctx.resolve(&r.vpc)?)
         .target_type(TargetTypeEnum::Ip)
@@ -489,6 +545,10 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 name: g.target_group_name().unwrap_or_default().into(),
                 vpc: Ref::Unowned(g.vpc_id().unwrap_or_default().into()),
                 port: g.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
+                protocol: g
+                    .protocol()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
                 health_check_path: g.health_check_path().unwrap_or_default().into(),
             })
         });
@@ -510,6 +570,11 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             subnets.sort();
             Resource::LoadBalancer(LoadBalancer {
                 name: lb.load_balancer_name().unwrap_or_default().into(),
+                lb_type: if lb.r#type() == Some(&LoadBalancerTypeEnum::Network) {
+                    LoadBalancerType::Network
+                } else {
+                    LoadBalancerType::Application
+                },
                 internal: lb.scheme() == Some(&LoadBalancerSchemeEnum::Internal),
                 subnets,
                 security_groups: lb
@@ -517,8 +582,16 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                     .iter()
                     .map(|s| Ref::Unowned(s.clone()))
                     .collect(),
+                private_link_inbound_rules: lb
+                    .enforce_security_group_inbound_rules_on_private_link_traffic()
+                    .map(|on| on == "on"),
             })
         });
+        // API integrations name the load balancer by its DNS name.
+        if let (Some(dns), Some(id)) = (lb.dns_name(), t.get(TAG_ID)) {
+            found.alias(dns, &ResourceId::new(id));
+            cloud.remember(&dns_key(arn), dns);
+        }
         if let Some(part) = listeners.remove(arn) {
             found.items.extend(part.items);
         }

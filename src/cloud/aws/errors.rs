@@ -120,6 +120,7 @@ pub fn from_code(code: &str, text: String) -> CloudError {
         "ClusterNotFoundException",
         "ServiceNotFoundException",
         "ServiceNotActiveException",
+        "NotFoundException",
     ];
     const IN_USE: &[&str] = &[
         "DependencyViolation",

@@ -1,6 +1,7 @@
 //! AWS through the official SDK. SDK types never leave this module: every function here takes
 //! and returns the project's own model.
 
+mod apigateway;
 mod cloudmap;
 mod ec2;
 mod ecs;
@@ -33,9 +34,13 @@ pub struct AwsCloud {
     elb: aws_sdk_elasticloadbalancingv2::Client,
     iam: aws_sdk_iam::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    apigw: aws_sdk_apigateway::Client,
     region: String,
     timeouts: Timeouts,
     pacer: std::sync::Arc<pacing::Pacer>,
+    /// Facts AWS told us once and that never change for an AWS id (a load balancer's DNS name,
+    /// a REST API's root resource), so later operations need not ask again.
+    facts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 /// How long to wait for AWS's slow operations before giving up with a clear message.
@@ -111,10 +116,21 @@ impl AwsCloud {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            apigw: aws_sdk_apigateway::Client::new(&conf),
             region,
             timeouts: Timeouts::default(),
             pacer: std::sync::Arc::new(pacing::Pacer::from_env()),
+            facts: Default::default(),
         })
+    }
+
+    fn remember(&self, key: &str, value: &str) {
+        if let Ok(mut facts) = self.facts.lock() {
+            facts.insert(key.to_string(), value.to_string());
+        }
+    }
+    fn recall(&self, key: &str) -> Option<String> {
+        self.facts.lock().ok()?.get(key).cloned()
     }
 
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {

@@ -1,7 +1,7 @@
 //! Observe a stack: every service is read in parallel, then AWS ids in references are
 //! translated into logical ids.
 
-use super::{cloudmap, ec2, ecs, elb, iam, logs, AwsCloud};
+use super::{apigateway, cloudmap, ec2, ecs, elb, iam, logs, AwsCloud};
 use crate::cloud::CloudError;
 use crate::model::*;
 use std::collections::BTreeMap;
@@ -81,16 +81,17 @@ pub async fn observe(
     hint: &Desired,
 ) -> Result<Observed, CloudError> {
     // Round 1: everything that can be found from the stack name alone.
-    let (network, roles, log_groups, discovery, compute, edge) = tokio::try_join!(
+    let (network, roles, log_groups, discovery, compute, edge, api) = tokio::try_join!(
         ec2::observe(cloud, stack),
         iam::observe(cloud, stack),
         logs::observe(cloud, stack, hint),
         cloudmap::observe(cloud, stack, hint),
         ecs::observe(cloud, stack),
         elb::observe(cloud, stack),
+        apigateway::observe(cloud, stack),
     )?;
     let mut all = Found::new(stack);
-    for part in [network, roles, log_groups, discovery, compute, edge] {
+    for part in [network, roles, log_groups, discovery, compute, edge, api] {
         all.extend(part);
     }
     Ok(link(all, hint))
@@ -104,6 +105,7 @@ fn link(found: Found, hint: &Desired) -> Observed {
         names.insert(item.physical_id.clone(), item.id.clone());
     }
     let mut items = found.items;
+    let uses = count_uses(&items);
     items.sort_by_key(|i| i.resource.kind());
     for item in &mut items {
         item.resource.for_each_ref_mut(|r| {
@@ -119,7 +121,7 @@ fn link(found: Found, hint: &Desired) -> Observed {
         }
         normalise(&mut item.resource);
     }
-    let winners = pick_duplicates(&items, hint);
+    let winners = pick_duplicates(&items, hint, &uses);
     let mut observed = Observed::default();
     for mut item in items {
         // Two resources with one logical id: a create whose answer was lost and was sent again
@@ -140,42 +142,52 @@ fn link(found: Found, hint: &Desired) -> Observed {
 /// one in use — most pointed at by other resources plus most configured itself (a route table
 /// with its routes and associations, say); an orphan of a lost answer has neither. Ties: the
 /// smallest id, so every run picks the same.
-fn pick_duplicates(items: &[ObservedResource], hint: &Desired) -> BTreeMap<ResourceId, String> {
+fn pick_duplicates(
+    items: &[ObservedResource],
+    hint: &Desired,
+    uses: &BTreeMap<String, usize>,
+) -> BTreeMap<ResourceId, String> {
     let mut claims: BTreeMap<&ResourceId, Vec<&str>> = BTreeMap::new();
     for item in items {
         claims.entry(&item.id).or_default().push(&item.physical_id);
-    }
-    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
-    for item in items {
-        let outgoing = item.resource.refs();
-        *uses.entry(item.physical_id.as_str()).or_default() += outgoing.len();
-        for r in outgoing {
-            if let Ref::Unowned(p) = r {
-                *uses.entry(p.as_str()).or_default() += 1;
-            }
-        }
     }
     claims
         .into_iter()
         .filter(|(_, physical)| physical.len() > 1)
         .filter_map(|(id, physical)| {
             let wanted = hint.resources.get(id);
-            let exact = items
+            let exact: Vec<&str> = items
                 .iter()
-                .find(|i| &i.id == id && Some(&i.resource) == wanted);
-            if let Some(exact) = exact {
-                return Some((id.clone(), exact.physical_id.clone()));
-            }
+                .filter(|i| &i.id == id && Some(&i.resource) == wanted)
+                .map(|i| i.physical_id.as_str())
+                .collect();
+            let physical = if exact.is_empty() { physical } else { exact };
             let best = physical.into_iter().max_by(|a, b| {
                 let (ua, ub) = (
-                    uses.get(a).copied().unwrap_or(0),
-                    uses.get(b).copied().unwrap_or(0),
+                    uses.get(*a).copied().unwrap_or(0),
+                    uses.get(*b).copied().unwrap_or(0),
                 );
                 ua.cmp(&ub).then_with(|| b.cmp(a))
             })?;
             Some((id.clone(), best.to_string()))
         })
         .collect()
+}
+
+/// Per AWS id: how much it is used — the references it makes plus those made to it (counted on
+/// the AWS ids, before linking).
+fn count_uses(items: &[ObservedResource]) -> BTreeMap<String, usize> {
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for item in items {
+        let outgoing = item.resource.refs();
+        *uses.entry(item.physical_id.clone()).or_default() += outgoing.len();
+        for r in outgoing {
+            if let Ref::Unowned(p) = r {
+                *uses.entry(p.clone()).or_default() += 1;
+            }
+        }
+    }
+    uses
 }
 
 /// Lists AWS keeps unordered are compared sorted.

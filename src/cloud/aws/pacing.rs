@@ -21,6 +21,14 @@ pub enum Family {
     CloudMap,
     Iam,
     Logs,
+    /// API Gateway's control plane: 10 requests per second per account, burst 40; some
+    /// creates have their own, slower limits
+    /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+    ApiGateway,
+    ApiGatewayCreateResource,
+    ApiGatewayCreateRestApi,
+    ApiGatewayCreateDeployment,
+    ApiGatewayVpcLink,
 }
 
 impl Family {
@@ -40,6 +48,11 @@ impl Family {
             Family::CloudMap => (50.0, 10.0),
             Family::Iam => (20.0, 5.0),
             Family::Logs => (50.0, 10.0),
+            Family::ApiGateway => (40.0, 10.0),
+            Family::ApiGatewayCreateResource => (5.0, 5.0),
+            Family::ApiGatewayCreateRestApi => (2.0, 1.0 / 3.0),
+            Family::ApiGatewayCreateDeployment => (2.0, 1.0 / 5.0),
+            Family::ApiGatewayVpcLink => (2.0, 1.0 / 15.0),
         }
     }
 }

@@ -3,7 +3,7 @@
 use super::callers::check_route_target;
 use crate::topology::checker::Checker;
 use crate::topology::positions::{child, ypath, Segment};
-use crate::topology::types::{ApiGateway, ApiRoute, CALLER_API_GATEWAY};
+use crate::topology::types::{ApiGateway, ApiRoute, ApiVia, CALLER_API_GATEWAY};
 use std::collections::HashMap;
 
 const NAME_MAX: usize = 1024;
@@ -18,7 +18,79 @@ pub(super) fn check(check: &mut Checker) {
     };
     check_name(check, api);
     check_stage(check, api);
+    check_via(check, api);
+    check_throttle(check, api);
     check_routes(check, api);
+    check_listener_ports(check, api);
+}
+
+/// The network load balancer has one listener per routed service's port: two routed services
+/// cannot share one.
+fn check_listener_ports(check: &mut Checker, api: &ApiGateway) {
+    let mut port_owner: HashMap<u16, String> = HashMap::new();
+    for (index, route) in api.routes.iter().enumerate() {
+        let Some(port) = check.topology.services.get(&route.service).map(|s| s.port) else {
+            continue;
+        };
+        match port_owner.get(&port) {
+            Some(owner) if owner != &route.service => {
+                let owner = owner.clone();
+                check.error(
+                    &ypath!("api_gateway", "routes", index, "service"),
+                    format!(
+                        "`{}` and `{owner}` both listen on port {port}, and the API's network load balancer has one listener per port",
+                        route.service
+                    ),
+                    format!("give `{}` or `{owner}` another `port`", route.service),
+                );
+            }
+            Some(_) => {}
+            None => {
+                port_owner.insert(port, route.service.clone());
+            }
+        }
+    }
+}
+
+fn check_via(check: &mut Checker, api: &ApiGateway) {
+    if api.via == ApiVia::Alb {
+        check.error(
+            &ypath!("api_gateway", "via"),
+            "api_gateway.via `alb` (VPC link V2 to an internal ALB) is not built by this version",
+            "use `via: nlb` (the default: a REST VPC link to an internal network load balancer), or remove `via`",
+        );
+    }
+}
+
+/// AWS account default: 10,000 requests per second, burst 5,000 — a stage may not exceed what
+/// the account allows (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+const THROTTLE_RATE_MAX: u32 = 10_000;
+const THROTTLE_BURST_MAX: u32 = 5_000;
+
+fn check_throttle(check: &mut Checker, api: &ApiGateway) {
+    let Some(throttle) = api.throttle else {
+        return;
+    };
+    if throttle.rate == 0 || throttle.rate > THROTTLE_RATE_MAX {
+        check.error(
+            &ypath!("api_gateway", "throttle", "rate"),
+            format!(
+                "api_gateway.throttle.rate {} is outside 1..{THROTTLE_RATE_MAX}",
+                throttle.rate
+            ),
+            "give the steady requests per second for the stage, e.g. `rate: 100` (the account's default limit is 10000)",
+        );
+    }
+    if throttle.burst == 0 || throttle.burst > THROTTLE_BURST_MAX {
+        check.error(
+            &ypath!("api_gateway", "throttle", "burst"),
+            format!(
+                "api_gateway.throttle.burst {} is outside 1..{THROTTLE_BURST_MAX}",
+                throttle.burst
+            ),
+            "give the burst size, e.g. `burst: 200` (the account's default limit is 5000)",
+        );
+    }
 }
 
 fn check_name(check: &mut Checker, api: &ApiGateway) {

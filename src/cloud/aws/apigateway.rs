@@ -1,0 +1,901 @@
+//! API Gateway (REST, V1): the VPC link, the REST API, its resources, methods with their
+//! integrations, deployments and the stage. AWS ids of the API's parts are only unique within
+//! their API, so their physical ids here are `<api id>/<part id>`.
+
+use super::errors::{aws_err, missing};
+use super::observe::{owned_by, scoped, Found};
+use super::ops::gone_is_done;
+use super::retry::wait_until;
+use super::{ownership_tags, AwsCloud};
+use crate::cloud::{CloudError, OpContext};
+use crate::model::*;
+use aws_sdk_apigateway::types::{
+    ConnectionType, EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
+    VpcLinkStatus,
+};
+use std::collections::{BTreeMap, HashMap};
+
+/// AWS's page size maximum for API Gateway listings.
+const PAGE: i32 = 500;
+
+fn tag_hash(ctx: &OpContext<'_>, name: &str) -> HashMap<String, String> {
+    ownership_tags(ctx, name).into_iter().collect()
+}
+
+fn tags_of(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// `<api id>/<part id>` → its two halves.
+fn split(physical: &str) -> Result<(&str, &str), CloudError> {
+    physical
+        .split_once('/')
+        .ok_or_else(|| CloudError::Other(format!("`{physical}` is not an API part's id")))
+}
+
+fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
+// ---------------------------------------------------------------- VPC link
+
+pub async fn create_vpc_link(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &VpcLink,
+) -> Result<String, CloudError> {
+    let out = cloud
+        .apigw
+        .create_vpc_link()
+        .name(&r.name)
+        .description(&r.description)
+        .target_arns(ctx.resolve(&r.load_balancer)?)
+        .set_tags(Some(tag_hash(ctx, &r.name)))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let id = out.id().ok_or_else(|| missing("VpcLink id"))?.to_string();
+    // A REST VPC link is PENDING for minutes (8–12 against an NLB) and may end FAILED; a
+    // deployment over it is refused until it is AVAILABLE
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html).
+    wait_until(
+        &format!("VPC link {}", r.name),
+        cloud.timeouts.provisioning,
+        || async {
+            let link = cloud
+                .apigw
+                .get_vpc_link()
+                .vpc_link_id(&id)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            match link.status() {
+                Some(VpcLinkStatus::Available) => Ok(None),
+                Some(VpcLinkStatus::Failed) => Err(CloudError::Other(format!(
+                    "VPC link {} failed: {}",
+                    r.name,
+                    link.status_message().unwrap_or("no reason given")
+                ))),
+                Some(other) => Ok(Some(other.as_str().to_string())),
+                None => Ok(Some("no status yet".into())),
+            }
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn update_vpc_link(cloud: &AwsCloud, id: &str, r: &VpcLink) -> Result<(), CloudError> {
+    cloud
+        .apigw
+        .update_vpc_link()
+        .vpc_link_id(id)
+        .patch_operations(replace("/name", &r.name))
+        .patch_operations(replace("/description", &r.description))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+/// Deleting takes a while on AWS (DELETING), and the network load balancer cannot be deleted
+/// while the link still uses it: wait until it is gone.
+pub async fn delete_vpc_link(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
+    gone_is_done(
+        cloud
+            .apigw
+            .delete_vpc_link()
+            .vpc_link_id(id)
+            .send()
+            .await
+            .map_err(aws_err),
+    )?;
+    wait_until(
+        &format!("VPC link {id} to be deleted"),
+        cloud.timeouts.provisioning,
+        || async {
+            match cloud
+                .apigw
+                .get_vpc_link()
+                .vpc_link_id(id)
+                .send()
+                .await
+                .map_err(aws_err)
+            {
+                Err(CloudError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+                Ok(link) => Ok(Some(
+                    link.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_else(|| "still listed".into()),
+                )),
+            }
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- REST API
+
+pub async fn create_rest_api(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &RestApi,
+) -> Result<String, CloudError> {
+    let out = cloud
+        .apigw
+        .create_rest_api()
+        .name(&r.name)
+        .description(&r.description)
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
+        .set_tags(Some(tag_hash(ctx, &r.name)))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let id = out.id().ok_or_else(|| missing("RestApi id"))?.to_string();
+    if let Some(root) = out.root_resource_id() {
+        cloud.remember(&root_key(&id), root);
+    }
+    Ok(id)
+}
+
+pub async fn update_rest_api(cloud: &AwsCloud, id: &str, r: &RestApi) -> Result<(), CloudError> {
+    cloud
+        .apigw
+        .update_rest_api()
+        .rest_api_id(id)
+        .patch_operations(replace("/name", &r.name))
+        .patch_operations(replace("/description", &r.description))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+pub async fn delete_rest_api(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
+    gone_is_done(
+        cloud
+            .apigw
+            .delete_rest_api()
+            .rest_api_id(id)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
+}
+
+fn root_key(api: &str) -> String {
+    format!("apigateway-root:{api}")
+}
+
+/// The AWS id of the resource a `Ref` names: the API's root `/` when it names the API itself.
+async fn resource_id(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    rest_api: &Ref,
+    resource: &Ref,
+) -> Result<(String, String), CloudError> {
+    let api = ctx.resolve(rest_api)?;
+    if resource == rest_api {
+        if let Some(root) = cloud.recall(&root_key(&api)) {
+            return Ok((api, root));
+        }
+        let out = cloud
+            .apigw
+            .get_rest_api()
+            .rest_api_id(&api)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let root = out
+            .root_resource_id()
+            .ok_or_else(|| missing("rootResourceId"))?
+            .to_string();
+        cloud.remember(&root_key(&api), &root);
+        return Ok((api, root));
+    }
+    let physical = ctx.resolve(resource)?;
+    let (_, id) = split(&physical)?;
+    Ok((api, id.to_string()))
+}
+
+// ---------------------------------------------------------------- resources
+
+pub async fn create_resource(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &ApiResource,
+) -> Result<String, CloudError> {
+    let (api, parent) = resource_id(cloud, ctx, &r.rest_api, &r.parent).await?;
+    let out = cloud
+        .apigw
+        .create_resource()
+        .rest_api_id(&api)
+        .parent_id(parent)
+        .path_part(&r.path_part)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let id = out.id().ok_or_else(|| missing("Resource id"))?;
+    Ok(format!("{api}/{id}"))
+}
+
+pub async fn delete_resource(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
+    let (api, id) = split(physical)?;
+    gone_is_done(
+        cloud
+            .apigw
+            .delete_resource()
+            .rest_api_id(api)
+            .resource_id(id)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
+}
+
+// ---------------------------------------------------------------- methods and integrations
+
+pub async fn create_method(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &ApiMethod,
+) -> Result<String, CloudError> {
+    let (api, resource) = resource_id(cloud, ctx, &r.rest_api, &r.resource).await?;
+    let parameters: HashMap<String, bool> = r
+        .path_parameters
+        .iter()
+        .map(|p| (format!("method.request.path.{p}"), true))
+        .collect();
+    cloud
+        .apigw
+        .put_method()
+        .rest_api_id(&api)
+        .resource_id(&resource)
+        .http_method(&r.http_method)
+        .authorization_type("NONE")
+        .set_request_parameters((!parameters.is_empty()).then_some(parameters))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    put_integration(cloud, ctx, &api, &resource, r).await?;
+    Ok(format!("{api}/{resource}/{}", r.http_method))
+}
+
+/// PutIntegration replaces the method's integration: used to create and to update it.
+async fn put_integration(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    api: &str,
+    resource: &str,
+    r: &ApiMethod,
+) -> Result<(), CloudError> {
+    let dns = super::elb::dns_name(cloud, &ctx.resolve(&r.load_balancer)?).await?;
+    let parameters: HashMap<String, String> = r
+        .path_parameters
+        .iter()
+        .map(|p| {
+            (
+                format!("integration.request.path.{p}"),
+                format!("method.request.path.{p}"),
+            )
+        })
+        .collect();
+    cloud
+        .apigw
+        .put_integration()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method(&r.http_method)
+        .r#type(IntegrationType::HttpProxy)
+        .integration_http_method(&r.http_method)
+        .uri(integration_uri(&dns, r.port, &r.path))
+        .connection_type(ConnectionType::VpcLink)
+        .connection_id(ctx.resolve(&r.vpc_link)?)
+        .set_request_parameters((!parameters.is_empty()).then_some(parameters))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+pub async fn update_method(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    physical: &str,
+    r: &ApiMethod,
+) -> Result<(), CloudError> {
+    let (api, resource, _) = split_method(physical)?;
+    put_integration(cloud, ctx, api, resource, r).await
+}
+
+pub async fn delete_method(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
+    let (api, resource, method) = split_method(physical)?;
+    gone_is_done(
+        cloud
+            .apigw
+            .delete_method()
+            .rest_api_id(api)
+            .resource_id(resource)
+            .http_method(method)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
+}
+
+fn split_method(physical: &str) -> Result<(&str, &str, &str), CloudError> {
+    let mut parts = physical.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(a), Some(r), Some(m)) => Ok((a, r, m)),
+        _ => Err(CloudError::Other(format!(
+            "`{physical}` is not an API method's id"
+        ))),
+    }
+}
+
+fn integration_uri(host: &str, port: u16, path: &str) -> String {
+    format!("http://{host}:{port}{path}")
+}
+
+/// `http://host:port/path` → (host, port, path); anything else keeps the whole URI as the host,
+/// so it never matches a load balancer and shows as drift.
+fn parse_integration_uri(uri: &str) -> (String, u16, String) {
+    let parsed = uri.strip_prefix("http://").and_then(|rest| {
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = authority.rsplit_once(':')?;
+        Some((host.to_string(), port.parse().ok()?, path.to_string()))
+    });
+    parsed.unwrap_or_else(|| (uri.to_string(), 0, String::new()))
+}
+
+// ---------------------------------------------------------------- deployments and stages
+
+pub async fn create_deployment(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &ApiDeployment,
+) -> Result<String, CloudError> {
+    let api = ctx.resolve(&r.rest_api)?;
+    let out = cloud
+        .apigw
+        .create_deployment()
+        .rest_api_id(&api)
+        .description(&r.description)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let id = out.id().ok_or_else(|| missing("Deployment id"))?;
+    Ok(format!("{api}/{id}"))
+}
+
+pub async fn delete_deployment(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
+    let (api, id) = split(physical)?;
+    gone_is_done(
+        cloud
+            .apigw
+            .delete_deployment()
+            .rest_api_id(api)
+            .deployment_id(id)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
+}
+
+pub async fn create_stage(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &ApiStage,
+) -> Result<String, CloudError> {
+    let api = ctx.resolve(&r.rest_api)?;
+    let deployment = ctx.resolve(&r.deployment)?;
+    let (_, deployment) = split(&deployment)?;
+    cloud
+        .apigw
+        .create_stage()
+        .rest_api_id(&api)
+        .stage_name(&r.name)
+        .deployment_id(deployment)
+        .set_tags(Some(tag_hash(ctx, &r.name)))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let physical = format!("{api}/{}", r.name);
+    if r.throttle.is_some() {
+        update_stage(cloud, ctx, &physical, r, None).await?;
+    }
+    Ok(physical)
+}
+
+/// Stage-wide method settings live under the `*/*` key
+/// (https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html#UpdateStage-Patch).
+pub async fn update_stage(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    physical: &str,
+    r: &ApiStage,
+    have: Option<&ApiStage>,
+) -> Result<(), CloudError> {
+    let (api, stage) = split(physical)?;
+    let deployment = ctx.resolve(&r.deployment)?;
+    let (_, deployment) = split(&deployment)?;
+    let mut ops = Vec::new();
+    if have.is_some_and(|h| h.deployment != r.deployment) {
+        ops.push(replace("/deploymentId", deployment));
+    }
+    match r.throttle {
+        Some(t) => {
+            ops.push(replace("/*/*/throttling/rateLimit", t.rate.to_string()));
+            ops.push(replace("/*/*/throttling/burstLimit", t.burst.to_string()));
+        }
+        None if have.is_some_and(|h| h.throttle.is_some()) => {
+            ops.push(PatchOperation::builder().op(Op::Remove).path("/*/*").build());
+        }
+        None => {}
+    }
+    if ops.is_empty() {
+        return Ok(());
+    }
+    cloud
+        .apigw
+        .update_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .set_patch_operations(Some(ops))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+pub async fn delete_stage(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
+    let (api, stage) = split(physical)?;
+    gone_is_done(
+        cloud
+            .apigw
+            .delete_stage()
+            .rest_api_id(api)
+            .stage_name(stage)
+            .send()
+            .await
+            .map_err(aws_err),
+    )
+}
+
+// ---------------------------------------------------------------- observe
+
+/// VPC links and REST APIs are found by their tags (read with the listing: `GetTags` is not
+/// needed); an owned API's resources, methods, deployments and stages are ours through it.
+pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
+    let (links, apis) = tokio::try_join!(
+        async {
+            let mut all = Vec::new();
+            let mut pages = cloud.apigw.get_vpc_links().limit(PAGE).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                all.extend(page.map_err(aws_err)?.items().to_vec());
+            }
+            Ok::<_, CloudError>(all)
+        },
+        async {
+            let mut all = Vec::new();
+            let mut pages = cloud.apigw.get_rest_apis().limit(PAGE).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                all.extend(page.map_err(aws_err)?.items().to_vec());
+            }
+            Ok::<_, CloudError>(all)
+        },
+    )?;
+    let mut found = Found::new(stack);
+    for link in &links {
+        let tags = tags_of(link.tags());
+        found.add(&tags, link.id(), |_| {
+            Resource::VpcLink(VpcLink {
+                name: link.name().unwrap_or_default().to_string(),
+                description: link.description().unwrap_or_default().to_string(),
+                load_balancer: Ref::Unowned(
+                    link.target_arns().first().cloned().unwrap_or_default(),
+                ),
+            })
+        });
+    }
+    let owned: Vec<_> = apis
+        .iter()
+        .filter(|a| owned_by(&tags_of(a.tags()), stack))
+        .filter_map(|a| Some((a, a.id()?)))
+        .collect();
+    for (api, id) in &owned {
+        let tags = tags_of(api.tags());
+        found.add(&tags, Some(id), |_| {
+            Resource::RestApi(RestApi {
+                name: api.name().unwrap_or_default().to_string(),
+                description: api.description().unwrap_or_default().to_string(),
+            })
+        });
+    }
+    let parts = futures::future::try_join_all(
+        owned
+            .iter()
+            .map(|(_, id)| observe_api(cloud, stack, id)),
+    )
+    .await?;
+    for part in parts {
+        found.items.extend(part.items);
+    }
+    Ok(found)
+}
+
+/// One API's resources with their methods and integrations (one listing, `embed=methods`),
+/// deployments and stages, read in parallel.
+async fn observe_api(cloud: &AwsCloud, stack: &str, api: &str) -> Result<Found, CloudError> {
+    let (resources, deployments, stages) = tokio::try_join!(
+        async {
+            let mut all = Vec::new();
+            let mut pages = cloud
+                .apigw
+                .get_resources()
+                .rest_api_id(api)
+                .embed("methods")
+                .limit(PAGE)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                all.extend(page.map_err(aws_err)?.items().to_vec());
+            }
+            Ok::<_, CloudError>(all)
+        },
+        async {
+            let mut all = Vec::new();
+            let mut pages = cloud
+                .apigw
+                .get_deployments()
+                .rest_api_id(api)
+                .limit(PAGE)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                all.extend(page.map_err(aws_err)?.items().to_vec());
+            }
+            Ok::<_, CloudError>(all)
+        },
+        async {
+            cloud
+                .apigw
+                .get_stages()
+                .rest_api_id(api)
+                .send()
+                .await
+                .map_err(aws_err)
+        },
+    )?;
+    let mut found = Found::new(stack);
+    let mut resources = resources;
+    // Parents before children: observe's linking derives a child's id from its parent's.
+    resources.sort_by_key(|r| r.path().map(|p| p.matches('/').count()).unwrap_or(0));
+    // The root `/` is the API itself: its children and methods point at the API.
+    let node_of = |id: &str| match resources.iter().find(|r| r.id() == Some(id)) {
+        Some(r) if r.parent_id().is_none() => Ref::Unowned(api.to_string()),
+        _ => Ref::Unowned(format!("{api}/{id}")),
+    };
+    for res in &resources {
+        let Some(id) = res.id() else { continue };
+        let physical = format!("{api}/{id}");
+        let node = node_of(id);
+        if let Some(parent) = res.parent_id() {
+                found.items.push(scoped(
+                    Resource::ApiResource(ApiResource {
+                        rest_api: Ref::Unowned(api.to_string()),
+                        parent: node_of(parent),
+                        path_part: res.path_part().unwrap_or_default().to_string(),
+                    }),
+                    &physical,
+                ));
+        }
+        let mut methods: Vec<_> = res.resource_methods().into_iter().flatten().collect();
+        methods.sort_by(|a, b| a.0.cmp(b.0));
+        for (verb, method) in methods {
+            let integration = method.method_integration();
+            let (host, port, path) = parse_integration_uri(
+                integration.and_then(|i| i.uri()).unwrap_or_default(),
+            );
+            let mut path_parameters: Vec<String> = method
+                .request_parameters()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, _)| k.strip_prefix("method.request.path.").map(String::from))
+                .collect();
+            path_parameters.sort();
+            // Only a proxy over a VPC link is what we make; anything else is drift.
+            let over_link = integration.is_some_and(|i| {
+                i.r#type() == Some(&IntegrationType::HttpProxy)
+                    && i.connection_type() == Some(&ConnectionType::VpcLink)
+            });
+            found.items.push(scoped(
+                Resource::ApiMethod(ApiMethod {
+                    rest_api: Ref::Unowned(api.to_string()),
+                    resource: node.clone(),
+                    http_method: verb.clone(),
+                    path_parameters,
+                    vpc_link: Ref::Unowned(
+                        integration
+                            .and_then(|i| i.connection_id())
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    load_balancer: Ref::Unowned(if over_link { host } else { String::new() }),
+                    port,
+                    path,
+                }),
+                &format!("{physical}/{verb}"),
+            ));
+        }
+    }
+    for d in &deployments {
+        let Some(id) = d.id() else { continue };
+        found.items.push(scoped(
+            Resource::ApiDeployment(ApiDeployment {
+                rest_api: Ref::Unowned(api.to_string()),
+                description: d.description().unwrap_or_default().to_string(),
+            }),
+            &format!("{api}/{id}"),
+        ));
+    }
+    for s in stages.item() {
+        let Some(name) = s.stage_name() else { continue };
+        let throttle = s.method_settings().and_then(|m| m.get("*/*")).map(|m| Throttle {
+            rate: m.throttling_rate_limit().max(0.0).round() as u32,
+            burst: u32::try_from(m.throttling_burst_limit()).unwrap_or(0),
+        });
+        found.items.push(scoped(
+            Resource::ApiStage(ApiStage {
+                rest_api: Ref::Unowned(api.to_string()),
+                name: name.to_string(),
+                deployment: Ref::Unowned(format!(
+                    "{api}/{}",
+                    s.deployment_id().unwrap_or_default()
+                )),
+                throttle,
+            }),
+            &format!("{api}/{name}"),
+        ));
+    }
+    Ok(found)
+}
+
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::{no_update_in_place, AwsKind};
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+/// Every call spends the account-wide bucket; some creates also their own slower one.
+fn api_cost(op: OpKind, create_family: Option<Family>) -> Vec<(Family, f64)> {
+    let mut cost = vec![(Family::ApiGateway, 1.0)];
+    if let (OpKind::Create, Some(family)) = (op, create_family) {
+        cost.push((family, 1.0));
+    }
+    cost
+}
+
+impl AwsKind for VpcLink {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        api_cost(op, Some(Family::ApiGatewayVpcLink))
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_vpc_link(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        id: &str,
+        _have: &Self,
+    ) -> Result<String, CloudError> {
+        update_vpc_link(cloud, id, self).await.map(|()| id.to_string())
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_vpc_link(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for RestApi {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        api_cost(op, Some(Family::ApiGatewayCreateRestApi))
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_rest_api(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        id: &str,
+        _have: &Self,
+    ) -> Result<String, CloudError> {
+        update_rest_api(cloud, id, self).await.map(|()| id.to_string())
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_rest_api(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for ApiResource {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        api_cost(op, Some(Family::ApiGatewayCreateResource))
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_resource(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        _cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        _id: &str,
+        _have: &Self,
+    ) -> Result<String, CloudError> {
+        Err(no_update_in_place(Kind::ApiResource, ctx))
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_resource(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for ApiMethod {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        // A create is two calls (the method, its integration).
+        let mut cost = api_cost(op, None);
+        if op == OpKind::Create {
+            cost = vec![(Family::ApiGateway, 2.0)];
+        }
+        cost
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_method(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        _have: &Self,
+    ) -> Result<String, CloudError> {
+        update_method(cloud, ctx, id, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_method(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for ApiDeployment {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        api_cost(op, Some(Family::ApiGatewayCreateDeployment))
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_deployment(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        _cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        _id: &str,
+        _have: &Self,
+    ) -> Result<String, CloudError> {
+        // Immutable: a changed description is a new snapshot (diff plans replacements only).
+        Err(no_update_in_place(Kind::ApiDeployment, ctx))
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_deployment(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for ApiStage {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        api_cost(op, None)
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_stage(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        update_stage(cloud, ctx, id, self, Some(have))
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_stage(cloud, &observed.physical_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integration_uris_round_trip() {
+        let uri = integration_uri("nlb-1.elb.amazonaws.com", 3001, "/students/{student_id}");
+        assert_eq!(uri, "http://nlb-1.elb.amazonaws.com:3001/students/{student_id}");
+        assert_eq!(
+            parse_integration_uri(&uri),
+            (
+                "nlb-1.elb.amazonaws.com".to_string(),
+                3001,
+                "/students/{student_id}".to_string()
+            )
+        );
+        assert_eq!(
+            parse_integration_uri("https://example.com/x"),
+            ("https://example.com/x".to_string(), 0, String::new())
+        );
+        assert_eq!(split_method("a/b/GET").ok(), Some(("a", "b", "GET")));
+        assert!(split_method("a/b").is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! The API Gateway pass (seeds 002/003): an internal network load balancer in the private
+//! subnets with its own group, a TCP target group and listener per routed service's port, a
+//! REST VPC link to it, the regional REST API with one resource per path segment and one method
+//! per declared method (each an `HTTP_PROXY` integration over the link), a deployment and the
+//! named stage.
+
+use super::compute::routed_from_api;
+use super::{ids, Network};
+use crate::model::*;
+use crate::names;
+use crate::topology::{self, Topology};
+use std::collections::BTreeMap;
+
+pub(super) fn expand(d: &mut Desired, t: &Topology, network: &Network) {
+    let Some(api) = &t.api_gateway else { return };
+    let stack = t.name.as_str();
+    let nlb = d.insert(
+        ids::NLB,
+        Resource::LoadBalancer(LoadBalancer {
+            name: names::network_load_balancer(stack),
+            lb_type: LoadBalancerType::Network,
+            internal: true,
+            subnets: network
+                .private_subnets
+                .iter()
+                .cloned()
+                .map(Ref::Id)
+                .collect(),
+            security_groups: vec![Ref::id(ids::NLB_GROUP)],
+            private_link_inbound_rules: Some(false),
+        }),
+    );
+    for (svc, spec) in t.services.iter().filter(|(svc, _)| routed_from_api(t, svc)) {
+        let group = d.insert(
+            ids::nlb_target_group(svc),
+            Resource::TargetGroup(TargetGroup {
+                name: topology::derived_target_group_name(
+                    stack,
+                    &format!("nlb-{svc}-{}", spec.port),
+                ),
+                vpc: Ref::Id(network.vpc.clone()),
+                port: spec.port,
+                protocol: "TCP".into(),
+                health_check_path: spec.health_check.clone().unwrap_or_else(|| "/".into()),
+            }),
+        );
+        d.insert_scoped(Resource::Listener(Listener {
+            load_balancer: Ref::Id(nlb.clone()),
+            port: spec.port,
+            protocol: "TCP".into(),
+            certificate_arn: None,
+            default_action: ListenerAction::Forward {
+                target_group: Ref::Id(group),
+            },
+        }));
+    }
+    let link = d.insert(
+        ids::VPC_LINK,
+        Resource::VpcLink(VpcLink {
+            name: names::vpc_link(stack),
+            description: format!("ecsform {stack}: REST API to the network load balancer"),
+            load_balancer: Ref::Id(nlb.clone()),
+        }),
+    );
+    let rest_api = d.insert(
+        ids::REST_API,
+        Resource::RestApi(RestApi {
+            name: api.name.clone(),
+            description: format!("ecsform {stack}"),
+        }),
+    );
+    // One resource per distinct path prefix: `/a/b` and `/a/c` share `a`.
+    let mut resources: BTreeMap<String, ResourceId> = BTreeMap::new();
+    for route in &api.routes {
+        let resource = resource_for(d, &rest_api, &mut resources, &route.path);
+        let Some(spec) = t.services.get(&route.service) else {
+            continue;
+        };
+        for method in &route.methods {
+            d.insert_scoped(Resource::ApiMethod(ApiMethod {
+                rest_api: Ref::Id(rest_api.clone()),
+                resource: Ref::Id(resource.clone()),
+                http_method: method.clone(),
+                path_parameters: path_parameters(&route.path),
+                vpc_link: Ref::Id(link.clone()),
+                load_balancer: Ref::Id(nlb.clone()),
+                port: spec.port,
+                path: backend_path(&route.path),
+            }));
+        }
+    }
+    let deployment = d.insert_scoped(Resource::ApiDeployment(ApiDeployment {
+        rest_api: Ref::Id(rest_api.clone()),
+        description: format!("ecsform {stack}"),
+    }));
+    d.insert_scoped(Resource::ApiStage(ApiStage {
+        rest_api: Ref::Id(rest_api),
+        name: api.stage.clone(),
+        deployment: Ref::Id(deployment),
+        throttle: api.throttle.map(|t| Throttle {
+            rate: t.rate,
+            burst: t.burst,
+        }),
+    }));
+}
+
+/// The resource of `path`, adding it and its missing ancestors; the API itself for `/`.
+fn resource_for(
+    d: &mut Desired,
+    rest_api: &ResourceId,
+    made: &mut BTreeMap<String, ResourceId>,
+    path: &str,
+) -> ResourceId {
+    let mut parent = rest_api.clone();
+    let mut prefix = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        prefix.push('/');
+        prefix.push_str(part);
+        parent = match made.get(&prefix) {
+            Some(id) => id.clone(),
+            None => {
+                let id = d.insert_scoped(Resource::ApiResource(ApiResource {
+                    rest_api: Ref::Id(rest_api.clone()),
+                    parent: Ref::Id(parent),
+                    path_part: part.to_string(),
+                }));
+                made.insert(prefix.clone(), id.clone());
+                id
+            }
+        };
+    }
+    parent
+}
+
+/// `{student_id}` → `student_id`, `{proxy+}` → `proxy`.
+fn path_parameters(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|p| p.strip_prefix('{')?.strip_suffix('}'))
+        .map(|p| p.trim_end_matches('+').to_string())
+        .collect()
+}
+
+/// The service's path: the same, with a greedy `{proxy+}` written `{proxy}` (how an integration
+/// URI names a path parameter).
+fn backend_path(path: &str) -> String {
+    path.replace("+}", "}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_and_backend_paths() {
+        assert_eq!(path_parameters("/students"), Vec::<String>::new());
+        assert_eq!(path_parameters("/a/{id}/b/{proxy+}"), vec!["id", "proxy"]);
+        assert_eq!(backend_path("/files/{proxy+}"), "/files/{proxy}");
+        assert_eq!(backend_path("/"), "/");
+    }
+}
