@@ -12,7 +12,7 @@ use aws_sdk_ecs::types::{
 use aws_sdk_elasticloadbalancingv2::types::{
     ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, TargetTypeEnum,
 };
-use common::{unique_stack, Fixture, Moto};
+use common::{apply, assert_plan_empty, pair, steps, unique_stack, Fixture, Moto};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -260,43 +260,6 @@ async fn ecs_service(aws: &Aws, stack: &str, svc: &str) -> aws_sdk_ecs::types::S
         .find(|s| s.status() == Some("ACTIVE"))
         .cloned()
         .unwrap_or_else(|| panic!("no active ECS service {stack}-{svc}"))
-}
-
-/// The plan's steps as `(id, action)`.
-fn steps(plan: &Value) -> BTreeSet<(String, String)> {
-    plan["steps"]
-        .as_array()
-        .expect("plan.steps")
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap_or_default().to_string(),
-                s["action"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn pair(id: &str, action: &str) -> (String, String) {
-    (id.to_string(), action.to_string())
-}
-
-async fn apply(moto: &Moto, f: &Fixture) {
-    moto.run(&["apply", "-f", f.path_str(), "--auto-approve"])
-        .await
-        .expect_code(0);
-}
-
-async fn assert_plan_empty(moto: &Moto, f: &Fixture) {
-    let out = moto
-        .run(&["plan", "-f", f.path_str(), "--detailed-exitcode"])
-        .await;
-    out.expect_code(0);
-    assert!(
-        out.stdout().contains("No changes"),
-        "plan should say `No changes`:\n{}",
-        out.stdout()
-    );
 }
 
 // ---------------------------------------------------------------------------------------------

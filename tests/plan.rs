@@ -417,3 +417,62 @@ fn the_example_contains_every_registered_kind() {
         );
     }
 }
+
+/// A route removed from the REST API: its method and resource go, then a new deployment is
+/// taken (after the deletions, or the snapshot would still serve them), then the stage moves to
+/// it, then the old deployment goes. A plan with no API change takes no new deployment.
+#[test]
+fn a_removed_route_is_deleted_before_the_new_deployment_the_stage_moves_to() {
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let observed = as_observed(&before);
+    assert!(
+        diff("shop", "us-east-1", &before, &observed).is_empty(),
+        "no change, no deployment"
+    );
+    let after = expand(
+        &edited(|s| {
+            s.replace(
+                "    - path: /products/{product_id}\n      methods: [GET]\n      service: product-service\n",
+                "",
+            )
+        }),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &after, &observed);
+    insta::assert_snapshot!("api_route_removed", render_text(&plan));
+    let summary: Vec<(String, Action)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.id.to_string(), s.action))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("api/products/{product_id}".to_string(), Action::Delete),
+            ("api/products/{product_id}.GET".to_string(), Action::Delete),
+            ("api.deployment.current".to_string(), Action::Replace),
+            ("api.stage.prod".to_string(), Action::Update),
+        ]
+    );
+    let s = schedule(&plan, &after, &observed).expect("acyclic");
+    let op = |id: &str, kind: OpKind| {
+        s.ops
+            .iter()
+            .position(|o| o.id.as_str() == id && o.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} {id}"))
+    };
+    let new_deployment = op("api.deployment.current", OpKind::Create);
+    let old_deployment = op("api.deployment.current", OpKind::Delete);
+    let stage = op("api.stage.prod", OpKind::Update);
+    for gone in [
+        op("api/products/{product_id}.GET", OpKind::Delete),
+        op("api/products/{product_id}", OpKind::Delete),
+    ] {
+        assert!(
+            s.after[new_deployment].contains(&gone),
+            "the snapshot is taken after the deletion"
+        );
+    }
+    assert!(s.after[stage].contains(&new_deployment));
+    assert!(s.after[old_deployment].contains(&stage));
+}

@@ -380,3 +380,43 @@ impl Fixture {
         self.path.to_str().expect("utf-8 temp path")
     }
 }
+
+// ---------------------------------------------------------------- plans and applies
+
+/// The plan's steps as `(id, action)`.
+pub fn steps(plan: &serde_json::Value) -> std::collections::BTreeSet<(String, String)> {
+    plan["steps"]
+        .as_array()
+        .expect("plan.steps")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap_or_default().to_string(),
+                s["action"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn pair(id: &str, action: &str) -> (String, String) {
+    (id.to_string(), action.to_string())
+}
+
+pub async fn apply(moto: &Moto, f: &Fixture) {
+    moto.run(&["apply", "-f", f.path_str(), "--auto-approve"])
+        .await
+        .expect_code(0);
+}
+
+pub async fn assert_plan_empty(moto: &Moto, f: &Fixture) {
+    let out = moto
+        .run(&["plan", "-f", f.path_str(), "--detailed-exitcode"])
+        .await;
+    out.expect_code(0);
+    assert!(
+        out.stdout().contains("No changes"),
+        "plan should say `No changes`:\n{}",
+        out.stdout()
+    );
+}
+

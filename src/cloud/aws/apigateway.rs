@@ -453,7 +453,9 @@ pub async fn update_stage(
     let deployment = ctx.resolve(&r.deployment)?;
     let (_, deployment) = split(&deployment)?;
     let mut ops = Vec::new();
-    if have.is_some_and(|h| h.deployment != r.deployment) {
+    // On an update, the stage always moves to the current deployment: a new snapshot keeps
+    // its logical id, so only the AWS ids tell old from new.
+    if have.is_some() {
         ops.push(replace("/deploymentId", deployment));
     }
     match r.throttle {

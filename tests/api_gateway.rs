@@ -1,0 +1,392 @@
+//! The REST API front door against moto: REST API → VPC link → internal NLB → the routed
+//! service, least privilege from the NLB's group, route changes that redeploy exactly once, and
+//! drift inside an owned API shown and undone.
+
+mod common;
+
+use aws_sdk_apigateway::types::IntegrationType;
+use common::{apply, assert_plan_empty, pair, steps, unique_stack, Fixture, Moto};
+use std::collections::BTreeSet;
+
+struct Api {
+    apigw: aws_sdk_apigateway::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+impl Api {
+    async fn new(moto: &Moto) -> Api {
+        let conf = moto.sdk_config().await;
+        Api {
+            apigw: aws_sdk_apigateway::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+        }
+    }
+
+    /// The stack's REST API id (exactly one).
+    async fn rest_api(&self, stack: &str) -> String {
+        let apis = self.apigw.get_rest_apis().send().await.expect("rest apis");
+        let ours: Vec<String> = apis
+            .items()
+            .iter()
+            .filter(|a| {
+                a.tags()
+                    .and_then(|t| t.get("ecsform:stack"))
+                    .is_some_and(|s| s == stack)
+            })
+            .filter_map(|a| a.id().map(String::from))
+            .collect();
+        assert_eq!(ours.len(), 1, "one REST API tagged for {stack}: {ours:?}");
+        ours[0].clone()
+    }
+
+    /// `path → (resource id, methods)`.
+    async fn resources(&self, api: &str) -> Vec<(String, String, BTreeSet<String>)> {
+        let out = self
+            .apigw
+            .get_resources()
+            .rest_api_id(api)
+            .embed("methods")
+            .send()
+            .await
+            .expect("resources");
+        let mut all: Vec<_> = out
+            .items()
+            .iter()
+            .map(|r| {
+                (
+                    r.path().unwrap_or_default().to_string(),
+                    r.id().unwrap_or_default().to_string(),
+                    r.resource_methods()
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    async fn resource_id(&self, api: &str, path: &str) -> String {
+        self.resources(api)
+            .await
+            .into_iter()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, id, _)| id)
+            .unwrap_or_else(|| panic!("no resource {path}"))
+    }
+
+    async fn nlb(&self, stack: &str) -> aws_sdk_elasticloadbalancingv2::types::LoadBalancer {
+        let out = self
+            .elb
+            .describe_load_balancers()
+            .names(format!("{stack}-nlb"))
+            .send()
+            .await
+            .expect("the network load balancer");
+        out.load_balancers()[0].clone()
+    }
+}
+
+fn paths(resources: &[(String, String, BTreeSet<String>)]) -> Vec<(String, Vec<String>)> {
+    resources
+        .iter()
+        .map(|(p, _, m)| (p.clone(), m.iter().cloned().collect()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rest_api_reaches_the_routed_service_through_the_vpc_link_and_nlb() {
+    let moto = Moto::start();
+    let stack = unique_stack("api");
+    let f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Api::new(moto).await;
+
+    // The internal network load balancer, its TCP listener and target group.
+    let nlb = aws.nlb(&stack).await;
+    assert_eq!(nlb.r#type().map(|t| t.as_str()), Some("network"));
+    assert_eq!(nlb.scheme().map(|s| s.as_str()), Some("internal"));
+    assert_eq!(nlb.security_groups().len(), 1, "its own group");
+    let nlb_arn = nlb.load_balancer_arn().expect("arn").to_string();
+    let listeners = aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(&nlb_arn)
+        .send()
+        .await
+        .expect("listeners");
+    let ports: Vec<(Option<i32>, Option<&str>)> = listeners
+        .listeners()
+        .iter()
+        .map(|l| (l.port(), l.protocol().map(|p| p.as_str())))
+        .collect();
+    assert_eq!(
+        ports,
+        vec![(Some(3002), Some("TCP"))],
+        "one TCP listener, on the routed service's port only"
+    );
+    let group_arn = listeners.listeners()[0].default_actions()[0]
+        .target_group_arn()
+        .expect("forwards")
+        .to_string();
+    let groups = aws
+        .elb
+        .describe_target_groups()
+        .target_group_arns(&group_arn)
+        .send()
+        .await
+        .expect("target group");
+    let group = &groups.target_groups()[0];
+    assert_eq!(group.protocol().map(|p| p.as_str()), Some("TCP"));
+    assert_eq!(group.target_type().map(|t| t.as_str()), Some("ip"));
+    assert_eq!(group.health_check_path(), Some("/health"));
+
+    // The VPC link to it, and the REST API over the link.
+    let links = aws.apigw.get_vpc_links().send().await.expect("links");
+    let link = links
+        .items()
+        .iter()
+        .find(|l| l.name() == Some(format!("{stack}-api-link").as_str()))
+        .expect("the VPC link");
+    assert_eq!(link.target_arns(), [nlb_arn.clone()]);
+    let api = aws.rest_api(&stack).await;
+    let described = aws
+        .apigw
+        .get_rest_api()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(
+        described
+            .endpoint_configuration()
+            .map(|e| e.types().iter().map(|t| t.as_str()).collect::<Vec<_>>()),
+        Some(vec!["REGIONAL"])
+    );
+    let resources = aws.resources(&api).await;
+    assert_eq!(
+        paths(&resources),
+        vec![
+            ("/".to_string(), vec![]),
+            ("/products".to_string(), vec!["GET".to_string()]),
+            ("/products/{product_id}".to_string(), vec!["GET".to_string()]),
+        ]
+    );
+    let item = aws.resource_id(&api, "/products/{product_id}").await;
+    let integration = aws
+        .apigw
+        .get_integration()
+        .rest_api_id(&api)
+        .resource_id(&item)
+        .http_method("GET")
+        .send()
+        .await
+        .expect("integration");
+    assert_eq!(integration.r#type(), Some(&IntegrationType::HttpProxy));
+    assert_eq!(
+        integration.connection_type().map(|c| c.as_str()),
+        Some("VPC_LINK")
+    );
+    assert_eq!(
+        integration.uri(),
+        Some(
+            format!(
+                "http://{}:3002/products/{{product_id}}",
+                nlb.dns_name().unwrap_or_default()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        integration
+            .request_parameters()
+            .and_then(|p| p.get("integration.request.path.product_id"))
+            .map(String::as_str),
+        Some("method.request.path.product_id"),
+        "the path parameter is passed through"
+    );
+
+    // The stage serves the deployment, throttled as the file says.
+    let stages = aws
+        .apigw
+        .get_stages()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .expect("stages");
+    assert_eq!(stages.item().len(), 1);
+    let stage = &stages.item()[0];
+    assert_eq!(stage.stage_name(), Some("prod"));
+    let deployments = aws
+        .apigw
+        .get_deployments()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .expect("deployments");
+    assert_eq!(deployments.items().len(), 1, "one deployment");
+    assert_eq!(stage.deployment_id(), deployments.items()[0].id());
+    let throttle = stage
+        .method_settings()
+        .and_then(|m| m.get("*/*"))
+        .expect("stage-wide method settings");
+    assert_eq!(
+        (
+            throttle.throttling_rate_limit(),
+            throttle.throttling_burst_limit()
+        ),
+        (100.0, 200)
+    );
+    assert_plan_empty(moto, &f).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_change_changes_exactly_that_and_deploys_once_more() {
+    let moto = Moto::start();
+    let stack = unique_stack("route");
+    let mut f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Api::new(moto).await;
+    let api = aws.rest_api(&stack).await;
+
+    // A method added to a route.
+    f.edit(
+        None,
+        "    - path: /products\n      methods: [GET]",
+        "    - path: /products\n      methods: [GET, POST]",
+    );
+    let plan = moto
+        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
+        .await;
+    plan.expect_code(2);
+    assert_eq!(
+        steps(&plan.json()),
+        BTreeSet::from([
+            pair("api/products.POST", "create"),
+            pair("api.deployment.current", "replace"),
+            pair("api.stage.prod", "update"),
+        ]),
+        "the new method, a new deployment, the stage moved to it:\n{}",
+        plan.stdout()
+    );
+    apply(moto, &f).await;
+    assert_plan_empty(moto, &f).await;
+    assert_eq!(aws.rest_api(&stack).await, api, "the REST API is never replaced");
+
+    // A route removed: its method and the resource only it used go; one deployment remains.
+    f.edit(
+        None,
+        "    - path: /products/{product_id}\n      methods: [GET]\n      service: product-service\n",
+        "",
+    );
+    let plan = moto
+        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
+        .await;
+    plan.expect_code(2);
+    assert_eq!(
+        steps(&plan.json()),
+        BTreeSet::from([
+            pair("api/products/{product_id}.GET", "delete"),
+            pair("api/products/{product_id}", "delete"),
+            pair("api.deployment.current", "replace"),
+            pair("api.stage.prod", "update"),
+        ]),
+        "{}",
+        plan.stdout()
+    );
+    apply(moto, &f).await;
+    assert_plan_empty(moto, &f).await;
+    assert_eq!(
+        paths(&aws.resources(&api).await),
+        vec![
+            ("/".to_string(), vec![]),
+            (
+                "/products".to_string(),
+                vec!["GET".to_string(), "POST".to_string()]
+            ),
+        ]
+    );
+    let deployments = aws
+        .apigw
+        .get_deployments()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .expect("deployments");
+    assert_eq!(
+        deployments.items().len(),
+        1,
+        "the old snapshots are deleted once the stage has moved"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_inside_the_api_is_planned_and_undone() {
+    let moto = Moto::start();
+    let stack = unique_stack("apidrift");
+    let f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Api::new(moto).await;
+    let api = aws.rest_api(&stack).await;
+    let products = aws.resource_id(&api, "/products").await;
+
+    // By hand: a method nobody declared, and the GET integration pointed elsewhere.
+    aws.apigw
+        .put_method()
+        .rest_api_id(&api)
+        .resource_id(&products)
+        .http_method("DELETE")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .expect("hand-made method");
+    aws.apigw
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&products)
+        .http_method("GET")
+        .r#type(IntegrationType::HttpProxy)
+        .integration_http_method("GET")
+        .uri("http://elsewhere.example.com:8080/products")
+        .send()
+        .await
+        .expect("hand-changed integration");
+
+    let plan = moto
+        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
+        .await;
+    plan.expect_code(2);
+    assert_eq!(
+        steps(&plan.json()),
+        BTreeSet::from([
+            pair("api/products.DELETE", "delete"),
+            pair("api/products.GET", "update"),
+            pair("api.deployment.current", "replace"),
+            pair("api.stage.prod", "update"),
+        ]),
+        "{}",
+        plan.stdout()
+    );
+    apply(moto, &f).await;
+    assert_plan_empty(moto, &f).await;
+    let integration = aws
+        .apigw
+        .get_integration()
+        .rest_api_id(&api)
+        .resource_id(&products)
+        .http_method("GET")
+        .send()
+        .await
+        .expect("integration");
+    let dns = aws.nlb(&stack).await.dns_name().unwrap_or_default().to_string();
+    assert_eq!(
+        integration.uri(),
+        Some(format!("http://{dns}:3002/products").as_str()),
+        "the integration points at the NLB again"
+    );
+    assert_eq!(
+        paths(&aws.resources(&api).await)[1],
+        ("/products".to_string(), vec!["GET".to_string()]),
+        "the hand-made method is gone"
+    );
+}
