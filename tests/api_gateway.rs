@@ -148,7 +148,7 @@ async fn the_rest_api_reaches_the_routed_service_through_the_vpc_link_and_nlb() 
         .iter()
         .find(|l| l.name() == Some(format!("{stack}-api-link").as_str()))
         .expect("the VPC link");
-    assert_eq!(link.target_arns(), [nlb_arn.clone()]);
+    assert_eq!(link.target_arns(), std::slice::from_ref(&nlb_arn));
     let api = aws.rest_api(&stack).await;
     let described = aws
         .apigw
@@ -158,9 +158,11 @@ async fn the_rest_api_reaches_the_routed_service_through_the_vpc_link_and_nlb() 
         .await
         .expect("api");
     assert_eq!(
-        described
-            .endpoint_configuration()
-            .map(|e| e.types().iter().map(|t| t.as_str()).collect::<Vec<_>>()),
+        described.endpoint_configuration().map(|e| e
+            .types()
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()),
         Some(vec!["REGIONAL"])
     );
     let resources = aws.resources(&api).await;
@@ -169,7 +171,10 @@ async fn the_rest_api_reaches_the_routed_service_through_the_vpc_link_and_nlb() 
         vec![
             ("/".to_string(), vec![]),
             ("/products".to_string(), vec!["GET".to_string()]),
-            ("/products/{product_id}".to_string(), vec!["GET".to_string()]),
+            (
+                "/products/{product_id}".to_string(),
+                vec!["GET".to_string()]
+            ),
         ]
     );
     let item = aws.resource_id(&api, "/products/{product_id}").await;
@@ -271,7 +276,11 @@ async fn a_route_change_changes_exactly_that_and_deploys_once_more() {
     );
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;
-    assert_eq!(aws.rest_api(&stack).await, api, "the REST API is never replaced");
+    assert_eq!(
+        aws.rest_api(&stack).await,
+        api,
+        "the REST API is never replaced"
+    );
 
     // A route removed: its method and the resource only it used go; one deployment remains.
     f.edit(
@@ -378,7 +387,12 @@ async fn drift_inside_the_api_is_planned_and_undone() {
         .send()
         .await
         .expect("integration");
-    let dns = aws.nlb(&stack).await.dns_name().unwrap_or_default().to_string();
+    let dns = aws
+        .nlb(&stack)
+        .await
+        .dns_name()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(
         integration.uri(),
         Some(format!("http://{dns}:3002/products").as_str()),
@@ -389,4 +403,37 @@ async fn drift_inside_the_api_is_planned_and_undone() {
         ("/products".to_string(), vec!["GET".to_string()]),
         "the hand-made method is gone"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_leaves_nothing_of_ours_and_a_hand_made_api_survives() {
+    let moto = Moto::start();
+    let stack = unique_stack("apigone");
+    let f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Api::new(moto).await;
+    let theirs = aws
+        .apigw
+        .create_rest_api()
+        .name(format!("{stack}-hand-made"))
+        .send()
+        .await
+        .expect("a hand-made REST API")
+        .id()
+        .expect("id")
+        .to_string();
+    moto.run(&["destroy", "-f", f.path_str(), "--auto-approve"])
+        .await
+        .expect_code(0);
+    let left = common::probe::tagged_counts(moto, &stack).await;
+    assert!(
+        left.values().all(|&n| n == 0),
+        "nothing of the stack is left: {left:?}"
+    );
+    aws.apigw
+        .get_rest_api()
+        .rest_api_id(&theirs)
+        .send()
+        .await
+        .expect("the hand-made REST API is untouched");
 }

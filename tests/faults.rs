@@ -258,3 +258,95 @@ async fn the_orders_aws_enforces_hold_on_the_first_apply() {
     .expect("join");
     assert!(destroyed.status.success(), "{}", show(&destroyed));
 }
+
+/// AWS's REST VPC link is PENDING for minutes before AVAILABLE, refuses CreateVpcLink while its
+/// NLB is provisioning, refuses a deployment over a link that is not AVAILABLE, lingers
+/// DELETING after DeleteVpcLink, and refuses to delete an NLB a link still uses; the proxy does
+/// all of it (moto does none). The first apply and the destroy must each get through in one run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vpc_link_is_waited_for_on_the_way_up_and_down() {
+    let moto = Moto::start();
+    let stack = unique_stack("link");
+    let fixture = Fixture::seed(&stack);
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({
+            "aws_orders": true,
+            "pending_seconds": {"load_balancer": 2},
+            "vpc_link_pending_s": 3,
+            "vpc_link_delete_s": 3,
+        }),
+    );
+    let file = fixture.path_str().to_string();
+    let proxied = proxy.ecsform(moto);
+    let out = tokio::task::spawn_blocking(move || {
+        run(proxied, &["apply", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(out.status.success(), "first apply:\n{}", show(&out));
+    let stats = proxy.stats();
+    assert_eq!(
+        stats["injected"].get("order"),
+        None,
+        "refused as out of order: {stats}"
+    );
+    assert_counts(
+        &tagged_counts(moto, &stack).await,
+        &desired_counts(fixture.text()),
+    );
+    let file = fixture.path_str().to_string();
+    let proxied = proxy.ecsform(moto);
+    let destroyed = tokio::task::spawn_blocking(move || {
+        run(proxied, &["destroy", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(destroyed.status.success(), "destroy:\n{}", show(&destroyed));
+    let stats = proxy.stats();
+    assert_eq!(
+        stats["injected"].get("order"),
+        None,
+        "the NLB was deleted while its link was still there: {stats}"
+    );
+    let left = tagged_counts(moto, &stack).await;
+    assert!(left.values().all(|&n| n == 0), "{left:?}");
+}
+
+/// A VPC link AWS cannot set up ends FAILED: the apply stops with AWS's reason, names the link,
+/// and creates nothing that needs it (no deployment over a dead link).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_vpc_link_stops_the_apply_with_aws_reason() {
+    let moto = Moto::start();
+    let stack = unique_stack("linkfail");
+    let fixture = Fixture::seed(&stack);
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({"seed": 11, "vpc_link_fail": true, "vpc_link_pending_s": 1}),
+    );
+    let file = fixture.path_str().to_string();
+    let proxied = proxy.ecsform(moto);
+    let out = tokio::task::spawn_blocking(move || {
+        run(proxied, &["apply", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(
+        !out.status.success(),
+        "the apply must fail:\n{}",
+        show(&out)
+    );
+    let text = show(&out);
+    assert!(
+        text.contains("VPC link") && text.contains("NLB ARN is malformed"),
+        "names the link and AWS's reason:\n{text}"
+    );
+    let tagged = tagged_counts(moto, &stack).await;
+    assert_eq!(tagged.get(&Kind::ApiDeployment), Some(&0), "{tagged:?}");
+    assert_eq!(tagged.get(&Kind::ApiStage), Some(&0), "{tagged:?}");
+    assert_eq!(
+        tagged.get(&Kind::EcsService),
+        Some(&5),
+        "what does not need the link is built: {tagged:?}"
+    );
+}

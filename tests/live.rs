@@ -13,7 +13,6 @@ use aws_sdk_elasticloadbalancingv2::types::{
     ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, TargetTypeEnum,
 };
 use common::{apply, assert_plan_empty, pair, steps, unique_stack, Fixture, Moto};
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const SERVICES: [&str; 5] = [
@@ -837,7 +836,10 @@ async fn apply_seed_creates_the_whole_least_privilege_stack() {
             );
             assert_eq!((container, port), (Some("product-service"), Some(3002)));
         } else {
-            assert!(lbs.is_empty(), "{svc} is not behind a load balancer: {lbs:?}");
+            assert!(
+                lbs.is_empty(),
+                "{svc} is not behind a load balancer: {lbs:?}"
+            );
         }
     }
 }

@@ -476,3 +476,44 @@ fn a_removed_route_is_deleted_before_the_new_deployment_the_stage_moves_to() {
     assert!(s.after[stage].contains(&new_deployment));
     assert!(s.after[old_deployment].contains(&stage));
 }
+
+/// The seed-002/003 example: only the REST API's front door, least privilege from the NLB.
+#[test]
+fn the_school_example_builds_only_the_api_front_door() {
+    let d = expand(
+        &topology(include_str!("../topology.school.yaml")),
+        "us-east-1",
+    );
+    let ids: std::collections::BTreeSet<&str> = d.resources.keys().map(|id| id.as_str()).collect();
+    for want in [
+        "nlb",
+        "sg.nlb",
+        "nlb.listener.8080",
+        "nlb.listener.8081",
+        "tg.nlb.students",
+        "tg.nlb.subjects",
+        "vpc-link",
+        "api",
+        "api/student",
+        "api/student/{student_id}",
+        "api/student.GET",
+        "api/student.POST",
+        "api/subject/{subject_id}.GET",
+        "api.deployment.current",
+        "api.stage.Test",
+    ] {
+        assert!(ids.contains(want), "{want} missing: {ids:?}");
+    }
+    assert!(!ids.contains("alb") && !ids.contains("sg.alb"), "no ALB");
+    let rules: Vec<&str> = d
+        .resources
+        .iter()
+        .filter(|(_, r)| r.kind() == ecsform::model::Kind::IngressRule)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        vec!["sg.svc.students.from.sg.nlb", "sg.svc.subjects.from.sg.nlb"],
+        "the NLB's group may reach the routed services, and nothing else exists"
+    );
+}

@@ -51,7 +51,11 @@ servicediscovery, logs, dynamodb, application-autoscaling), else ``Action=``
 in the form body or query string (query protocols: ec2, elasticloadbalancing,
 iam, sts, monitoring), else ``/service/S/operation/Op`` (Smithy RPC v2 CBOR),
 else a REST label "METHOD /path" with identifiers replaced by ``{}``
-(apigateway: ``POST /restapis``, ``POST /restapis/{}/resources/{}``;
+(apigateway: ``POST /restapis``, ``POST /restapis/{}/resources/{}``,
+``POST /vpclinks`` = CreateVpcLink, ``GET /vpclinks/{}`` = GetVpcLink,
+``POST /restapis/{}/deployments`` = CreateDeployment -- these labels are what
+``by_action``, ``fault_actions`` and the token buckets see, e.g.
+``"apigateway:POST /vpclinks"``; the contract report uses the model's names;
 s3: ``PUT /{bucket}/{key}?tagging``).
 
 Configuration keys (JSON; all faults are off by default, the two AWS-fidelity
@@ -131,6 +135,35 @@ linger_seconds            null = off; S >= 0 enables AWS's deletion
                             deleted services listed as INACTIVE, so the proxy
                             asks ListServices + DescribeServices) or for S s
                             after the last ECS DeleteService.
+vpc_link_pending_s        S >= 0 seconds (0 = off).  Real AWS: a new REST VPC
+                          link (API Gateway V1, ``POST /vpclinks``) is
+                          ``PENDING`` for minutes (8-12 against an NLB) before
+                          ``AVAILABLE``; moto says AVAILABLE at once.  Here:
+                          for S s after the proxy saw the CreateVpcLink answer
+                          of a link id, that answer, ``GET /vpclinks/{id}``
+                          and its item in ``GET /vpclinks`` say ``"status":
+                          "PENDING"`` (statusMessage removed); then moto's
+                          own answer (or FAILED, below).  With aws_orders on,
+                          CreateDeployment over such a link is refused (below).
+vpc_link_fail             false (default) / true / fraction 0..1: the chance,
+                          drawn once per link at its CreateVpcLink answer
+                          (seeded), that the link fails: once its
+                          vpc_link_pending_s window is over (at once with 0)
+                          ``GET /vpclinks/{id}`` and ``GET /vpclinks`` answer
+                          ``"status": "FAILED", "statusMessage": "NLB ARN is
+                          malformed"`` for good.  CreateVpcLink itself answers
+                          ``PENDING``, as AWS's create always does.
+vpc_link_delete_s         S >= 0 seconds (0 = off).  Real AWS: a deleted VPC
+                          link stays ``DELETING`` for a while; moto forgets it
+                          at once.  Here: for S s after the proxy saw the
+                          DeleteVpcLink answer of a link it saw created,
+                          ``GET /vpclinks/{id}`` answers 200 with ``"status":
+                          "DELETING"`` (synthesised from the CreateVpcLink
+                          answer -- id, name, description, targetArns, tags --
+                          once moto answers 404), the first page of
+                          ``GET /vpclinks`` lists it as DELETING too, and
+                          (aws_orders) its NLB still cannot be deleted.  Then
+                          moto's own answer (404 NotFoundException).
 contract                  true (default) / false.  Every counted request is
                           decoded and checked against AWS's published service
                           model (botocore's service-2.json) plus documented
@@ -149,8 +182,8 @@ contract                  true (default) / false.  Every counted request is
                           unchecked.  Needs the ``regex`` package and
                           botocore's data files: with them missing and this
                           key on, the proxy exits with an error at start-up.
-aws_orders                true (default) / false.  Refuse two orderings moto
-                          lets through, the way real AWS does:
+aws_orders                true (default) / false.  Refuse orderings moto lets
+                          through, the way real AWS does:
                           * ECS CreateService whose
                             ``loadBalancers[].targetGroupArn`` no listener
                             (default action) or listener rule forwards to ->
@@ -169,7 +202,35 @@ aws_orders                true (default) / false.  Refuse two orderings moto
                             400 Gateway.NotAttached "Network vpc-... has no
                             Internet gateway attached".  Real AWS creates the
                             NAT gateway and it fails with that code; refusing
-                            the create is the simplest equivalent.
+                            the create is the simplest equivalent;
+                          * API Gateway CreateVpcLink (``POST /vpclinks``)
+                            naming in ``targetArns`` a load balancer the proxy
+                            still shows as ``provisioning``
+                            (pending_seconds.load_balancer) -> 400
+                            BadRequestException "NLB ARN is not in active
+                            state (currently provisioning). ...";
+                          * API Gateway CreateDeployment (``POST
+                            /restapis/{id}/deployments``) while an integration
+                            of that REST API uses a VPC link the proxy answers
+                            as PENDING, FAILED or DELETING (vpc_link_* keys)
+                            -> 400 BadRequestException "VPC link ID is not in
+                            AVAILABLE state (status: PENDING); it is used by
+                            the integration of [METHOD:RESOURCE]".  Which link
+                            an integration uses is learnt from PutIntegration
+                            / UpdateIntegration requests through the proxy
+                            (moto drops connectionId from its reads); moto is
+                            asked (GetMethod) whether the method still has a
+                            VPC_LINK integration.  (AWS's API reference says a
+                            deployment "will wait" on PENDING and fail on
+                            DELETING; refusing PENDING too is the stricter
+                            reading, matching ecsform's wait for AVAILABLE);
+                          * ELBv2 DeleteLoadBalancer of a load balancer in the
+                            ``targetArns`` of a REST VPC link that exists
+                            (upstream ``GET /vpclinks``, asked by the proxy)
+                            or is still DELETING (vpc_link_delete_s) -> 400
+                            ResourceInUse "Load balancer 'ARN' cannot be
+                            deleted because it is currently associated with
+                            another service".
                           Side calls that fail never block the request.
 
 Contract statistics and report
@@ -301,6 +362,9 @@ DEFAULT_CONFIG = {
     "not_found_after_create_seconds": 0,
     "not_found_fraction": 1.0,
     "linger_seconds": None,
+    "vpc_link_pending_s": 0,
+    "vpc_link_fail": False,
+    "vpc_link_delete_s": 0,
     "contract": True,
     "aws_orders": True,
 }
@@ -352,6 +416,9 @@ EVENTUALLY_CONSISTENT = {
     "CreateInternetGateway": ("internetGatewayId", "InvalidInternetGatewayID.NotFound",
                               "internet gateway ID"),
 }
+
+# How a REST VPC link that the proxy makes fail explains itself (GetVpcLink statusMessage).
+VPC_LINK_FAILURE = "NLB ARN is malformed"
 
 NAMESPACE_OPERATIONS = {
     "CreatePrivateDnsNamespace", "CreatePublicDnsNamespace", "CreateHttpNamespace",
@@ -719,6 +786,11 @@ class World:
         self.lb_created: dict[str, float] = {}
         self.ops_created: dict[str, float] = {}
         self.first_delete: dict[str, float] = {}
+        # API Gateway REST VPC links created through the proxy: id -> {"created": t,
+        # "failed": bool, "deleted": t | None, "doc": the CreateVpcLink answer}
+        self.vpc_links: dict[str, dict] = {}
+        # (rest api id, resource id, http method) -> VPC link id of its integration
+        self.integration_links: dict[tuple[str, str, str], str] = {}
         self.events: dict[str, float] = {}  # event name -> last time seen
 
     def event_age(self, name: str, now: float) -> float:
@@ -952,6 +1024,14 @@ def merge_config(raw: dict) -> dict:
     unknown = set(config["token_buckets"]["overrides"] or {}) - set(BUCKETS)
     if unknown:
         raise ValueError(f"unknown token bucket names: {sorted(unknown)}")
+    for key in ("vpc_link_pending_s", "vpc_link_delete_s"):
+        value = config[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or value < 0):
+            raise ValueError(f"{key} must be a number of seconds >= 0")
+    fail = config["vpc_link_fail"]
+    if fail is not None and (not isinstance(fail, (bool, int, float)) or not 0 <= fail <= 1):
+        raise ValueError("vpc_link_fail must be true, false or a fraction in [0, 1]")
     return config
 
 
@@ -1014,7 +1094,7 @@ class FaultProxy:
             return injected
         reply = self.forward(req)
         self.observe(req, reply)
-        pending = self.rewrite_pending(req, reply, cfg)
+        pending = self.rewrite_pending(req, reply, cfg) or self.rewrite_vpc_links(req, reply, cfg)
         if drop_after:
             return Outcome(None, "drop")
         return Outcome(reply, "pending" if pending else None)
@@ -1080,6 +1160,9 @@ class FaultProxy:
         check = {
             "ecs:CreateService": self.unassociated_target_group,
             "ec2:CreateNatGateway": self.nat_without_internet_gateway,
+            "apigateway:POST /vpclinks": self.vpc_link_to_provisioning_nlb,
+            "apigateway:POST /restapis/{}/deployments": self.deployment_over_unavailable_link,
+            "elasticloadbalancing:DeleteLoadBalancer": self.load_balancer_used_by_vpc_link,
         }.get(req.key)
         if check is None:
             return None
@@ -1163,6 +1246,71 @@ class FaultProxy:
                 if xml_text(item, "vpcId") == vpc and xml_text(item, "state") in ("available", "attached"):
                     return None
         return error_reply(req, 400, "Gateway.NotAttached", f"Network {vpc} has no Internet gateway attached")
+
+    def vpc_link_to_provisioning_nlb(self, req: Request) -> Reply | None:
+        """A REST VPC link needs an active network load balancer: refuse CreateVpcLink for
+        a target the proxy still shows as ``provisioning`` (pending_seconds.load_balancer)."""
+        seconds = float((self.config["pending_seconds"] or {}).get("load_balancer") or 0)
+        if seconds <= 0:
+            return None
+        now = time.monotonic()
+        for arn in string_list(req.json_body().get("targetArns")):
+            with self.world.lock:
+                created = self.world.lb_created.get(arn)
+            if created is not None and now - created < seconds:
+                return error_reply(req, 400, "BadRequestException",
+                                   f"NLB {arn} is not in active state (currently provisioning). "
+                                   "A VPC link needs an active network load balancer.")
+        return None
+
+    def deployment_over_unavailable_link(self, req: Request) -> Reply | None:
+        """CreateDeployment of a REST API one of whose integrations (as put through the
+        proxy, PutIntegration / UpdateIntegration) uses a VPC link that is not AVAILABLE
+        (PENDING, FAILED or DELETING as the proxy answers it) -> 400 BadRequestException.
+        moto drops connectionId from its reads, so the link is what the client sent; moto
+        is only asked (GetMethod: moto's GetIntegration answers 200 even for a missing
+        one) whether the method still has a VPC_LINK integration."""
+        api = path_ids(req)[0]
+        now = time.monotonic()
+        with self.world.lock:
+            uses = sorted((key, link) for key, link in self.world.integration_links.items()
+                          if key[0] == api)
+        for key, link_id in uses:
+            state = self.vpc_link_state(link_id, self.config, now)
+            if state is None:
+                continue
+            path = "/restapis/{}/resources/{}/methods/{}".format(
+                *(urllib.parse.quote(part, safe="") for part in key))
+            reply = self.upstream_rest(req, "GET", path)
+            integration = (json_doc(reply.body) or {}).get("methodIntegration") if reply.status == 200 else None
+            if not isinstance(integration, dict) or not integration or \
+                    integration.get("connectionType", "VPC_LINK") != "VPC_LINK":
+                continue  # the integration (or its method, resource, API) is gone
+            return error_reply(req, 400, "BadRequestException",
+                               f"VPC link {link_id} is not in AVAILABLE state (status: {state[0]}); "
+                               f"it is used by the integration of [{key[2]}:{key[1]}]")
+        return None
+
+    def load_balancer_used_by_vpc_link(self, req: Request) -> Reply | None:
+        """ELBv2 DeleteLoadBalancer of a load balancer in the targetArns of a REST VPC link
+        that still exists (listed by moto, or DELETING as the proxy answers it) -> 400
+        ResourceInUse, as AWS does."""
+        arn = req.form_params().get("LoadBalancerArn")
+        if not arn:
+            return None
+        message = (f"Load balancer '{arn}' cannot be deleted because it is currently "
+                   "associated with another service")
+        now = time.monotonic()
+        with self.world.lock:
+            recorded = [(link_id, string_list(link["doc"].get("targetArns")))
+                        for link_id, link in self.world.vpc_links.items()]
+        for link_id, targets in recorded:
+            if arn in targets and (self.vpc_link_state(link_id, self.config, now) or ("",))[0] == "DELETING":
+                return error_reply(req, 400, "ResourceInUse", message)
+        for link in self.upstream_vpc_links(req):
+            if arn in string_list(link.get("targetArns")):
+                return error_reply(req, 400, "ResourceInUse", message)
+        return None
 
     def forward(self, req: Request) -> Reply:
         headers = forwardable_headers(req.headers)
@@ -1325,6 +1473,26 @@ class FaultProxy:
                 break
         return items
 
+    def upstream_rest(self, req: Request, method: str, path: str) -> Reply:
+        """Call API Gateway's REST API upstream as the client (its unverified signature
+        headers re-scoped to apigateway, which moto routes by)."""
+        headers = scoped_headers(req, "apigateway") + [("Accept", "application/json")]
+        return self.upstream.send(method, path, headers, b"")
+
+    def upstream_vpc_links(self, req: Request) -> list[dict]:
+        links, position = [], None
+        for _ in range(1000):
+            query = {"limit": "500"} | ({"position": position} if position else {})
+            reply = self.upstream_rest(req, "GET", "/vpclinks?" + urllib.parse.urlencode(query))
+            if reply.status != 200:
+                raise UpstreamError(f"apigateway:GetVpcLinks -> HTTP {reply.status}")
+            page = json_doc(reply.body) or {}
+            links += [item for item in page.get("item") or [] if isinstance(item, dict)]
+            position = page.get("position")
+            if not position:
+                break
+        return links
+
     # -- learning from responses --------------------------------------------
 
     def observe(self, req: Request, reply: Reply):
@@ -1332,7 +1500,11 @@ class FaultProxy:
             return
         now = time.monotonic()
         world = self.world
+        # Decided once per link, outside the world lock (the random generator has its own).
+        link_fails = req.key == "apigateway:POST /vpclinks" and self.chance(self.config["vpc_link_fail"])
         with world.lock:
+            if req.service == "apigateway":
+                self.observe_apigateway(req, reply, now, link_fails)
             if req.service == "ec2" and req.action in EVENTUALLY_CONSISTENT:
                 tag, code, noun = EVENTUALLY_CONSISTENT[req.action]
                 rid = first_element(reply.text(), tag)
@@ -1359,6 +1531,34 @@ class FaultProxy:
             if req.key in ("elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteListener",
                            "elasticloadbalancing:DeleteRule"):
                 world.events["elb:ListenerChange"] = now
+
+    def observe_apigateway(self, req: Request, reply: Reply, now: float, link_fails: bool):
+        """Remember REST VPC links and which integrations use them (world.lock held)."""
+        world, action = self.world, req.action
+        if action == "POST /vpclinks":
+            doc = json_doc(reply.body)
+            if doc and isinstance(doc.get("id"), str):
+                world.vpc_links[doc["id"]] = {"created": now, "failed": link_fails,
+                                              "deleted": None, "doc": doc}
+        elif action == "DELETE /vpclinks/{}":
+            link = world.vpc_links.get(path_ids(req)[0])
+            if link and link["deleted"] is None:
+                link["deleted"] = now
+        elif action == "PUT /restapis/{}/resources/{}/methods/{}/integration":
+            key, body = tuple(path_ids(req)), req.json_body()
+            if body.get("connectionType") == "VPC_LINK" and isinstance(body.get("connectionId"), str):
+                world.integration_links[key] = body["connectionId"]
+            else:
+                world.integration_links.pop(key, None)
+        elif action == "PATCH /restapis/{}/resources/{}/methods/{}/integration":
+            key = tuple(path_ids(req))
+            for op in req.json_body().get("patchOperations") or []:
+                if not isinstance(op, dict):
+                    continue
+                if op.get("path") == "/connectionId" and isinstance(op.get("value"), str):
+                    world.integration_links[key] = op["value"]
+                elif op.get("path") == "/connectionType" and op.get("value") != "VPC_LINK":
+                    world.integration_links.pop(key, None)
 
     # -- pending states -----------------------------------------------------
 
@@ -1434,6 +1634,89 @@ class FaultProxy:
         operation["Status"] = "SUBMITTED" if age < seconds / 2 else "PENDING"
         return json.dumps(doc).encode()
 
+    # -- REST VPC link states ------------------------------------------------
+
+    def vpc_link_state(self, link_id, cfg: dict, now: float) -> tuple[str, str | None] | None:
+        """(status, statusMessage) the proxy answers for a VPC link it saw created, or
+        None for moto's own answer."""
+        with self.world.lock:
+            link = self.world.vpc_links.get(link_id)
+            link = dict(link) if link else None
+        if link is None:
+            return None
+        if link["deleted"] is not None:
+            if now - link["deleted"] < float(cfg["vpc_link_delete_s"] or 0):
+                return "DELETING", None
+            return None
+        if now - link["created"] < float(cfg["vpc_link_pending_s"] or 0):
+            return "PENDING", None
+        if link["failed"]:
+            return "FAILED", VPC_LINK_FAILURE
+        return None
+
+    def rewrite_vpc_links(self, req: Request, reply: Reply, cfg: dict) -> bool:
+        """CreateVpcLink / GetVpcLink / GetVpcLinks (/ UpdateVpcLink) answers with the
+        status the proxy simulates; a DELETING link moto already forgot is synthesised."""
+        if req.service != "apigateway" or is_encoded(reply):
+            return False
+        action, now = req.action, time.monotonic()
+        if action == "POST /vpclinks" and 200 <= reply.status < 300:
+            doc = json_doc(reply.body)
+            state = self.vpc_link_state(doc.get("id"), cfg, now) if doc else None
+            if state is None:
+                return False
+            set_link_status(doc, ("PENDING", None))  # AWS answers every create with PENDING
+            reply.body = json.dumps(doc).encode()
+            return True
+        if action in ("GET /vpclinks/{}", "PATCH /vpclinks/{}"):
+            link_id = path_ids(req)[0]
+            state = self.vpc_link_state(link_id, cfg, now)
+            if state is None:
+                return False
+            if reply.status == 200:
+                doc = json_doc(reply.body)
+                if doc is None:
+                    return False
+                set_link_status(doc, state)
+                reply.body = json.dumps(doc).encode()
+                return True
+            if reply.status == 404 and action.startswith("GET") and state[0] == "DELETING":
+                reply.status, reply.reason = 200, "OK"
+                reply.headers = [("x-amzn-RequestId", str(uuid.uuid4())),
+                                 ("Content-Type", "application/json")]
+                reply.body = json.dumps(self.deleting_link_doc(link_id)).encode()
+                return True
+            return False
+        if action == "GET /vpclinks" and reply.status == 200:
+            doc = json_doc(reply.body)
+            if doc is None or not isinstance(doc.get("item", []), list):
+                return False
+            items, changed = doc.setdefault("item", []), False
+            for item in items:
+                state = self.vpc_link_state(item.get("id"), cfg, now) if isinstance(item, dict) else None
+                if state:
+                    set_link_status(item, state)
+                    changed = True
+            if "position" not in req.query:  # first page: links moto already forgot
+                listed = {item.get("id") for item in items if isinstance(item, dict)}
+                with self.world.lock:
+                    deleted = [i for i, link in self.world.vpc_links.items()
+                               if link["deleted"] is not None and i not in listed]
+                for link_id in deleted:
+                    if (self.vpc_link_state(link_id, cfg, now) or ("",))[0] == "DELETING":
+                        items.append(self.deleting_link_doc(link_id))
+                        changed = True
+            if changed:
+                reply.body = json.dumps(doc).encode()
+            return changed
+        return False
+
+    def deleting_link_doc(self, link_id: str) -> dict:
+        with self.world.lock:
+            doc = copy.deepcopy(self.world.vpc_links[link_id]["doc"])
+        set_link_status(doc, ("DELETING", None))
+        return doc
+
     # -- bookkeeping ----------------------------------------------------------
 
     def record(self, req: Request, t_start: float, t_end: float, outcome: Outcome):
@@ -1458,6 +1741,34 @@ def forwardable_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]
 def is_encoded(reply: Reply) -> bool:
     return any(k.lower() == "content-encoding" and v.lower() not in ("", "identity")
                for k, v in reply.headers)
+
+
+def json_doc(body: bytes) -> dict | None:
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def string_list(value) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def path_ids(req: Request) -> list[str]:
+    """The identifiers of a REST path, the segments rest_label templates as {}."""
+    segments = [s for s in req.path.split("/") if s]
+    start = 1 if segments and segments[0] in ("v2",) else 0
+    return [urllib.parse.unquote(seg) for i, seg in enumerate(segments)
+            if i >= start and (i - start) % 2 == 1]
+
+
+def set_link_status(doc: dict, state: tuple[str, str | None]):
+    doc["status"] = state[0]
+    if state[1]:
+        doc["statusMessage"] = state[1]
+    else:
+        doc.pop("statusMessage", None)
 
 
 def json_field(body: bytes, field: str):

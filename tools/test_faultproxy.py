@@ -182,6 +182,58 @@ class UnitTests(unittest.TestCase):
         self.assertEqual(faultproxy.bucket_names("apigateway", req.action),
                          ["apigateway:account", "apigateway:resource"])
 
+    def test_api_gateway_labels_and_buckets(self):
+        auth = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/apigateway/aws4_request"
+        cases = {
+            ("POST", "/vpclinks"): ["apigateway:account"],
+            ("GET", "/vpclinks/abc"): ["apigateway:account"],
+            ("POST", "/restapis"): ["apigateway:account", "apigateway:create-rest-api"],
+            ("POST", "/restapis/a1/resources/r1"): ["apigateway:account", "apigateway:resource"],
+            ("POST", "/restapis/a1/deployments"): ["apigateway:account", "apigateway:create-deployment"],
+        }
+        for (method, path), buckets in cases.items():
+            req = faultproxy.Request(method, path, [("Authorization", auth)], b"{}")
+            self.assertEqual(req.protocol, "rest-json")
+            self.assertEqual(faultproxy.bucket_names("apigateway", req.action), buckets, path)
+        # AWS's documented API Gateway limits: (burst, refill per second).
+        self.assertEqual(faultproxy.BUCKETS["apigateway:account"], (40, 10))
+        self.assertEqual(faultproxy.BUCKETS["apigateway:resource"], (5, 5))
+        self.assertEqual(faultproxy.BUCKETS["apigateway:create-deployment"], (1, 0.2))
+        self.assertAlmostEqual(faultproxy.BUCKETS["apigateway:create-rest-api"][1] * 3, 1.0)
+        req = faultproxy.Request("PUT", "/restapis/a1/resources/r1/methods/GET/integration",
+                                 [("Authorization", auth)], b"{}")
+        self.assertEqual(req.action, "PUT /restapis/{}/resources/{}/methods/{}/integration")
+        self.assertEqual(faultproxy.path_ids(req), ["a1", "r1", "GET"])
+
+    def test_integration_links_learnt_from_requests(self):
+        proxy = faultproxy.FaultProxy(faultproxy.Upstream("http://127.0.0.1:9"), {"contract": False})
+        auth = [("Authorization", "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/apigateway/aws4_request")]
+        path = "/restapis/a1/resources/r1/methods/GET/integration"
+        ok = faultproxy.Reply(200, [], b"{}")
+
+        def send(method, doc):
+            proxy.observe(faultproxy.Request(method, path, auth, json.dumps(doc).encode()), ok)
+            return dict(proxy.world.integration_links)
+
+        key = ("a1", "r1", "GET")
+        self.assertEqual(send("PUT", {"type": "HTTP_PROXY", "connectionType": "VPC_LINK",
+                                      "connectionId": "l1"}), {key: "l1"})
+        self.assertEqual(send("PATCH", {"patchOperations": [
+            {"op": "replace", "path": "/connectionId", "value": "l2"}]}), {key: "l2"})
+        self.assertEqual(send("PATCH", {"patchOperations": [
+            {"op": "replace", "path": "/connectionType", "value": "INTERNET"}]}), {})
+        send("PUT", {"type": "HTTP_PROXY", "connectionType": "VPC_LINK", "connectionId": "l3"})
+        self.assertEqual(send("PUT", {"type": "HTTP_PROXY"}), {})
+
+    def test_vpc_link_config_validated(self):
+        for good in ({"vpc_link_fail": True}, {"vpc_link_fail": 0.25}, {"vpc_link_pending_s": 1.5},
+                     {"vpc_link_delete_s": 0}):
+            faultproxy.merge_config(good)
+        for bad in ({"vpc_link_fail": 2}, {"vpc_link_fail": "yes"}, {"vpc_link_pending_s": -1},
+                    {"vpc_link_delete_s": "1"}, {"vpc_link_pending_s": True}):
+            with self.assertRaises(ValueError, msg=bad):
+                faultproxy.merge_config(bad)
+
     def test_refuses_non_loopback_upstream(self):
         for url in ("http://10.0.0.1:80", "http://localhost:5000", "https://127.0.0.1:5000"):
             out = subprocess.run([sys.executable, PROXY, "--upstream", url, "--port", "0"],
@@ -440,6 +492,197 @@ class DependencyTests(ProxyTestCase):
         elb.delete_target_group(TargetGroupArn=tg)
         sd.delete_namespace(Id=ns)
         self.assertEqual(self.stats()["injected"]["dependency"], 5)
+
+
+class VpcLinkTests(ProxyTestCase):
+    """API Gateway REST VPC links (V1) to an internal NLB, as AWS runs them."""
+
+    def nlb(self) -> str:
+        ec2, elb = self.client("ec2"), self.client("elbv2")
+        _, subnets, _ = self.network(ec2)
+        return elb.create_load_balancer(Name=unique("nlb"), Subnets=subnets, Type="network",
+                                        Scheme="internal")["LoadBalancers"][0]["LoadBalancerArn"]
+
+    def api_over(self, apigw, link_id: str | None) -> str:
+        """A REST API with GET / integrated over the VPC link (or over the internet)."""
+        api = apigw.create_rest_api(name=unique("api"))["id"]
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        over = {"connectionType": "VPC_LINK", "connectionId": link_id} if link_id else {}
+        apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="HTTP_PROXY",
+                              integrationHttpMethod="GET", uri="http://svc.internal/", **over)
+        return api
+
+    def test_pending_then_available(self):
+        self.configure({"vpc_link_pending_s": 1.0})
+        apigw = self.client("apigateway")
+        nlb = self.nlb()
+        link = apigw.create_vpc_link(name=unique("link"), targetArns=[nlb])
+        self.assertEqual(link["status"], "PENDING")
+
+        def listed():
+            return {item["id"]: item["status"] for item in apigw.get_vpc_links(limit=500)["items"]}
+
+        self.assertEqual(apigw.get_vpc_link(vpcLinkId=link["id"])["status"], "PENDING")
+        self.assertEqual(listed()[link["id"]], "PENDING")
+        time.sleep(1.05)
+        self.assertEqual(apigw.get_vpc_link(vpcLinkId=link["id"])["status"], "AVAILABLE")
+        self.assertEqual(listed()[link["id"]], "AVAILABLE")
+        self.assertEqual(self.stats()["injected"]["pending"], 3)
+
+    def test_fail_after_pending_and_fraction(self):
+        self.configure({"vpc_link_pending_s": 0.5, "vpc_link_fail": True})
+        apigw = self.client("apigateway")
+        nlb = self.nlb()
+        link = apigw.create_vpc_link(name=unique("link"), targetArns=[nlb])
+        self.assertEqual(link["status"], "PENDING")
+        self.assertEqual(apigw.get_vpc_link(vpcLinkId=link["id"])["status"], "PENDING")
+        time.sleep(0.55)
+        for _ in range(2):  # for good
+            got = apigw.get_vpc_link(vpcLinkId=link["id"])
+            self.assertEqual((got["status"], got["statusMessage"]), ("FAILED", "NLB ARN is malformed"))
+        item = next(i for i in apigw.get_vpc_links()["items"] if i["id"] == link["id"])
+        self.assertEqual(item["status"], "FAILED")
+
+        # A fraction: decided once per link, seeded.
+        self.configure({"seed": 5, "vpc_link_fail": 0.5})
+        ids = [apigw.create_vpc_link(name=unique("link"), targetArns=[nlb])["id"] for _ in range(8)]
+        first = [apigw.get_vpc_link(vpcLinkId=i)["status"] for i in ids]
+        self.assertEqual(set(first), {"FAILED", "AVAILABLE"})
+        self.assertEqual(first, [apigw.get_vpc_link(vpcLinkId=i)["status"] for i in ids])
+
+    def test_deployment_refused_while_its_link_is_not_available(self):
+        self.configure({"vpc_link_pending_s": 2.0})
+        apigw = self.client("apigateway")
+        nlb = self.nlb()
+        link = apigw.create_vpc_link(name=unique("link"), targetArns=[nlb])["id"]
+        api = self.api_over(apigw, link)
+        error = self.assertClientError("BadRequestException", apigw.create_deployment,
+                                       restApiId=api, stageName="prod")
+        self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn(f"VPC link {link} is not in AVAILABLE state", error.response["Error"]["Message"])
+        # An API without an integration over the link deploys.
+        apigw.create_deployment(restApiId=self.api_over(apigw, None), stageName="prod")
+        # aws_orders off: moto's behaviour.
+        self.configure({"vpc_link_pending_s": 2.0, "aws_orders": False})
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        self.configure({"vpc_link_pending_s": 2.0})
+        time.sleep(2.05)
+        apigw.create_deployment(restApiId=api, stageName="prod")  # AVAILABLE now
+
+        # A FAILED link refuses for good; moving the integration to another link mends it.
+        # (moto's UpdateIntegration cannot patch /connectionId: PutIntegration replaces it.)
+        self.configure({"vpc_link_fail": True})
+        failed = apigw.create_vpc_link(name=unique("link"), targetArns=[nlb])["id"]
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        integration = dict(restApiId=api, resourceId=root, httpMethod="GET", type="HTTP_PROXY",
+                           integrationHttpMethod="GET", uri="http://svc.internal/",
+                           connectionType="VPC_LINK")
+        apigw.put_integration(**integration, connectionId=failed)
+        error = self.assertClientError("BadRequestException", apigw.create_deployment,
+                                       restApiId=api, stageName="prod")
+        self.assertIn("FAILED", error.response["Error"]["Message"])
+        apigw.put_integration(**integration, connectionId=link)
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        # The integration deleted (moto is asked): nothing uses the failed link any more.
+        apigw.put_integration(**integration, connectionId=failed)
+        apigw.delete_method(restApiId=api, resourceId=root, httpMethod="GET")
+        apigw.put_method(restApiId=api, resourceId=root, httpMethod="POST", authorizationType="NONE")
+        apigw.put_integration(restApiId=api, resourceId=root, httpMethod="POST", type="MOCK")
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        self.assertEqual(self.stats()["injected"]["order"], 2)
+
+    def test_create_vpc_link_refused_while_nlb_provisioning(self):
+        self.configure({"pending_seconds": {"load_balancer": 1.0}})
+        apigw, elb = self.client("apigateway"), self.client("elbv2")
+        nlb = self.nlb()
+        self.assertEqual(elb.describe_load_balancers(LoadBalancerArns=[nlb])["LoadBalancers"][0][
+            "State"]["Code"], "provisioning")
+        error = self.assertClientError("BadRequestException", apigw.create_vpc_link,
+                                       name=unique("link"), targetArns=[nlb])
+        self.assertIn(nlb, error.response["Error"]["Message"])
+        self.assertIn("provisioning", error.response["Error"]["Message"])
+        self.configure({"pending_seconds": {"load_balancer": 1.0}, "aws_orders": False})
+        apigw.create_vpc_link(name=unique("link"), targetArns=[nlb])
+        self.configure({"pending_seconds": {"load_balancer": 1.0}})
+        time.sleep(1.05)
+        self.assertEqual(elb.describe_load_balancers(LoadBalancerArns=[nlb])["LoadBalancers"][0][
+            "State"]["Code"], "active")
+        apigw.create_vpc_link(name=unique("link"), targetArns=[nlb])
+        self.assertEqual(self.stats()["injected"]["order"], 1)
+
+    def test_nlb_delete_refused_while_a_link_uses_it_and_link_lingers_deleting(self):
+        self.configure({"vpc_link_delete_s": 2.0})
+        apigw, elb = self.client("apigateway"), self.client("elbv2")
+        nlb = self.nlb()
+        link = apigw.create_vpc_link(name=unique("link"), description="d", targetArns=[nlb],
+                                     tags={"owner": "t"})["id"]
+        error = self.assertClientError("ResourceInUse", elb.delete_load_balancer, LoadBalancerArn=nlb)
+        self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertEqual(error.response["Error"]["Message"],
+                         f"Load balancer '{nlb}' cannot be deleted because it is currently "
+                         "associated with another service")
+        apigw.delete_vpc_link(vpcLinkId=link)
+        got = apigw.get_vpc_link(vpcLinkId=link)  # moto has forgotten it: synthesised
+        self.assertEqual({k: got[k] for k in ("id", "description", "targetArns", "tags", "status")},
+                         {"id": link, "description": "d", "targetArns": [nlb], "tags": {"owner": "t"},
+                          "status": "DELETING"})
+        self.assertEqual([i["status"] for i in apigw.get_vpc_links()["items"] if i["id"] == link],
+                         ["DELETING"])
+        self.assertClientError("ResourceInUse", elb.delete_load_balancer, LoadBalancerArn=nlb)
+        time.sleep(2.05)
+        self.assertClientError("NotFoundException", apigw.get_vpc_link, vpcLinkId=link)
+        self.assertNotIn(link, [i["id"] for i in apigw.get_vpc_links()["items"]])
+        elb.delete_load_balancer(LoadBalancerArn=nlb)
+
+        # A link the proxy never saw (made straight in moto) is found by asking moto.
+        nlb = self.nlb()
+        direct = boto3.client("apigateway", endpoint_url=f"http://127.0.0.1:{Servers.moto_port}",
+                              region_name="us-east-1", aws_access_key_id="test",
+                              aws_secret_access_key="test", config=NO_RETRIES)
+        other = direct.create_vpc_link(name=unique("link"), targetArns=[nlb])["id"]
+        self.assertClientError("ResourceInUse", elb.delete_load_balancer, LoadBalancerArn=nlb)
+        direct.delete_vpc_link(vpcLinkId=other)
+        self.configure({"aws_orders": False, "vpc_link_delete_s": 1.0})
+        elb.delete_load_balancer(LoadBalancerArn=nlb)
+        self.assertEqual(self.stats()["injected"]["order"], 3)
+
+    def test_throttled_rest_call_shape_and_token_buckets(self):
+        apigw = self.client("apigateway")
+        api = self.api_over(apigw, None)
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        self.configure({"throttle_fraction": 1.0})
+        # Raw: 429, x-amzn-ErrorType, {"message": "Too Many Requests"}.
+        auth = ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/apigateway/aws4_request, "
+                "SignedHeaders=host, Signature=0")
+        req = urllib.request.Request(self.endpoint + "/restapis", headers={"Authorization": auth})
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(ctx.exception.code, 429)
+        self.assertEqual(ctx.exception.headers["x-amzn-ErrorType"], "TooManyRequestsException")
+        self.assertEqual(ctx.exception.headers["Content-Type"], "application/json")
+        self.assertEqual(json.loads(ctx.exception.read()), {"message": "Too Many Requests"})
+        error = self.assertClientError("TooManyRequestsException", apigw.create_vpc_link,
+                                       name="x", targetArns=["arn:aws:elasticloadbalancing:x"])
+        self.assertEqual(error.response["Error"]["Message"], "Too Many Requests")
+
+        # The documented buckets: CreateDeployment 1 per 5 s, CreateResource 5/s.
+        self.configure({"token_buckets": {"enabled": True}})
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        error = self.assertClientError("TooManyRequestsException", apigw.create_deployment,
+                                       restApiId=api, stageName="prod")
+        self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 429)
+        for i in range(5):
+            apigw.create_resource(restApiId=api, parentId=root, pathPart=f"p{i}")
+        self.assertClientError("TooManyRequestsException", apigw.create_resource,
+                               restApiId=api, parentId=root, pathPart="p5")
+        apigw.get_rest_api(restApiId=api)  # only the account bucket: not empty
+        # The account-wide bucket (burst 40, 10/s) throttles every call once empty.
+        self.configure({"token_buckets": {"enabled": True, "overrides": {"apigateway:account": [3, 0.01]}}})
+        for _ in range(3):
+            apigw.get_rest_api(restApiId=api)
+        self.assertClientError("TooManyRequestsException", apigw.get_vpc_links)
+        self.assertClientError("TooManyRequestsException", apigw.get_rest_api, restApiId=api)
 
 
 class StatsTests(ProxyTestCase):

@@ -1,11 +1,12 @@
-//! `outputs`: the load balancer's DNS name and the discovery names.
+//! `outputs`: the load balancers' DNS names, the REST API's invoke URL, the discovery names.
 
 use super::*;
 
 pub(super) async fn outputs_cmd(f: &FileArg, local: bool, json: bool) -> Result<ExitCode> {
     let t = load(f)?;
     let cloud = connect(&t, local).await?;
-    let mut outputs = cloud.outputs(&t.name).await?;
+    let stage = t.api_gateway.as_ref().map(|a| a.stage.as_str());
+    let mut outputs = cloud.outputs(&t.name, stage).await?;
     for svc in t.services.keys() {
         outputs.insert(
             format!("discovery.{svc}"),

@@ -25,7 +25,8 @@ pub struct LoadBalancer {
 
 impl KindSpec for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;
-    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(LoadBalancer; name, lb_type, internal);
+    const FORCES_REPLACEMENT: &'static [&'static str] =
+        fields!(LoadBalancer; name, lb_type, internal);
     /// Emulators do not return the PrivateLink setting: absent is unknown, not drift.
     fn unknown_on_read(have: &Self) -> &'static [&'static str] {
         if have.private_link_inbound_rules.is_none() {

@@ -17,7 +17,8 @@ pub struct TargetGroup {
 
 impl KindSpec for TargetGroup {
     const KIND: Kind = Kind::TargetGroup;
-    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(TargetGroup; name, vpc, port, protocol);
+    const FORCES_REPLACEMENT: &'static [&'static str] =
+        fields!(TargetGroup; name, vpc, port, protocol);
     /// Replaced create-first: the new one can coexist with the old, so traffic never has a gap.
     const REPLACE_ORDER: ReplaceOrder = ReplaceOrder::CreateFirst;
     fn refs(&self) -> Vec<&Ref> {

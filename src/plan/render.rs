@@ -127,7 +127,11 @@ fn compact(v: &Value) -> String {
 /// Who can open connections to whom, before and after, in words.
 pub fn reachability_changes(plan: &Plan) -> Vec<String> {
     let mut lines = Vec::new();
-    for step in plan.steps.iter().filter(|s| s.kind == Kind::IngressRule) {
+    for step in plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind, Kind::IngressRule | Kind::ApiMethod))
+    {
         let before = step.before.as_ref().and_then(edge);
         let after = step.after.as_ref().and_then(edge);
         match (before, after) {
@@ -144,6 +148,17 @@ pub fn reachability_changes(plan: &Plan) -> Vec<String> {
 }
 
 fn edge(r: &Resource) -> Option<String> {
+    if let Resource::ApiMethod(m) = r {
+        // What the REST API exposes to the internet, and where it sends it.
+        let target = match &m.load_balancer {
+            Ref::Id(id) => id.to_string(),
+            Ref::Unowned(host) => format!("{host} (unowned)"),
+        };
+        return Some(format!(
+            "internet → REST API {} {} → {target}:{}",
+            m.http_method, m.path, m.port
+        ));
+    }
     let Resource::IngressRule(rule) = r else {
         return None;
     };

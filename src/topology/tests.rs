@@ -1101,6 +1101,65 @@ fn route_target_must_allow_the_api_gateway() {
     );
 }
 
+#[test]
+fn api_gateway_throttle_via_ports_and_sibling_variables() {
+    let route = "  routes: [{path: /s, methods: [GET], service: students}]";
+    expect_error(
+        &api_doc(
+            &["  name: a", "  throttle: {rate: 0, burst: 10}", route],
+            STUDENTS,
+        ),
+        (5, 20),
+        "api_gateway.throttle.rate 0 is outside 1..10000",
+        "`rate: 100`",
+    );
+    expect_error(
+        &api_doc(
+            &["  name: a", "  throttle: {rate: 10, burst: 9000}", route],
+            STUDENTS,
+        ),
+        (5, 31),
+        "api_gateway.throttle.burst 9000 is outside 1..5000",
+        "`burst: 200`",
+    );
+    expect_error(
+        &api_doc(&["  name: a", "  via: alb", route], STUDENTS),
+        (5, 8),
+        "`alb` (VPC link V2 to an internal ALB) is not built by this version",
+        "`via: nlb`",
+    );
+    expect_error(
+        &api_doc(
+            &[
+                "  name: a",
+                "  routes:",
+                "    - {path: '/s/{id}', methods: [GET], service: students}",
+                "    - {path: '/s/{student_id}/x', methods: [GET], service: students}",
+            ],
+            STUDENTS,
+        ),
+        (7, 14),
+        "`{student_id}` and `{id}` are both variable parts under `/s/`",
+        "the first is at line 6",
+    );
+    let mut shared_port = api_doc(
+        &[
+            "  name: a",
+            "  routes:",
+            "    - {path: /s, methods: [GET], service: students}",
+            "    - {path: /t, methods: [GET], service: teachers}",
+        ],
+        STUDENTS,
+    );
+    shared_port.push("  teachers: {image: x, port: 1, allowed_callers: [api_gateway]}");
+    expect_error(
+        &shared_port,
+        (7, 43),
+        "`teachers` and `students` both listen on port 1",
+        "another `port`",
+    );
+}
+
 // ---------------------------------------------------------------- schema (serde) errors
 
 #[test]

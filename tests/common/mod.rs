@@ -419,4 +419,3 @@ pub async fn assert_plan_empty(moto: &Moto, f: &Fixture) {
         out.stdout()
     );
 }
-

@@ -281,10 +281,7 @@ impl Probe {
             }
             Kind::VpcLink => {
                 let o = self.apigw.get_vpc_links().send().await.expect("vpc links");
-                o.items()
-                    .iter()
-                    .filter(|l| self.api_ours(l.tags()))
-                    .count()
+                o.items().iter().filter(|l| self.api_ours(l.tags())).count()
             }
             Kind::RestApi => self.rest_apis().await.len(),
             Kind::ApiResource | Kind::ApiMethod => {

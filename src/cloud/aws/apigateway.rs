@@ -2,10 +2,10 @@
 //! integrations, deployments and the stage. AWS ids of the API's parts are only unique within
 //! their API, so their physical ids here are `<api id>/<part id>`.
 
-use super::errors::{aws_err, missing};
+use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, Found};
 use super::ops::gone_is_done;
-use super::retry::wait_until;
+use super::retry::{retry_while, wait_until};
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -32,6 +32,22 @@ fn split(physical: &str) -> Result<(&str, &str), CloudError> {
     physical
         .split_once('/')
         .ok_or_else(|| CloudError::Other(format!("`{physical}` is not an API part's id")))
+}
+
+/// API Gateway answers `ConflictException` while another change to the same API is in progress
+/// ("Unable to complete operation due to concurrent modification"): try again, for a while.
+async fn retrying_conflicts<T, F, Fut>(what: &str, f: F) -> Result<T, CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CloudError>>,
+{
+    retry_while(
+        what,
+        std::time::Duration::from_secs(60),
+        |e| has_code(e, "ConflictException"),
+        f,
+    )
+    .await
 }
 
 fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
@@ -236,15 +252,18 @@ pub async fn create_resource(
     r: &ApiResource,
 ) -> Result<String, CloudError> {
     let (api, parent) = resource_id(cloud, ctx, &r.rest_api, &r.parent).await?;
-    let out = cloud
-        .apigw
-        .create_resource()
-        .rest_api_id(&api)
-        .parent_id(parent)
-        .path_part(&r.path_part)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = retrying_conflicts("CreateResource", || async {
+        cloud
+            .apigw
+            .create_resource()
+            .rest_api_id(&api)
+            .parent_id(&parent)
+            .path_part(&r.path_part)
+            .send()
+            .await
+            .map_err(aws_err)
+    })
+    .await?;
     let id = out.id().ok_or_else(|| missing("Resource id"))?;
     Ok(format!("{api}/{id}"))
 }
@@ -276,17 +295,20 @@ pub async fn create_method(
         .iter()
         .map(|p| (format!("method.request.path.{p}"), true))
         .collect();
-    cloud
-        .apigw
-        .put_method()
-        .rest_api_id(&api)
-        .resource_id(&resource)
-        .http_method(&r.http_method)
-        .authorization_type("NONE")
-        .set_request_parameters((!parameters.is_empty()).then_some(parameters))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    retrying_conflicts("PutMethod", || async {
+        cloud
+            .apigw
+            .put_method()
+            .rest_api_id(&api)
+            .resource_id(&resource)
+            .http_method(&r.http_method)
+            .authorization_type("NONE")
+            .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
+            .send()
+            .await
+            .map_err(aws_err)
+    })
+    .await?;
     put_integration(cloud, ctx, &api, &resource, r).await?;
     Ok(format!("{api}/{resource}/{}", r.http_method))
 }
@@ -310,21 +332,25 @@ async fn put_integration(
             )
         })
         .collect();
-    cloud
-        .apigw
-        .put_integration()
-        .rest_api_id(api)
-        .resource_id(resource)
-        .http_method(&r.http_method)
-        .r#type(IntegrationType::HttpProxy)
-        .integration_http_method(&r.http_method)
-        .uri(integration_uri(&dns, r.port, &r.path))
-        .connection_type(ConnectionType::VpcLink)
-        .connection_id(ctx.resolve(&r.vpc_link)?)
-        .set_request_parameters((!parameters.is_empty()).then_some(parameters))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let link = ctx.resolve(&r.vpc_link)?;
+    retrying_conflicts("PutIntegration", || async {
+        cloud
+            .apigw
+            .put_integration()
+            .rest_api_id(api)
+            .resource_id(resource)
+            .http_method(&r.http_method)
+            .r#type(IntegrationType::HttpProxy)
+            .integration_http_method(&r.http_method)
+            .uri(integration_uri(&dns, r.port, &r.path))
+            .connection_type(ConnectionType::VpcLink)
+            .connection_id(&link)
+            .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
+            .send()
+            .await
+            .map_err(aws_err)
+    })
+    .await?;
     Ok(())
 }
 
@@ -389,14 +415,17 @@ pub async fn create_deployment(
     r: &ApiDeployment,
 ) -> Result<String, CloudError> {
     let api = ctx.resolve(&r.rest_api)?;
-    let out = cloud
-        .apigw
-        .create_deployment()
-        .rest_api_id(&api)
-        .description(&r.description)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = retrying_conflicts("CreateDeployment", || async {
+        cloud
+            .apigw
+            .create_deployment()
+            .rest_api_id(&api)
+            .description(&r.description)
+            .send()
+            .await
+            .map_err(aws_err)
+    })
+    .await?;
     let id = out.id().ok_or_else(|| missing("Deployment id"))?;
     Ok(format!("{api}/{id}"))
 }
@@ -464,22 +493,30 @@ pub async fn update_stage(
             ops.push(replace("/*/*/throttling/burstLimit", t.burst.to_string()));
         }
         None if have.is_some_and(|h| h.throttle.is_some()) => {
-            ops.push(PatchOperation::builder().op(Op::Remove).path("/*/*").build());
+            ops.push(
+                PatchOperation::builder()
+                    .op(Op::Remove)
+                    .path("/*/*")
+                    .build(),
+            );
         }
         None => {}
     }
     if ops.is_empty() {
         return Ok(());
     }
-    cloud
-        .apigw
-        .update_stage()
-        .rest_api_id(api)
-        .stage_name(stage)
-        .set_patch_operations(Some(ops))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    retrying_conflicts("UpdateStage", || async {
+        cloud
+            .apigw
+            .update_stage()
+            .rest_api_id(api)
+            .stage_name(stage)
+            .set_patch_operations(Some(ops.clone()))
+            .send()
+            .await
+            .map_err(aws_err)
+    })
+    .await?;
     Ok(())
 }
 
@@ -505,7 +542,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let (links, apis) = tokio::try_join!(
         async {
             let mut all = Vec::new();
-            let mut pages = cloud.apigw.get_vpc_links().limit(PAGE).into_paginator().send();
+            let mut pages = cloud
+                .apigw
+                .get_vpc_links()
+                .limit(PAGE)
+                .into_paginator()
+                .send();
             while let Some(page) = pages.next().await {
                 all.extend(page.map_err(aws_err)?.items().to_vec());
             }
@@ -513,7 +555,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         },
         async {
             let mut all = Vec::new();
-            let mut pages = cloud.apigw.get_rest_apis().limit(PAGE).into_paginator().send();
+            let mut pages = cloud
+                .apigw
+                .get_rest_apis()
+                .limit(PAGE)
+                .into_paginator()
+                .send();
             while let Some(page) = pages.next().await {
                 all.extend(page.map_err(aws_err)?.items().to_vec());
             }
@@ -547,12 +594,9 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    let parts = futures::future::try_join_all(
-        owned
-            .iter()
-            .map(|(_, id)| observe_api(cloud, stack, id)),
-    )
-    .await?;
+    let parts =
+        futures::future::try_join_all(owned.iter().map(|(_, id)| observe_api(cloud, stack, id)))
+            .await?;
     for part in parts {
         found.items.extend(part.items);
     }
@@ -616,22 +660,21 @@ async fn observe_api(cloud: &AwsCloud, stack: &str, api: &str) -> Result<Found, 
         let physical = format!("{api}/{id}");
         let node = node_of(id);
         if let Some(parent) = res.parent_id() {
-                found.items.push(scoped(
-                    Resource::ApiResource(ApiResource {
-                        rest_api: Ref::Unowned(api.to_string()),
-                        parent: node_of(parent),
-                        path_part: res.path_part().unwrap_or_default().to_string(),
-                    }),
-                    &physical,
-                ));
+            found.items.push(scoped(
+                Resource::ApiResource(ApiResource {
+                    rest_api: Ref::Unowned(api.to_string()),
+                    parent: node_of(parent),
+                    path_part: res.path_part().unwrap_or_default().to_string(),
+                }),
+                &physical,
+            ));
         }
         let mut methods: Vec<_> = res.resource_methods().into_iter().flatten().collect();
         methods.sort_by(|a, b| a.0.cmp(b.0));
         for (verb, method) in methods {
             let integration = method.method_integration();
-            let (host, port, path) = parse_integration_uri(
-                integration.and_then(|i| i.uri()).unwrap_or_default(),
-            );
+            let (host, port, path) =
+                parse_integration_uri(integration.and_then(|i| i.uri()).unwrap_or_default());
             let mut path_parameters: Vec<String> = method
                 .request_parameters()
                 .into_iter()
@@ -676,10 +719,13 @@ async fn observe_api(cloud: &AwsCloud, stack: &str, api: &str) -> Result<Found, 
     }
     for s in stages.item() {
         let Some(name) = s.stage_name() else { continue };
-        let throttle = s.method_settings().and_then(|m| m.get("*/*")).map(|m| Throttle {
-            rate: m.throttling_rate_limit().max(0.0).round() as u32,
-            burst: u32::try_from(m.throttling_burst_limit()).unwrap_or(0),
-        });
+        let throttle = s
+            .method_settings()
+            .and_then(|m| m.get("*/*"))
+            .map(|m| Throttle {
+                rate: m.throttling_rate_limit().max(0.0).round() as u32,
+                burst: u32::try_from(m.throttling_burst_limit()).unwrap_or(0),
+            });
         found.items.push(scoped(
             Resource::ApiStage(ApiStage {
                 rest_api: Ref::Unowned(api.to_string()),
@@ -725,7 +771,9 @@ impl AwsKind for VpcLink {
         id: &str,
         _have: &Self,
     ) -> Result<String, CloudError> {
-        update_vpc_link(cloud, id, self).await.map(|()| id.to_string())
+        update_vpc_link(cloud, id, self)
+            .await
+            .map(|()| id.to_string())
     }
     async fn delete(
         _have: &Self,
@@ -751,7 +799,9 @@ impl AwsKind for RestApi {
         id: &str,
         _have: &Self,
     ) -> Result<String, CloudError> {
-        update_rest_api(cloud, id, self).await.map(|()| id.to_string())
+        update_rest_api(cloud, id, self)
+            .await
+            .map(|()| id.to_string())
     }
     async fn delete(
         _have: &Self,
@@ -884,7 +934,10 @@ mod tests {
     #[test]
     fn integration_uris_round_trip() {
         let uri = integration_uri("nlb-1.elb.amazonaws.com", 3001, "/students/{student_id}");
-        assert_eq!(uri, "http://nlb-1.elb.amazonaws.com:3001/students/{student_id}");
+        assert_eq!(
+            uri,
+            "http://nlb-1.elb.amazonaws.com:3001/students/{student_id}"
+        );
         assert_eq!(
             parse_integration_uri(&uri),
             (

@@ -9,10 +9,10 @@ use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum,
-    FixedResponseActionConfig,
-    HttpRequestMethodConditionConfig, IpAddressType, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
-    LoadBalancerTypeEnum, PathPatternConditionConfig, ProtocolEnum, RedirectActionConfig,
-    RedirectActionStatusCodeEnum, RuleCondition, RulePriorityPair, Tag, TargetTypeEnum,
+    FixedResponseActionConfig, HttpRequestMethodConditionConfig, IpAddressType,
+    LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
+    PathPatternConditionConfig, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum,
+    RuleCondition, RulePriorityPair, Tag, TargetTypeEnum,
 };
 use std::collections::BTreeMap;
 
@@ -582,8 +582,10 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                     .iter()
                     .map(|s| Ref::Unowned(s.clone()))
                     .collect(),
+                // A setting of network load balancers only.
                 private_link_inbound_rules: lb
                     .enforce_security_group_inbound_rules_on_private_link_traffic()
+                    .filter(|_| lb.r#type() == Some(&LoadBalancerTypeEnum::Network))
                     .map(|on| on == "on"),
             })
         });

@@ -256,26 +256,55 @@ impl super::StackOps for AwsCloud {
 }
 
 impl AwsCloud {
-    /// Values people need after an apply: the load balancer's DNS name.
+    /// Values people need after an apply: the load balancers' DNS names and the REST API's
+    /// invoke URL (`api_stage`: the stage the file names).
     pub async fn outputs(
         &self,
         stack: &str,
+        api_stage: Option<&str>,
     ) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
         let mut out = std::collections::BTreeMap::new();
-        let res = self
-            .elb
-            .describe_load_balancers()
-            .names(crate::names::load_balancer(stack))
-            .send()
-            .await;
-        match res.map_err(errors::aws_err) {
-            Ok(o) => {
-                if let Some(dns) = o.load_balancers().first().and_then(|l| l.dns_name()) {
-                    out.insert("load_balancer_dns_name".to_string(), dns.to_string());
+        for (key, name) in [
+            ("load_balancer_dns_name", crate::names::load_balancer(stack)),
+            (
+                "api_nlb_dns_name",
+                crate::names::network_load_balancer(stack),
+            ),
+        ] {
+            let res = self.elb.describe_load_balancers().names(name).send().await;
+            match res.map_err(errors::aws_err) {
+                Ok(o) => {
+                    if let Some(dns) = o.load_balancers().first().and_then(|l| l.dns_name()) {
+                        out.insert(key.to_string(), dns.to_string());
+                    }
                 }
+                Err(CloudError::NotFound(_)) => {}
+                Err(e) => return Err(e),
             }
-            Err(CloudError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+        }
+        if let Some(stage) = api_stage {
+            let apis = self
+                .apigw
+                .get_rest_apis()
+                .limit(500)
+                .send()
+                .await
+                .map_err(errors::aws_err)?;
+            let ours = apis.items().iter().find(|a| {
+                a.tags()
+                    .and_then(|t| t.get(TAG_STACK))
+                    .is_some_and(|s| s == stack)
+            });
+            if let Some(id) = ours.and_then(|a| a.id()) {
+                // https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html
+                out.insert(
+                    "api_invoke_url".to_string(),
+                    format!(
+                        "https://{id}.execute-api.{}.amazonaws.com/{stage}",
+                        self.region
+                    ),
+                );
+            }
         }
         Ok(out)
     }

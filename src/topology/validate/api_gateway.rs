@@ -131,9 +131,17 @@ fn check_routes(check: &mut Checker, api: &ApiGateway) {
     }
     // (path, method) → line of its first declaration
     let mut declared: HashMap<(String, String), usize> = HashMap::new();
+    // parent path → its `{param}` child and the line that declared it
+    let mut variables: HashMap<String, (String, usize)> = HashMap::new();
     for (index, route) in api.routes.iter().enumerate() {
         let route_path = ypath!("api_gateway", "routes", index);
         check_resource_path(check, &child(&route_path, "path"), &route.path);
+        check_sibling_variables(
+            check,
+            &child(&route_path, "path"),
+            &route.path,
+            &mut variables,
+        );
         check_methods(check, index, route, &mut declared);
         check_route_target(
             check,
@@ -153,6 +161,39 @@ fn check_resource_path(check: &mut Checker, at: &[Segment], path: &str) {
             format!("API path `{path}` is invalid: {problem}"),
             "write `/` followed by segments that are literals (letters, digits, `._-:`) or `{param}`, e.g. `/students/{student_id}`",
         );
+    }
+}
+
+/// AWS refuses a second `{param}` child under one parent ("A sibling ({id}) of this resource
+/// already has a variable path part"): `/students/{id}` and `/students/{student_id}` cannot
+/// both exist.
+fn check_sibling_variables(
+    check: &mut Checker,
+    at: &[Segment],
+    path: &str,
+    variables: &mut HashMap<String, (String, usize)>,
+) {
+    let mut parent = String::new();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        if segment.starts_with('{') {
+            match variables.get(&parent) {
+                Some((other, line)) if other != segment => {
+                    let (other, line) = (other.clone(), *line);
+                    check.error(
+                        at,
+                        format!("`{segment}` and `{other}` are both variable parts under `{}/`", if parent.is_empty() { "" } else { parent.as_str() }),
+                        format!("use one name for both (the first is at line {line}): API Gateway allows one variable path part per parent"),
+                    );
+                    return;
+                }
+                Some(_) => {}
+                None => {
+                    variables.insert(parent.clone(), (segment.to_string(), check.line_of(at)));
+                }
+            }
+        }
+        parent.push('/');
+        parent.push_str(segment);
     }
 }
 
