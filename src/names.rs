@@ -30,6 +30,10 @@ pub fn load_balancer(stack: &str) -> String {
 pub fn network_load_balancer(stack: &str) -> String {
     format!("{stack}-nlb")
 }
+/// The internal ALB of `api_gateway.via: alb`.
+pub fn api_load_balancer(stack: &str) -> String {
+    format!("{stack}-api-alb")
+}
 pub fn vpc_link(stack: &str) -> String {
     format!("{stack}-api-link")
 }

@@ -437,3 +437,170 @@ async fn destroy_leaves_nothing_of_ours_and_a_hand_made_api_survives() {
         .await
         .expect("the hand-made REST API is untouched");
 }
+
+/// The school example (seeds 002/003) with a stack name of ours.
+fn school(stack: &str, via: &str) -> Fixture {
+    let text = include_str!("../topology.school.yaml")
+        .replace("\nname: school\n", &format!("\nname: {stack}\n"))
+        .replace("  stage: Test\n", &format!("  stage: Test\n  via: {via}\n"));
+    Fixture::from_text(stack, &text)
+}
+
+/// `via: alb`: an internal ALB with a path rule per route, a VPC link V2 whose interfaces have
+/// their own group, integrations that name the ALB; the services admit the ALB's group only, the
+/// ALB's group admits the link's only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn via_alb_the_rest_api_reaches_an_internal_alb_through_a_v2_link() {
+    let moto = Moto::start();
+    let stack = unique_stack("viaalb");
+    let f = school(&stack, "alb");
+    apply(moto, &f).await;
+    let aws = Api::new(moto).await;
+    let conf = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let apigw2 = aws_sdk_apigatewayv2::Client::new(&conf);
+
+    let lbs = aws
+        .elb
+        .describe_load_balancers()
+        .names(format!("{stack}-api-alb"))
+        .send()
+        .await
+        .expect("the internal ALB");
+    let alb = &lbs.load_balancers()[0];
+    assert_eq!(alb.r#type().map(|t| t.as_str()), Some("application"));
+    assert_eq!(alb.scheme().map(|s| s.as_str()), Some("internal"));
+    let alb_arn = alb.load_balancer_arn().expect("arn").to_string();
+    let listeners = aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(&alb_arn)
+        .send()
+        .await
+        .expect("listeners");
+    assert_eq!(listeners.listeners().len(), 1);
+    let rules = aws
+        .elb
+        .describe_rules()
+        .listener_arn(listeners.listeners()[0].listener_arn().expect("arn"))
+        .send()
+        .await
+        .expect("rules");
+    let mut patterns: Vec<String> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.is_default() != Some(true))
+        .flat_map(|r| {
+            r.conditions()
+                .iter()
+                .flat_map(|c| c.path_pattern_config().map(|p| p.values().to_vec()))
+                .flatten()
+        })
+        .collect();
+    patterns.sort();
+    assert_eq!(
+        patterns,
+        vec!["/student", "/student/*", "/subject", "/subject/*"],
+        "one path rule per route"
+    );
+
+    // The V2 link: in the private subnets, with the link's own group.
+    let links = apigw2.get_vpc_links().send().await.expect("v2 links");
+    let link = links
+        .items()
+        .iter()
+        .find(|l| l.name() == Some(format!("{stack}-api-link").as_str()))
+        .expect("the VPC link V2");
+    assert_eq!(link.subnet_ids().len(), 2, "one interface subnet per zone");
+    let groups = ec2
+        .describe_security_groups()
+        .set_group_ids(Some(link.security_group_ids().to_vec()))
+        .send()
+        .await
+        .expect("link group");
+    assert_eq!(
+        groups.security_groups()[0].group_name(),
+        Some(format!("{stack}-api-link").as_str())
+    );
+
+    // Who may reach whom: link → ALB on 80, ALB → each routed service on its port, nothing else.
+    let all = ec2.describe_security_groups().send().await.expect("groups");
+    let name_of: std::collections::BTreeMap<String, String> = all
+        .security_groups()
+        .iter()
+        .filter_map(|g| Some((g.group_id()?.to_string(), g.group_name()?.to_string())))
+        .collect();
+    let mut edges: Vec<String> = all
+        .security_groups()
+        .iter()
+        .filter(|g| {
+            g.group_name()
+                .is_some_and(|n| n.starts_with(&format!("{stack}-")))
+        })
+        .flat_map(|g| {
+            g.ip_permissions().iter().flat_map(|p| {
+                p.user_id_group_pairs().iter().map(|pair| {
+                    format!(
+                        "{} <- {} :{}",
+                        g.group_name().unwrap_or_default(),
+                        name_of
+                            .get(pair.group_id().unwrap_or_default())
+                            .cloned()
+                            .unwrap_or_default(),
+                        p.from_port().unwrap_or_default()
+                    )
+                })
+            })
+        })
+        .collect();
+    edges.sort();
+    assert_eq!(
+        edges,
+        vec![
+            format!("{stack}-api-alb <- {stack}-api-link :80"),
+            format!("{stack}-students <- {stack}-api-alb :8080"),
+            format!("{stack}-subjects <- {stack}-api-alb :8081"),
+        ]
+    );
+
+    // Integrations go to the ALB's DNS name on its listener port.
+    let api = aws.rest_api(&stack).await;
+    let student = aws.resource_id(&api, "/student/{student_id}").await;
+    let integration = aws
+        .apigw
+        .get_integration()
+        .rest_api_id(&api)
+        .resource_id(&student)
+        .http_method("GET")
+        .send()
+        .await
+        .expect("integration");
+    assert_eq!(
+        integration.uri(),
+        Some(
+            format!(
+                "http://{}:80/student/{{student_id}}",
+                alb.dns_name().unwrap_or_default()
+            )
+            .as_str()
+        )
+    );
+    assert_plan_empty(moto, &f).await;
+    moto.run(&["destroy", "-f", f.path_str(), "--auto-approve"])
+        .await
+        .expect_code(0);
+    let left = common::probe::tagged_counts(moto, &stack).await;
+    assert!(left.values().all(|&n| n == 0), "{left:?}");
+}
+
+/// The school example as written (`via: nlb`) applies and plans nothing afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_school_example_applies_and_converges() {
+    let moto = Moto::start();
+    let stack = unique_stack("school");
+    let f = school(&stack, "nlb");
+    apply(moto, &f).await;
+    assert_plan_empty(moto, &f).await;
+    let tagged = common::probe::tagged_counts(moto, &stack).await;
+    assert_eq!(tagged, common::probe::desired_counts(f.text()));
+}

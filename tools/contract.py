@@ -988,6 +988,10 @@ def check_request(signing_service: str, method: str, target: str, headers, body:
     if not model_dir or "/" in model_dir or model_dir.startswith("."):
         return None
     split = urllib.parse.urlsplit(target)
+    # API Gateway's V2 API (HTTP/WebSocket APIs, VPC links V2) signs as `apigateway` too; its
+    # operations live under /v2/ in their own model.
+    if model_dir == "apigateway" and split.path.startswith("/v2/"):
+        model_dir = "apigatewayv2"
     service = iam_prefix(signing_service)
     amz_target = hdrs.get("x-amz-target")
     if amz_target:

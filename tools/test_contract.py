@@ -145,6 +145,8 @@ REJECTED = [
     ("apigateway unknown body member", rest_request("PUT", "/restapis/abc/resources/r1/methods/GET", {
         "authorizationType": "NONE", "apiKeyRequire": True}), "unknown", "apiKeyRequire"),
     ("apigateway unknown operation", rest_request("POST", "/restapis/abc/nothing", {}), "unknown", None),
+    ("apigateway v2 vpc link without subnets", rest_request("POST", "/v2/vpclinks", {"name": "l"}),
+     "required", "SubnetIds"),
     ("json unknown operation", json_request("ecs", "CreateClusterz", {}), "unknown", "X-Amz-Target"),
     ("elbv2 port not a number", elb("CreateTargetGroup", {"Name": "api", "Protocol": "HTTP", "Port": "eighty",
                                                           "VpcId": "vpc-1"}), "type", "Port"),

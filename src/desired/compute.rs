@@ -50,7 +50,7 @@ pub(super) fn expand(
             target_groups.push(Ref::id(ids::target_group(svc)));
         }
         if routed_from_api(t, svc) {
-            target_groups.push(Ref::id(ids::nlb_target_group(svc)));
+            target_groups.push(Ref::id(api_target_group(t, svc)));
         }
         let (container_name, container_port) = if target_groups.is_empty() {
             (String::new(), 0)
@@ -115,4 +115,12 @@ pub(super) fn routed_from_api(t: &Topology, svc: &str) -> bool {
     t.api_gateway
         .as_ref()
         .is_some_and(|api| api.routes.iter().any(|r| r.service == svc))
+}
+
+/// The target group through which the REST API's load balancer reaches `svc`.
+pub(super) fn api_target_group(t: &Topology, svc: &str) -> String {
+    match t.api_gateway.as_ref().map(|a| a.via) {
+        Some(topology::ApiVia::Alb) => ids::api_alb_target_group(svc),
+        _ => ids::nlb_target_group(svc),
+    }
 }

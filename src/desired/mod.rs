@@ -20,6 +20,8 @@ use crate::topology::Topology;
 /// The AWS-managed policy that lets ECS pull images and write logs for a task.
 pub const EXECUTION_POLICY_ARN: &str =
     "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+/// The internal ALB's listener port with `api_gateway.via: alb` (HTTP inside the VPC).
+pub const API_ALB_PORT: u16 = 80;
 /// Days kept in each service's log group.
 pub const LOG_RETENTION_DAYS: i32 = 30;
 
@@ -56,6 +58,11 @@ pub mod ids {
     pub const NLB: &str = "nlb";
     pub const VPC_LINK: &str = "vpc-link";
     pub const REST_API: &str = "api";
+    /// With `via: alb`: the internal ALB, its group, and the group of the VPC link V2's
+    /// network interfaces.
+    pub const API_ALB: &str = "api-alb";
+    pub const API_ALB_GROUP: &str = "sg.api-alb";
+    pub const API_LINK_GROUP: &str = "sg.api-link";
 
     pub fn subnet(public: bool, index: usize) -> String {
         format!(
@@ -82,8 +89,11 @@ pub mod ids {
         if group == ALB_GROUP {
             return Some(crate::topology::CALLER_LOAD_BALANCER);
         }
-        if group == NLB_GROUP {
+        if group == NLB_GROUP || group == API_ALB_GROUP {
             return Some(crate::topology::CALLER_API_GATEWAY);
+        }
+        if group == API_LINK_GROUP {
+            return Some("api_gateway VPC link");
         }
         group.strip_prefix("sg.svc.")
     }
@@ -101,5 +111,8 @@ pub mod ids {
     }
     pub fn nlb_target_group(svc: &str) -> String {
         format!("tg.nlb.{svc}")
+    }
+    pub fn api_alb_target_group(svc: &str) -> String {
+        format!("tg.api.{svc}")
     }
 }

@@ -3,9 +3,10 @@
 
 use super::compute::routed_from_api;
 use super::ids;
+use super::API_ALB_PORT;
 use crate::model::*;
 use crate::names;
-use crate::topology::{Topology, CALLER_API_GATEWAY, CALLER_LOAD_BALANCER};
+use crate::topology::{ApiVia, Topology, CALLER_API_GATEWAY, CALLER_LOAD_BALANCER};
 
 pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
     let stack = t.name.as_str();
@@ -31,20 +32,52 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
             }
         }
     }
-    if t.api_gateway.is_some() {
-        // No inbound rules: the only traffic it admits is the VPC link's, which arrives through
-        // PrivateLink and skips inbound rules (the load balancer's PrivateLink setting is off).
-        d.insert(
-            ids::NLB_GROUP,
-            Resource::SecurityGroup(SecurityGroup {
-                name: names::security_group(stack, "nlb"),
-                vpc: Ref::Id(vpc.clone()),
-                description: format!(
-                    "ecsform {stack}: API network load balancer, VPC link traffic only"
-                ),
-            }),
-        );
-    }
+    // The REST API's way in: the NLB's group (no inbound rules: the only traffic it takes is
+    // the VPC link's, which arrives through PrivateLink and skips inbound rules — the NLB's
+    // PrivateLink setting is off), or with `via: alb` the internal ALB's group, which admits the
+    // VPC link V2's interfaces (their own group) on the listener port.
+    let api_group = t.api_gateway.as_ref().map(|api| match api.via {
+        ApiVia::Nlb => {
+            d.insert(
+                ids::NLB_GROUP,
+                Resource::SecurityGroup(SecurityGroup {
+                    name: names::security_group(stack, "nlb"),
+                    vpc: Ref::Id(vpc.clone()),
+                    description: format!(
+                        "ecsform {stack}: API network load balancer, VPC link traffic only"
+                    ),
+                }),
+            );
+            ids::NLB_GROUP
+        }
+        ApiVia::Alb => {
+            d.insert(
+                ids::API_LINK_GROUP,
+                Resource::SecurityGroup(SecurityGroup {
+                    name: names::security_group(stack, "api-link"),
+                    vpc: Ref::Id(vpc.clone()),
+                    description: format!("ecsform {stack}: REST API VPC link interfaces"),
+                }),
+            );
+            d.insert(
+                ids::API_ALB_GROUP,
+                Resource::SecurityGroup(SecurityGroup {
+                    name: names::security_group(stack, "api-alb"),
+                    vpc: Ref::Id(vpc.clone()),
+                    description: format!(
+                        "ecsform {stack}: API internal load balancer, from the VPC link only"
+                    ),
+                }),
+            );
+            d.insert_scoped(Resource::IngressRule(IngressRule {
+                group: Ref::id(ids::API_ALB_GROUP),
+                port: API_ALB_PORT,
+                source: RuleSource::Group(Ref::id(ids::API_LINK_GROUP)),
+                description: "REST API VPC link to the internal load balancer".into(),
+            }));
+            ids::API_ALB_GROUP
+        }
+    });
     for (svc, spec) in &t.services {
         d.insert(
             ids::service_group(svc),
@@ -59,7 +92,10 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
                 CALLER_LOAD_BALANCER => ids::ALB_GROUP.to_string(),
                 // The REST API reaches a service through the network load balancer, and only a
                 // service it routes to.
-                CALLER_API_GATEWAY if routed_from_api(t, svc) => ids::NLB_GROUP.to_string(),
+                CALLER_API_GATEWAY if routed_from_api(t, svc) => match api_group {
+                    Some(group) => group.to_string(),
+                    None => continue,
+                },
                 CALLER_API_GATEWAY => continue,
                 service => ids::service_group(service),
             };

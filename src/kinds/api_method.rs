@@ -17,6 +17,8 @@ pub struct ApiMethod {
     /// The integration: through this VPC link, to this load balancer's DNS name and port.
     pub vpc_link: Ref,
     pub load_balancer: Ref,
+    /// With a VPC link V2: the load balancer the link delivers to (`integrationTarget`).
+    pub integration_target: Option<Ref>,
     pub port: u16,
     pub path: String,
 }
@@ -30,11 +32,14 @@ impl KindSpec for ApiMethod {
     const IN_API_SNAPSHOT: bool = true;
     /// moto drops the integration's `connectionId` on every read (AWS returns it): absent is
     /// unknown, not drift.
+    /// and `integrationTarget`: absent is unknown, not drift.
     fn unknown_on_read(have: &Self) -> &'static [&'static str] {
-        if matches!(&have.vpc_link, Ref::Unowned(id) if id.is_empty()) {
-            fields!(ApiMethod; vpc_link)
-        } else {
-            &[]
+        let link_dropped = matches!(&have.vpc_link, Ref::Unowned(id) if id.is_empty());
+        match (link_dropped, have.integration_target.is_none()) {
+            (true, true) => fields!(ApiMethod; vpc_link, integration_target),
+            (true, false) => fields!(ApiMethod; vpc_link),
+            (false, true) => fields!(ApiMethod; integration_target),
+            (false, false) => &[],
         }
     }
     /// `<resource>.<METHOD>`: `api/students.GET`, `api.ANY` on the root.
@@ -49,19 +54,23 @@ impl KindSpec for ApiMethod {
         Some(&self.rest_api)
     }
     fn refs(&self) -> Vec<&Ref> {
-        vec![
+        let mut out = vec![
             &self.rest_api,
             &self.resource,
             &self.vpc_link,
             &self.load_balancer,
-        ]
+        ];
+        out.extend(self.integration_target.as_ref());
+        out
     }
     fn refs_mut(&mut self) -> Vec<&mut Ref> {
-        vec![
+        let mut out = vec![
             &mut self.rest_api,
             &mut self.resource,
             &mut self.vpc_link,
             &mut self.load_balancer,
-        ]
+        ];
+        out.extend(self.integration_target.as_mut());
+        out
     }
 }

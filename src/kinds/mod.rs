@@ -29,6 +29,7 @@ mod target_group;
 mod task_definition;
 mod vpc;
 mod vpc_link;
+mod vpc_link_v2;
 
 pub use api_deployment::ApiDeployment;
 pub use api_method::ApiMethod;
@@ -55,6 +56,7 @@ pub use target_group::TargetGroup;
 pub use task_definition::TaskDefinition;
 pub use vpc::Vpc;
 pub use vpc_link::VpcLink;
+pub use vpc_link_v2::VpcLinkV2;
 
 use crate::model::{Ref, ResourceId};
 use serde::{Deserialize, Serialize};
@@ -85,6 +87,7 @@ macro_rules! with_kinds {
             Listener = "listener",
             ListenerRule = "listener_rule",
             VpcLink = "vpc_link",
+            VpcLinkV2 = "vpc_link_v2",
             RestApi = "rest_api",
             ApiResource = "api_resource",
             ApiMethod = "api_method",

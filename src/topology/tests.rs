@@ -1102,7 +1102,7 @@ fn route_target_must_allow_the_api_gateway() {
 }
 
 #[test]
-fn api_gateway_throttle_via_ports_and_sibling_variables() {
+fn api_gateway_throttle_ports_and_sibling_variables() {
     let route = "  routes: [{path: /s, methods: [GET], service: students}]";
     expect_error(
         &api_doc(
@@ -1121,12 +1121,6 @@ fn api_gateway_throttle_via_ports_and_sibling_variables() {
         (5, 31),
         "api_gateway.throttle.burst 9000 is outside 1..5000",
         "`burst: 200`",
-    );
-    expect_error(
-        &api_doc(&["  name: a", "  via: alb", route], STUDENTS),
-        (5, 8),
-        "`alb` (VPC link V2 to an internal ALB) is not built by this version",
-        "`via: nlb`",
     );
     expect_error(
         &api_doc(

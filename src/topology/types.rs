@@ -144,7 +144,8 @@ pub enum ApiVia {
     /// A REST VPC link (V1) to an internal network load balancer, one listener per service port.
     #[default]
     Nlb,
-    /// A VPC link V2 to an internal application load balancer (schema v1; not built yet).
+    /// A VPC link V2 to an internal application load balancer with a path rule per route
+    /// (AWS's current advice for private integrations).
     Alb,
 }
 

@@ -28,6 +28,7 @@ struct Probe {
     iam: aws_sdk_iam::Client,
     cloudmap: aws_sdk_servicediscovery::Client,
     apigw: aws_sdk_apigateway::Client,
+    apigw2: aws_sdk_apigatewayv2::Client,
 }
 
 impl Probe {
@@ -42,6 +43,7 @@ impl Probe {
             iam: aws_sdk_iam::Client::new(&conf),
             cloudmap: aws_sdk_servicediscovery::Client::new(&conf),
             apigw: aws_sdk_apigateway::Client::new(&conf),
+            apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
         }
     }
 
@@ -281,6 +283,15 @@ impl Probe {
             }
             Kind::VpcLink => {
                 let o = self.apigw.get_vpc_links().send().await.expect("vpc links");
+                o.items().iter().filter(|l| self.api_ours(l.tags())).count()
+            }
+            Kind::VpcLinkV2 => {
+                let o = self
+                    .apigw2
+                    .get_vpc_links()
+                    .send()
+                    .await
+                    .expect("vpc links v2");
                 o.items().iter().filter(|l| self.api_ours(l.tags())).count()
             }
             Kind::RestApi => self.rest_apis().await.len(),

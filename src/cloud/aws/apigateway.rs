@@ -156,6 +156,110 @@ pub async fn delete_vpc_link(cloud: &AwsCloud, id: &str) -> Result<(), CloudErro
     .await
 }
 
+// ---------------------------------------------------------------- VPC link V2
+
+pub async fn create_vpc_link_v2(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &VpcLinkV2,
+) -> Result<String, CloudError> {
+    let out = cloud
+        .apigw2
+        .create_vpc_link()
+        .name(&r.name)
+        .set_subnet_ids(Some(ctx.resolve_all(&r.subnets)?))
+        .set_security_group_ids(Some(ctx.resolve_all(&r.security_groups)?))
+        .set_tags(Some(tag_hash(ctx, &r.name)))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let id = out
+        .vpc_link_id()
+        .ok_or_else(|| missing("VpcLinkId"))?
+        .to_string();
+    // PENDING while AWS makes its network interfaces in the subnets (minutes), or FAILED
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vpc-links.html).
+    wait_until(
+        &format!("VPC link {}", r.name),
+        cloud.timeouts.provisioning,
+        || async {
+            let link = cloud
+                .apigw2
+                .get_vpc_link()
+                .vpc_link_id(&id)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            use aws_sdk_apigatewayv2::types::VpcLinkStatus as V2;
+            match link.vpc_link_status() {
+                Some(V2::Available) => Ok(None),
+                Some(V2::Failed) => Err(CloudError::Other(format!(
+                    "VPC link {} failed: {}",
+                    r.name,
+                    link.vpc_link_status_message().unwrap_or("no reason given")
+                ))),
+                Some(other) => Ok(Some(other.as_str().to_string())),
+                None => Ok(Some("no status yet".into())),
+            }
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn update_vpc_link_v2(
+    cloud: &AwsCloud,
+    id: &str,
+    r: &VpcLinkV2,
+) -> Result<(), CloudError> {
+    cloud
+        .apigw2
+        .update_vpc_link()
+        .vpc_link_id(id)
+        .name(&r.name)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(())
+}
+
+/// Its network interfaces go minutes after the delete, and hold the subnets and the group
+/// until then: wait until the link is gone.
+pub async fn delete_vpc_link_v2(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
+    gone_is_done(
+        cloud
+            .apigw2
+            .delete_vpc_link()
+            .vpc_link_id(id)
+            .send()
+            .await
+            .map_err(aws_err),
+    )?;
+    wait_until(
+        &format!("VPC link {id} to be deleted"),
+        cloud.timeouts.provisioning,
+        || async {
+            match cloud
+                .apigw2
+                .get_vpc_link()
+                .vpc_link_id(id)
+                .send()
+                .await
+                .map_err(aws_err)
+            {
+                Err(CloudError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+                Ok(link) => Ok(Some(
+                    link.vpc_link_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_else(|| "still listed".into()),
+                )),
+            }
+        },
+    )
+    .await
+}
+
 // ---------------------------------------------------------------- REST API
 
 pub async fn create_rest_api(
@@ -333,6 +437,11 @@ async fn put_integration(
         })
         .collect();
     let link = ctx.resolve(&r.vpc_link)?;
+    let target = r
+        .integration_target
+        .as_ref()
+        .map(|t| ctx.resolve(t))
+        .transpose()?;
     retrying_conflicts("PutIntegration", || async {
         cloud
             .apigw
@@ -345,6 +454,7 @@ async fn put_integration(
             .uri(integration_uri(&dns, r.port, &r.path))
             .connection_type(ConnectionType::VpcLink)
             .connection_id(&link)
+            .set_integration_target(target.clone())
             .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
             .send()
             .await
@@ -539,7 +649,7 @@ pub async fn delete_stage(cloud: &AwsCloud, physical: &str) -> Result<(), CloudE
 /// VPC links and REST APIs are found by their tags (read with the listing: `GetTags` is not
 /// needed); an owned API's resources, methods, deployments and stages are ours through it.
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
-    let (links, apis) = tokio::try_join!(
+    let (links, links_v2, apis) = tokio::try_join!(
         async {
             let mut all = Vec::new();
             let mut pages = cloud
@@ -550,6 +660,27 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 .send();
             while let Some(page) = pages.next().await {
                 all.extend(page.map_err(aws_err)?.items().to_vec());
+            }
+            Ok::<_, CloudError>(all)
+        },
+        async {
+            // No paginator in the SDK for this listing: follow NextToken by hand.
+            let mut all = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = cloud
+                    .apigw2
+                    .get_vpc_links()
+                    .max_results(PAGE.to_string())
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(aws_err)?;
+                all.extend(page.items().to_vec());
+                match page.next_token() {
+                    Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                    _ => break,
+                }
             }
             Ok::<_, CloudError>(all)
         },
@@ -577,6 +708,21 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 load_balancer: Ref::Unowned(
                     link.target_arns().first().cloned().unwrap_or_default(),
                 ),
+            })
+        });
+    }
+    for link in &links_v2 {
+        let tags = tags_of(link.tags());
+        let refs = |ids: &[String]| -> Vec<Ref> {
+            let mut out: Vec<Ref> = ids.iter().map(|i| Ref::Unowned(i.clone())).collect();
+            out.sort();
+            out
+        };
+        found.add(&tags, link.vpc_link_id(), |_| {
+            Resource::VpcLinkV2(VpcLinkV2 {
+                name: link.name().unwrap_or_default().to_string(),
+                subnets: refs(link.subnet_ids()),
+                security_groups: refs(link.security_group_ids()),
             })
         });
     }
@@ -700,6 +846,9 @@ async fn observe_api(cloud: &AwsCloud, stack: &str, api: &str) -> Result<Found, 
                             .to_string(),
                     ),
                     load_balancer: Ref::Unowned(if over_link { host } else { String::new() }),
+                    integration_target: integration
+                        .and_then(|i| i.integration_target())
+                        .map(|t| Ref::Unowned(t.to_string())),
                     port,
                     path,
                 }),
@@ -782,6 +931,34 @@ impl AwsKind for VpcLink {
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
         delete_vpc_link(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for VpcLinkV2 {
+    fn cost(op: OpKind) -> Vec<(Family, f64)> {
+        api_cost(op, Some(Family::ApiGatewayVpcLink))
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_vpc_link_v2(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        id: &str,
+        _have: &Self,
+    ) -> Result<String, CloudError> {
+        update_vpc_link_v2(cloud, id, self)
+            .await
+            .map(|()| id.to_string())
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_vpc_link_v2(cloud, &observed.physical_id).await
     }
 }
 

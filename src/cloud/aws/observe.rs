@@ -203,6 +203,10 @@ fn normalise(r: &mut Resource) {
             l.subnets.sort();
             l.security_groups.sort();
         }
+        Resource::VpcLinkV2(l) => {
+            l.subnets.sort();
+            l.security_groups.sort();
+        }
         _ => {}
     }
 }

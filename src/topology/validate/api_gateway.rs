@@ -3,7 +3,7 @@
 use super::callers::check_route_target;
 use crate::topology::checker::Checker;
 use crate::topology::positions::{child, ypath, Segment};
-use crate::topology::types::{ApiGateway, ApiRoute, ApiVia, CALLER_API_GATEWAY};
+use crate::topology::types::{ApiGateway, ApiRoute, CALLER_API_GATEWAY};
 use std::collections::HashMap;
 
 const NAME_MAX: usize = 1024;
@@ -18,7 +18,6 @@ pub(super) fn check(check: &mut Checker) {
     };
     check_name(check, api);
     check_stage(check, api);
-    check_via(check, api);
     check_throttle(check, api);
     check_routes(check, api);
     check_listener_ports(check, api);
@@ -49,16 +48,6 @@ fn check_listener_ports(check: &mut Checker, api: &ApiGateway) {
                 port_owner.insert(port, route.service.clone());
             }
         }
-    }
-}
-
-fn check_via(check: &mut Checker, api: &ApiGateway) {
-    if api.via == ApiVia::Alb {
-        check.error(
-            &ypath!("api_gateway", "via"),
-            "api_gateway.via `alb` (VPC link V2 to an internal ALB) is not built by this version",
-            "use `via: nlb` (the default: a REST VPC link to an internal network load balancer), or remove `via`",
-        );
     }
 }
 
