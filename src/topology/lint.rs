@@ -3,7 +3,7 @@
 use super::checker::{is_entry_target, Checker};
 use super::diagnostic::{sort_by_position, Diagnostic};
 use super::positions::{ypath, PositionIndex};
-use super::types::{ListenerProtocol, NatGateways, Topology};
+use super::types::{ApiVia, ListenerProtocol, NatGateways, Topology};
 
 /// Warnings about a topology that passed `validate`, in source order.
 pub fn lint(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic> {
@@ -13,6 +13,7 @@ pub fn lint(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic> {
     lint_plain_http(&mut check);
     lint_single_task(&mut check);
     lint_unreachable(&mut check);
+    lint_legacy_vpc_link(&mut check);
     let mut warnings = check.finish();
     sort_by_position(&mut warnings);
     warnings
@@ -27,6 +28,22 @@ fn lint_missing_health_checks(check: &mut Checker) {
                 "add `health_check: /health` (and serve it) so unhealthy tasks get no traffic and are replaced",
             );
         }
+    }
+}
+
+/// AWS's private-integration guide calls REST VPC links to a network load balancer (V1) legacy
+/// and advises VPC links V2 to an ALB for new APIs
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html).
+fn lint_legacy_vpc_link(check: &mut Checker) {
+    let Some(api) = &check.topology.api_gateway else {
+        return;
+    };
+    if api.via == ApiVia::Nlb {
+        check.warning_at_key(
+            &ypath!("api_gateway"),
+            "api_gateway reaches the services through a VPC link to a network load balancer, which AWS now calls legacy",
+            "`via: alb` uses a VPC link V2 to an internal ALB instead (AWS's current advice); `via: nlb` keeps the seeds' shape",
+        );
     }
 }
 

@@ -982,6 +982,15 @@ fn valid_api_gateway_document() {
         STUDENTS,
     );
     let loaded = parse(&lines).unwrap_or_else(|e| panic!("{e}"));
+    let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("which AWS now calls legacy") && warnings[0].contains("`via: alb`"),
+        "{warnings:?}"
+    );
+    let mut v2 = lines.clone();
+    v2.insert(5, "  via: alb");
+    let loaded = parse(&v2).unwrap_or_else(|e| panic!("{e}"));
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
