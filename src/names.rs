@@ -37,10 +37,34 @@ pub fn api_load_balancer(stack: &str) -> String {
 pub fn vpc_link(stack: &str) -> String {
     format!("{stack}-api-link")
 }
+/// A service's task role: `<stack>-<service>-task`, within IAM's 64 characters (a long name
+/// keeps a prefix and a stable hash of the whole).
+pub fn task_role(stack: &str, svc: &str) -> String {
+    const IAM_ROLE_NAME_MAX: usize = 64;
+    let full = format!("{stack}-{svc}-task");
+    if full.len() <= IAM_ROLE_NAME_MAX {
+        return full;
+    }
+    let hash = crate::topology::naming::fnv1a_32(full.as_bytes()) & 0x00ff_ffff;
+    let keep = IAM_ROLE_NAME_MAX - 7 - "-task".len();
+    format!("{}-{hash:06x}-task", full[..keep].trim_end_matches('-'))
+}
 pub fn execution_role(stack: &str) -> String {
     format!("{stack}-task-execution")
 }
 /// IAM path of every role of the stack: one `ListRoles` call finds them.
 pub fn role_path(stack: &str) -> String {
     format!("/ecsform/{stack}/")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn task_role_names_fit_iam() {
+        assert_eq!(super::task_role("shop", "api"), "shop-api-task");
+        let long = super::task_role(&"s".repeat(20), &"x".repeat(63));
+        assert!(long.len() <= 64, "{long}");
+        assert!(long.ends_with("-task"));
+        assert_ne!(long, super::task_role(&"s".repeat(20), &"y".repeat(63)));
+    }
 }

@@ -400,22 +400,34 @@ fn an_unattached_internet_gateway_is_attached_in_place_and_a_misattached_one_rep
     }
 }
 
-/// The example exercises every registered kind, so the live test that applies it and requires
-/// an empty plan afterwards (`plan_right_after_apply_is_empty`) covers every kind's observer: a
+/// The examples exercise every registered kind, so the live tests that apply them and require
+/// an empty plan afterwards (`plan_right_after_apply_is_empty` for the example,
+/// `via_alb_the_rest_api_reaches_an_internal_alb_through_a_v2_link` for the school example with
+/// `via: alb`, the one kind a stack with the NLB cannot have) cover every kind's observer: a
 /// kind observe does not find would be planned again.
 #[test]
-fn the_example_contains_every_registered_kind() {
-    let t = parse_str(EXAMPLE, "topology.example.yaml")
-        .map_err(|e| e.to_string())
-        .expect("valid example")
-        .topology;
-    let d = expand(&t, "us-east-1");
+fn the_examples_contain_every_registered_kind() {
+    let school_via_alb = include_str!("../topology.school.yaml")
+        .replace("  stage: Test\n", "  stage: Test\n  via: alb\n");
+    let mut kinds = std::collections::BTreeSet::new();
+    for text in [EXAMPLE, school_via_alb.as_str()] {
+        let d = expand(&topology(text), "us-east-1");
+        kinds.extend(d.resources.values().map(|r| r.kind()));
+    }
     for kind in ecsform::model::Kind::ALL {
         assert!(
-            d.resources.values().any(|r| r.kind() == *kind),
-            "no {kind} in the example: extend topology.example.yaml so the live tests cover it"
+            kinds.contains(kind),
+            "no {kind} in the examples: extend topology.example.yaml so the live tests cover it"
         );
     }
+    assert!(
+        !expand(&topology(EXAMPLE), "us-east-1")
+            .resources
+            .values()
+            .any(|r| r.kind() == ecsform::model::Kind::VpcLinkV2)
+            && kinds.contains(&ecsform::model::Kind::VpcLinkV2),
+        "the V2 link comes from the school example with via: alb"
+    );
 }
 
 /// A route removed from the REST API: its method and resource go, then a new deployment is

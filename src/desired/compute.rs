@@ -35,6 +35,7 @@ pub(super) fn expand(
                 cpu: spec.cpu,
                 memory: spec.memory,
                 execution_role: Ref::Id(identity.execution_role.clone()),
+                task_role: identity.task_roles.get(svc).cloned().map(Ref::Id),
                 container_name: svc.clone(),
                 image: spec.image.clone(),
                 port: spec.port,

@@ -1,5 +1,5 @@
 //! The identity pass: the task execution role (pull images, write logs, read exactly the
-//! declared secrets) and one log group per service.
+//! declared secrets), a task role per service that declares one, and a log group per service.
 
 use super::{ids, EXECUTION_POLICY_ARN, LOG_RETENTION_DAYS};
 use crate::model::*;
@@ -9,6 +9,8 @@ use crate::topology::Topology;
 /// What the identity pass made that later passes point at.
 pub(crate) struct Identity {
     pub execution_role: ResourceId,
+    /// Each service's own task role, for those with `task_role`.
+    pub task_roles: std::collections::BTreeMap<String, ResourceId>,
 }
 
 pub(super) fn expand(d: &mut Desired, t: &Topology, region: &str) -> Identity {
@@ -30,7 +32,41 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, region: &str) -> Identity {
             inline_policy: secrets_policy(t, region),
         }),
     );
-    Identity { execution_role }
+    let mut task_roles = std::collections::BTreeMap::new();
+    for (svc, spec) in &t.services {
+        let Some(role) = &spec.task_role else {
+            continue;
+        };
+        let mut managed = role.managed_policies.clone();
+        managed.sort();
+        managed.dedup();
+        let id = d.insert(
+            ids::task_role(svc),
+            Resource::Role(Role {
+                name: names::task_role(&t.name, svc),
+                assumed_by: "ecs-tasks.amazonaws.com".into(),
+                managed_policies: managed,
+                inline_policy: task_policy(&role.statements),
+            }),
+        );
+        task_roles.insert(svc.clone(), id);
+    }
+    Identity {
+        execution_role,
+        task_roles,
+    }
+}
+
+/// The task role's inline policy: exactly the declared Allow statements.
+fn task_policy(statements: &[crate::topology::PolicyStatement]) -> Option<String> {
+    if statements.is_empty() {
+        return None;
+    }
+    let statements: Vec<_> = statements
+        .iter()
+        .map(|s| serde_json::json!({"Effect": "Allow", "Action": s.actions, "Resource": s.resources}))
+        .collect();
+    Some(serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string())
 }
 
 /// Read access to exactly the declared secrets, nothing else; `None` when no service has any.

@@ -97,6 +97,9 @@ pub mod ids {
         }
         group.strip_prefix("sg.svc.")
     }
+    pub fn task_role(svc: &str) -> String {
+        format!("role.task.{svc}")
+    }
     pub fn log_group(svc: &str) -> String {
         format!("log.{svc}")
     }

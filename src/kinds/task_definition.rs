@@ -11,6 +11,8 @@ pub struct TaskDefinition {
     pub cpu: u32,
     pub memory: u32,
     pub execution_role: Ref,
+    /// What the application may call (`taskRoleArn`); none: no task role.
+    pub task_role: Option<Ref>,
     pub container_name: String,
     pub image: String,
     pub port: u16,
@@ -27,9 +29,13 @@ impl KindSpec for TaskDefinition {
     /// Every change registers a new revision in place of the old one: whatever points at it moves.
     const UPDATE_RENEWS_IDENTITY: bool = true;
     fn refs(&self) -> Vec<&Ref> {
-        vec![&self.execution_role]
+        let mut out = vec![&self.execution_role];
+        out.extend(self.task_role.as_ref());
+        out
     }
     fn refs_mut(&mut self) -> Vec<&mut Ref> {
-        vec![&mut self.execution_role]
+        let mut out = vec![&mut self.execution_role];
+        out.extend(self.task_role.as_mut());
+        out
     }
 }

@@ -1163,6 +1163,54 @@ fn api_gateway_throttle_ports_and_sibling_variables() {
     );
 }
 
+// ---------------------------------------------------------------- task_role
+
+#[test]
+fn task_role_rules() {
+    let doc = |extra: &[&'static str]| {
+        let mut lines = vec![
+            "name: shop",
+            "network: {cidr: 10.0.0.0/16}",
+            "services:",
+            "  api:",
+            "    image: x",
+            "    port: 1",
+            "    task_role:",
+        ];
+        lines.extend(extra);
+        lines
+    };
+    expect_error(
+        &doc(&["      managed_policies: [AmazonS3ReadOnlyAccess]"]),
+        (8, 26),
+        "`AmazonS3ReadOnlyAccess` is not a managed policy ARN",
+        "`arn:aws:iam::aws:policy/<name>`",
+    );
+    let found = errors(&doc(&[
+        "      statements:",
+        "        - {actions: [sqs], resources: [x]}",
+    ]));
+    assert_finding(
+        &found,
+        (9, 22),
+        "`sqs` is not an IAM action",
+        "`s3:GetObject`",
+    );
+    assert_finding(&found, (9, 40), "`x` is not an ARN", "");
+    expect_error(
+        &doc(&["      statements: []"]),
+        (7, 5),
+        "services.api.task_role grants nothing",
+        "remove `task_role`",
+    );
+    assert!(parse(&doc(&[
+        "      managed_policies: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]",
+        "      statements:",
+        "        - {actions: ['sqs:SendMessage'], resources: ['arn:aws:sqs:us-east-1:123456789012:q']}",
+    ]))
+    .is_ok());
+}
+
 // ---------------------------------------------------------------- schema (serde) errors
 
 #[test]

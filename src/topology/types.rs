@@ -190,6 +190,27 @@ pub struct Service {
     pub allowed_callers: Vec<String>,
     #[serde(default)]
     pub autoscaling: Option<Autoscaling>,
+    /// What the application itself may call; without it the task has no task role.
+    #[serde(default)]
+    pub task_role: Option<TaskRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRole {
+    /// ARNs of managed policies, AWS's or the account's.
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    /// Allow statements of the role's inline policy.
+    #[serde(default)]
+    pub statements: Vec<PolicyStatement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyStatement {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
 }
 fn default_cpu() -> u32 {
     256

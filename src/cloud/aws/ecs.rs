@@ -147,6 +147,7 @@ pub async fn register_task_definition(
         .cpu(r.cpu.to_string())
         .memory(r.memory.to_string())
         .execution_role_arn(role)
+        .set_task_role_arn(r.task_role.as_ref().map(|t| ctx.resolve(t)).transpose()?)
         .container_definitions(container)
         .set_tags(Some(tags(ctx, &r.family)))
         .send()
@@ -443,6 +444,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 cpu: td.cpu().and_then(|v| v.parse().ok()).unwrap_or(0),
                 memory: td.memory().and_then(|v| v.parse().ok()).unwrap_or(0),
                 execution_role: Ref::Unowned(td.execution_role_arn().unwrap_or_default().into()),
+                task_role: td.task_role_arn().map(|a| Ref::Unowned(a.into())),
                 container_name: c.name().unwrap_or_default().into(),
                 image: c.image().unwrap_or_default().into(),
                 port: c

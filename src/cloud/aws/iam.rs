@@ -13,12 +13,18 @@ use aws_sdk_iam::types::Tag;
 
 const INLINE_POLICY: &str = "ecsform-secrets";
 
-fn trust_policy(service: &str) -> String {
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]
-    })
-    .to_string()
+/// Only the service, and only on behalf of this account: the `aws:SourceAccount` condition
+/// keeps another account's tasks from using our roles (the confused deputy;
+/// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+fn trust_policy(service: &str, account: Option<&str>) -> String {
+    let mut statement = serde_json::json!({
+        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"
+    });
+    if let Some(account) = account {
+        statement["Condition"] =
+            serde_json::json!({"StringEquals": {"aws:SourceAccount": account}});
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string()
 }
 
 pub async fn create_role(
@@ -35,7 +41,7 @@ pub async fn create_role(
         .create_role()
         .role_name(&r.name)
         .path(names::role_path(ctx.stack))
-        .assume_role_policy_document(trust_policy(&r.assumed_by))
+        .assume_role_policy_document(trust_policy(&r.assumed_by, cloud.account.as_deref()))
         .set_tags(Some(tags))
         .send()
         .await
@@ -330,7 +336,11 @@ mod tests {
     #[test]
     fn reads_the_trusted_service() {
         assert_eq!(
-            trusted_service(&trust_policy("ecs-tasks.amazonaws.com")).as_deref(),
+            trusted_service(&trust_policy(
+                "ecs-tasks.amazonaws.com",
+                Some("123456789012")
+            ))
+            .as_deref(),
             Some("ecs-tasks.amazonaws.com")
         );
     }

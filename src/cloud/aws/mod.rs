@@ -37,6 +37,8 @@ pub struct AwsCloud {
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
     region: String,
+    /// The account the credentials act in (from the preflight).
+    account: Option<String>,
     timeouts: Timeouts,
     pacer: std::sync::Arc<pacing::Pacer>,
     /// Facts AWS told us once and that never change for an AWS id (a load balancer's DNS name,
@@ -109,7 +111,7 @@ impl AwsCloud {
         let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
             CloudError::Other("no AWS region: set `region:` in the topology or AWS_REGION".into())
         })?;
-        preflight(&conf).await?;
+        let account = preflight(&conf).await?;
         Ok(AwsCloud {
             ec2: aws_sdk_ec2::Client::new(&conf),
             ecs: aws_sdk_ecs::Client::new(&conf),
@@ -120,6 +122,7 @@ impl AwsCloud {
             apigw: aws_sdk_apigateway::Client::new(&conf),
             apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
             region,
+            account,
             timeouts: Timeouts::default(),
             pacer: std::sync::Arc::new(pacing::Pacer::from_env()),
             facts: Default::default(),
@@ -198,7 +201,7 @@ impl Cloud for AwsCloud {
 /// `sts:GetCallerIdentity` (needs no permission) with few retries, so a missing profile, an
 /// expired SSO session, wrong keys or an unreachable endpoint end the command in a second or
 /// two with one line saying what to do, instead of after every other call has been retried.
-async fn preflight(conf: &aws_config::SdkConfig) -> Result<(), CloudError> {
+async fn preflight(conf: &aws_config::SdkConfig) -> Result<Option<String>, CloudError> {
     use aws_credential_types::provider::{error::CredentialsError, ProvideCredentials};
     const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE (for an SSO profile run `aws sso login` first) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; to try ecsform without an AWS account use --local";
     let Some(provider) = conf.credentials_provider() else {
@@ -236,12 +239,12 @@ async fn preflight(conf: &aws_config::SdkConfig) -> Result<(), CloudError> {
                 .build(),
         )
         .build();
-    aws_sdk_sts::Client::from_conf(sts_conf)
+    let me = aws_sdk_sts::Client::from_conf(sts_conf)
         .get_caller_identity()
         .send()
         .await
         .map_err(errors::aws_err)?;
-    Ok(())
+    Ok(me.account().map(String::from))
 }
 
 impl super::StackOps for AwsCloud {

@@ -9,6 +9,7 @@ mod load_balancer;
 mod network;
 mod services;
 mod stack;
+mod task_role;
 mod text;
 
 use super::checker::Checker;
@@ -26,6 +27,7 @@ pub fn validate(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic
     callers::check(&mut check);
     load_balancer::check(&mut check);
     api_gateway::check(&mut check);
+    task_role::check(&mut check);
     let mut errors = check.finish();
     sort_by_position(&mut errors);
     errors
