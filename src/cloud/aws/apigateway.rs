@@ -356,8 +356,11 @@ pub async fn create_resource(
     r: &ApiResource,
 ) -> Result<String, CloudError> {
     let (api, parent) = resource_id(cloud, ctx, &r.rest_api, &r.parent).await?;
-    let out = retrying_conflicts("CreateResource", || async {
-        cloud
+    // A conflict is either another change in progress (retried) or this very resource, made
+    // by our earlier create whose answer was lost: everything in an owned API is ours, so it is
+    // adopted.
+    let id = retrying_conflicts("CreateResource", || async {
+        let created = cloud
             .apigw
             .create_resource()
             .rest_api_id(&api)
@@ -365,11 +368,50 @@ pub async fn create_resource(
             .path_part(&r.path_part)
             .send()
             .await
-            .map_err(aws_err)
+            .map_err(aws_err);
+        match created {
+            Ok(out) => out
+                .id()
+                .map(String::from)
+                .ok_or_else(|| missing("Resource id")),
+            Err(e) if has_code(&e, "ConflictException") => {
+                match existing_child(cloud, &api, &parent, &r.path_part).await? {
+                    Some(id) => Ok(id),
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     })
     .await?;
-    let id = out.id().ok_or_else(|| missing("Resource id"))?;
     Ok(format!("{api}/{id}"))
+}
+
+/// The id of `parent`'s child `path_part`, if it exists.
+async fn existing_child(
+    cloud: &AwsCloud,
+    api: &str,
+    parent: &str,
+    path_part: &str,
+) -> Result<Option<String>, CloudError> {
+    let mut pages = cloud
+        .apigw
+        .get_resources()
+        .rest_api_id(api)
+        .limit(PAGE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws_err)?;
+        if let Some(found) = page
+            .items()
+            .iter()
+            .find(|r| r.parent_id() == Some(parent) && r.path_part() == Some(path_part))
+        {
+            return Ok(found.id().map(String::from));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn delete_resource(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
@@ -400,7 +442,7 @@ pub async fn create_method(
         .map(|p| (format!("method.request.path.{p}"), true))
         .collect();
     retrying_conflicts("PutMethod", || async {
-        cloud
+        let put = cloud
             .apigw
             .put_method()
             .rest_api_id(&api)
@@ -410,7 +452,23 @@ pub async fn create_method(
             .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
             .send()
             .await
-            .map_err(aws_err)
+            .map_err(aws_err);
+        match put {
+            Ok(_) => Ok(()),
+            // The method exists: our earlier put whose answer was lost (the integration is
+            // put below either way; the next plan corrects anything else that differs).
+            Err(e) if has_code(&e, "ConflictException") => cloud
+                .apigw
+                .get_method()
+                .rest_api_id(&api)
+                .resource_id(&resource)
+                .http_method(&r.http_method)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|_| e),
+            Err(e) => Err(e),
+        }
     })
     .await?;
     put_integration(cloud, ctx, &api, &resource, r).await?;
