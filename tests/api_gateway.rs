@@ -243,6 +243,78 @@ async fn the_rest_api_reaches_the_routed_service_through_the_vpc_link_and_nlb() 
         (100.0, 200)
     );
     assert_plan_empty(moto, &f).await;
+
+    // What people need next: the invoke URL and the NLB's DNS name.
+    let out = moto.run(&["outputs", "-f", f.path_str(), "--json"]).await;
+    out.expect_code(0);
+    let outputs = out.json();
+    assert_eq!(
+        outputs["api_invoke_url"],
+        format!("https://{api}.execute-api.us-east-1.amazonaws.com/prod")
+    );
+    assert_eq!(
+        outputs["api_nlb_dns_name"],
+        nlb.dns_name().unwrap_or_default()
+    );
+}
+
+/// A routed service's port changes: the NLB's listener and target group move to the new port,
+/// the integrations are put again in place, one new deployment; the REST API stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_change_moves_the_listener_and_the_integrations() {
+    let moto = Moto::start();
+    let stack = unique_stack("apiport");
+    let mut f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Api::new(moto).await;
+    let api = aws.rest_api(&stack).await;
+    f.edit(None, "port: 3002", "port: 3012");
+    let plan = moto
+        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
+        .await;
+    plan.expect_code(2);
+    let planned = steps(&plan.json());
+    for want in [
+        pair("nlb.listener.3002", "delete"),
+        pair("nlb.listener.3012", "create"),
+        pair("tg.nlb.product-service", "replace"),
+        pair("api/products.GET", "update"),
+        pair("api/products/{product_id}.GET", "update"),
+        pair("api.deployment.current", "replace"),
+        pair("api.stage.prod", "update"),
+    ] {
+        assert!(
+            planned.contains(&want),
+            "{want:?} missing:\n{}",
+            plan.stdout()
+        );
+    }
+    assert!(
+        !planned
+            .iter()
+            .any(|(id, _)| id == "api" || id.ends_with("/products")),
+        "neither the API nor its resources change: {planned:?}"
+    );
+    apply(moto, &f).await;
+    assert_plan_empty(moto, &f).await;
+    assert_eq!(aws.rest_api(&stack).await, api);
+    let products = aws.resource_id(&api, "/products").await;
+    let integration = aws
+        .apigw
+        .get_integration()
+        .rest_api_id(&api)
+        .resource_id(&products)
+        .http_method("GET")
+        .send()
+        .await
+        .expect("integration");
+    assert!(
+        integration
+            .uri()
+            .is_some_and(|u| u.ends_with(":3012/products")),
+        "{:?}",
+        integration.uri()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

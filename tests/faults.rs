@@ -350,3 +350,33 @@ async fn a_failed_vpc_link_stops_the_apply_with_aws_reason() {
         "what does not need the link is built: {tagged:?}"
     );
 }
+
+/// API Gateway's control plane throttles at 10 requests per second per account: with a share of
+/// its calls answered 429 TooManyRequestsException, the apply still gets through in one run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_gateway_throttling_is_retried() {
+    let moto = Moto::start();
+    let stack = unique_stack("api429");
+    let fixture = Fixture::seed(&stack);
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({"seed": 5, "throttle_fraction": 0.3, "fault_actions": ["apigateway:*"]}),
+    );
+    let file = fixture.path_str().to_string();
+    let proxied = proxy.ecsform(moto);
+    let out = tokio::task::spawn_blocking(move || {
+        run(proxied, &["apply", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(out.status.success(), "{}", show(&out));
+    let stats = proxy.stats();
+    assert!(
+        stats["injected"]["throttle"].as_u64().unwrap_or(0) >= 3,
+        "API Gateway calls were throttled: {stats}"
+    );
+    assert_counts(
+        &tagged_counts(moto, &stack).await,
+        &desired_counts(fixture.text()),
+    );
+}
