@@ -49,6 +49,10 @@ pub fn task_role(stack: &str, svc: &str) -> String {
     let keep = IAM_ROLE_NAME_MAX - 7 - "-task".len();
     format!("{}-{hash:06x}-task", full[..keep].trim_end_matches('-'))
 }
+/// An ECR repository of the stack.
+pub fn repository(stack: &str, key: &str) -> String {
+    format!("{stack}-{key}")
+}
 pub fn execution_role(stack: &str) -> String {
     format!("{stack}-task-execution")
 }

@@ -37,7 +37,13 @@ pub(super) fn expand(
                 execution_role: Ref::Id(identity.execution_role.clone()),
                 task_role: identity.task_roles.get(svc).cloned().map(Ref::Id),
                 container_name: svc.clone(),
-                image: spec.image.clone(),
+                image: match &spec.image {
+                    topology::Image::Uri(uri) => ImageSource::Uri(uri.clone()),
+                    topology::Image::Repository(r) => ImageSource::Repository {
+                        repository: Ref::id(ids::repository(&r.repository)),
+                        tag: r.tag.clone(),
+                    },
+                },
                 port: spec.port,
                 environment: environment_for(t, svc),
                 secrets: spec.secrets.clone(),

@@ -23,6 +23,20 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, region: &str) -> Identity {
             }),
         );
     }
+    for (key, spec) in &t.repositories {
+        d.insert(
+            ids::repository(key),
+            Resource::EcrRepository(EcrRepository {
+                name: names::repository(&t.name, key),
+                scan_on_push: spec.scan_on_push,
+                tag_mutability: match spec.tag_mutability {
+                    crate::topology::TagMutability::Mutable => "MUTABLE".into(),
+                    crate::topology::TagMutability::Immutable => "IMMUTABLE".into(),
+                },
+                keep_images: spec.keep_images,
+            }),
+        );
+    }
     let execution_role = d.insert(
         ids::EXECUTION_ROLE,
         Resource::Role(Role {

@@ -97,6 +97,9 @@ pub mod ids {
         }
         group.strip_prefix("sg.svc.")
     }
+    pub fn repository(key: &str) -> String {
+        format!("ecr.{key}")
+    }
     pub fn task_role(svc: &str) -> String {
         format!("role.task.{svc}")
     }

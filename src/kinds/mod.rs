@@ -10,6 +10,7 @@ mod api_resource;
 mod api_stage;
 mod cluster;
 mod discovery_service;
+mod ecr_repository;
 mod ecs_service;
 mod elastic_ip;
 mod ingress_rule;
@@ -37,6 +38,7 @@ pub use api_resource::ApiResource;
 pub use api_stage::{ApiStage, Throttle};
 pub use cluster::Cluster;
 pub use discovery_service::DiscoveryService;
+pub use ecr_repository::EcrRepository;
 pub use ecs_service::{Deployment, EcsService};
 pub use elastic_ip::ElasticIp;
 pub use ingress_rule::{IngressRule, RuleSource};
@@ -53,7 +55,7 @@ pub use route_table::RouteTable;
 pub use security_group::SecurityGroup;
 pub use subnet::Subnet;
 pub use target_group::TargetGroup;
-pub use task_definition::TaskDefinition;
+pub use task_definition::{ImageSource, TaskDefinition};
 pub use vpc::Vpc;
 pub use vpc_link::VpcLink;
 pub use vpc_link_v2::VpcLinkV2;
@@ -77,6 +79,7 @@ macro_rules! with_kinds {
             IngressRule = "ingress_rule",
             Role = "iam_role",
             LogGroup = "log_group",
+            EcrRepository = "ecr_repository",
             Namespace = "dns_namespace",
             DiscoveryService = "discovery_service",
             Cluster = "ecs_cluster",

@@ -5,6 +5,15 @@ use crate::model::{Kind, Ref};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The container image: as written, or a tag of one of the stack's repositories (its URI is
+/// known only once it exists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ImageSource {
+    Uri(String),
+    Repository { repository: Ref, tag: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskDefinition {
     pub family: String,
@@ -14,7 +23,7 @@ pub struct TaskDefinition {
     /// What the application may call (`taskRoleArn`); none: no task role.
     pub task_role: Option<Ref>,
     pub container_name: String,
-    pub image: String,
+    pub image: ImageSource,
     pub port: u16,
     pub environment: BTreeMap<String, String>,
     /// Environment name → SSM parameter name or ARN (as written in the file).
@@ -31,11 +40,17 @@ impl KindSpec for TaskDefinition {
     fn refs(&self) -> Vec<&Ref> {
         let mut out = vec![&self.execution_role];
         out.extend(self.task_role.as_ref());
+        if let ImageSource::Repository { repository, .. } = &self.image {
+            out.push(repository);
+        }
         out
     }
     fn refs_mut(&mut self) -> Vec<&mut Ref> {
         let mut out = vec![&mut self.execution_role];
         out.extend(self.task_role.as_mut());
+        if let ImageSource::Repository { repository, .. } = &mut self.image {
+            out.push(repository);
+        }
         out
     }
 }

@@ -16,7 +16,59 @@ pub struct Topology {
     pub load_balancer: Option<LoadBalancer>,
     #[serde(default)]
     pub api_gateway: Option<ApiGateway>,
+    /// ECR repositories the stack owns (`<stack>-<key>`).
+    #[serde(default)]
+    pub repositories: BTreeMap<String, RepositorySpec>,
     pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositorySpec {
+    /// Scan each pushed image for vulnerabilities.
+    #[serde(default = "default_true")]
+    pub scan_on_push: bool,
+    /// The lifecycle policy keeps this many most recent images.
+    #[serde(default = "default_keep_images")]
+    pub keep_images: u32,
+    /// Whether a pushed tag may later name another image.
+    #[serde(default)]
+    pub tag_mutability: TagMutability,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagMutability {
+    #[default]
+    Mutable,
+    Immutable,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_keep_images() -> u32 {
+    30
+}
+
+/// A container image: a full URI, or a tag of one of the stack's repositories.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Image {
+    Uri(String),
+    Repository(RepositoryImage),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryImage {
+    /// A key of `repositories`.
+    pub repository: String,
+    #[serde(default = "default_tag")]
+    pub tag: String,
+}
+fn default_tag() -> String {
+    "latest".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -172,7 +224,7 @@ pub struct ApiRoute {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    pub image: String,
+    pub image: Image,
     pub port: u16,
     #[serde(default = "default_cpu")]
     pub cpu: u32,

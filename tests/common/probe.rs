@@ -29,6 +29,7 @@ struct Probe {
     cloudmap: aws_sdk_servicediscovery::Client,
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
+    ecr: aws_sdk_ecr::Client,
 }
 
 impl Probe {
@@ -44,6 +45,7 @@ impl Probe {
             cloudmap: aws_sdk_servicediscovery::Client::new(&conf),
             apigw: aws_sdk_apigateway::Client::new(&conf),
             apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
+            ecr: aws_sdk_ecr::Client::new(&conf),
         }
     }
 
@@ -295,6 +297,29 @@ impl Probe {
                 o.items().iter().filter(|l| self.api_ours(l.tags())).count()
             }
             Kind::RestApi => self.rest_apis().await.len(),
+            Kind::EcrRepository => {
+                let o = self
+                    .ecr
+                    .describe_repositories()
+                    .send()
+                    .await
+                    .expect("repositories");
+                let mut n = 0;
+                for arn in o.repositories().iter().filter_map(|r| r.repository_arn()) {
+                    let tags = self
+                        .ecr
+                        .list_tags_for_resource()
+                        .resource_arn(arn)
+                        .send()
+                        .await
+                        .expect("repository tags");
+                    n +=
+                        usize::from(tags.tags().iter().any(|t| {
+                            t.key() == "ecsform:stack" && t.value() == self.stack.as_str()
+                        }));
+                }
+                n
+            }
             Kind::ApiResource | Kind::ApiMethod => {
                 let mut n = 0;
                 for api in self.rest_apis().await {

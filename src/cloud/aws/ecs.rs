@@ -122,7 +122,12 @@ pub async fn register_task_definition(
         .map_err(build_err)?;
     let container = ContainerDefinition::builder()
         .name(&r.container_name)
-        .image(&r.image)
+        .image(match &r.image {
+            ImageSource::Uri(uri) => uri.clone(),
+            ImageSource::Repository { repository, tag } => {
+                format!("{}:{tag}", ctx.resolve(repository)?)
+            }
+        })
         .essential(true)
         .port_mappings(
             PortMapping::builder()
@@ -446,7 +451,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 execution_role: Ref::Unowned(td.execution_role_arn().unwrap_or_default().into()),
                 task_role: td.task_role_arn().map(|a| Ref::Unowned(a.into())),
                 container_name: c.name().unwrap_or_default().into(),
-                image: c.image().unwrap_or_default().into(),
+                image: image_source(c.image().unwrap_or_default()),
                 port: c
                     .port_mappings()
                     .first()
@@ -707,5 +712,42 @@ impl AwsKind for EcsService {
     ) -> Result<(), CloudError> {
         let _ = have;
         delete_service(cloud, ctx, &observed.physical_id, observed).await
+    }
+}
+
+/// An image in an ECR repository (`<account>.dkr.ecr.<region>.amazonaws.com/<name>:<tag>`)
+/// points at the repository, so observe can link it to one of ours; anything else is its URI.
+fn image_source(image: &str) -> ImageSource {
+    let ecr = image
+        .split_once('/')
+        .filter(|(host, _)| host.contains(".dkr.ecr.") && host.ends_with(".amazonaws.com"))
+        .and_then(|_| image.rsplit_once(':'))
+        .filter(|(repo, tag)| !tag.contains('/') && !repo.ends_with(".amazonaws.com"));
+    match ecr {
+        Some((repo, tag)) => ImageSource::Repository {
+            repository: Ref::Unowned(repo.to_string()),
+            tag: tag.to_string(),
+        },
+        None => ImageSource::Uri(image.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+
+    #[test]
+    fn ecr_images_point_at_their_repository() {
+        assert_eq!(
+            image_source("1.dkr.ecr.us-east-1.amazonaws.com/shop-api:1.2"),
+            ImageSource::Repository {
+                repository: Ref::Unowned("1.dkr.ecr.us-east-1.amazonaws.com/shop-api".into()),
+                tag: "1.2".into()
+            }
+        );
+        assert_eq!(
+            image_source("nginx:1.27"),
+            ImageSource::Uri("nginx:1.27".into())
+        );
     }
 }

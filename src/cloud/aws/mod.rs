@@ -4,6 +4,7 @@
 mod apigateway;
 mod cloudmap;
 mod ec2;
+mod ecr;
 mod ecs;
 mod elb;
 mod errors;
@@ -36,6 +37,7 @@ pub struct AwsCloud {
     logs: aws_sdk_cloudwatchlogs::Client,
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
+    ecr: aws_sdk_ecr::Client,
     region: String,
     /// The account the credentials act in (from the preflight).
     account: Option<String>,
@@ -121,6 +123,7 @@ impl AwsCloud {
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
             apigw: aws_sdk_apigateway::Client::new(&conf),
             apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
+            ecr: aws_sdk_ecr::Client::new(&conf),
             region,
             account,
             timeouts: Timeouts::default(),

@@ -1,7 +1,7 @@
 //! Observe a stack: every service is read in parallel, then AWS ids in references are
 //! translated into logical ids.
 
-use super::{apigateway, cloudmap, ec2, ecs, elb, iam, logs, AwsCloud};
+use super::{apigateway, cloudmap, ec2, ecr, ecs, elb, iam, logs, AwsCloud};
 use crate::cloud::CloudError;
 use crate::model::*;
 use std::collections::BTreeMap;
@@ -81,7 +81,7 @@ pub async fn observe(
     hint: &Desired,
 ) -> Result<Observed, CloudError> {
     // Round 1: everything that can be found from the stack name alone.
-    let (network, roles, log_groups, discovery, compute, edge, api) = tokio::try_join!(
+    let (network, roles, log_groups, discovery, compute, edge, api, images) = tokio::try_join!(
         ec2::observe(cloud, stack),
         iam::observe(cloud, stack),
         logs::observe(cloud, stack, hint),
@@ -89,9 +89,12 @@ pub async fn observe(
         ecs::observe(cloud, stack),
         elb::observe(cloud, stack),
         apigateway::observe(cloud, stack),
+        ecr::observe(cloud, stack),
     )?;
     let mut all = Found::new(stack);
-    for part in [network, roles, log_groups, discovery, compute, edge, api] {
+    for part in [
+        network, roles, log_groups, discovery, compute, edge, api, images,
+    ] {
         all.extend(part);
     }
     Ok(link(all, hint))
@@ -202,6 +205,19 @@ fn normalise(r: &mut Resource) {
         Resource::LoadBalancer(l) => {
             l.subnets.sort();
             l.security_groups.sort();
+        }
+        // An ECR image of a repository that is not ours is just the URI the file wrote.
+        Resource::TaskDefinition(TaskDefinition {
+            image: image @ ImageSource::Repository { .. },
+            ..
+        }) => {
+            if let ImageSource::Repository {
+                repository: Ref::Unowned(uri),
+                tag,
+            } = &*image
+            {
+                *image = ImageSource::Uri(format!("{uri}:{tag}"));
+            }
         }
         Resource::VpcLinkV2(l) => {
             l.subnets.sort();

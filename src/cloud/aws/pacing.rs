@@ -29,6 +29,8 @@ pub enum Family {
     ApiGatewayCreateRestApi,
     ApiGatewayCreateDeployment,
     ApiGatewayVpcLink,
+    /// ECR control plane (CreateRepository and friends publish ~10 TPS; a guess below it).
+    Ecr,
 }
 
 impl Family {
@@ -53,6 +55,7 @@ impl Family {
             Family::ApiGatewayCreateRestApi => (2.0, 1.0 / 3.0),
             Family::ApiGatewayCreateDeployment => (2.0, 1.0 / 5.0),
             Family::ApiGatewayVpcLink => (2.0, 1.0 / 15.0),
+            Family::Ecr => (10.0, 5.0),
         }
     }
 }

@@ -7,6 +7,7 @@ mod discovery;
 mod fargate;
 mod load_balancer;
 mod network;
+mod repositories;
 mod services;
 mod stack;
 mod task_role;
@@ -28,6 +29,7 @@ pub fn validate(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic
     load_balancer::check(&mut check);
     api_gateway::check(&mut check);
     task_role::check(&mut check);
+    repositories::check(&mut check);
     let mut errors = check.finish();
     sort_by_position(&mut errors);
     errors

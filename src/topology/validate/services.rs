@@ -6,7 +6,7 @@ use super::text::{is_arn_of, is_env_name, lowercase_name_problem};
 use crate::topology::checker::{allows, Checker};
 use crate::topology::naming::env_var_for;
 use crate::topology::positions::{child, ypath};
-use crate::topology::types::{Autoscaling, Service};
+use crate::topology::types::{Autoscaling, Image, Service};
 
 /// One DNS label: `<service>.<namespace>`.
 const SERVICE_NAME_MAX: usize = 63;
@@ -56,19 +56,50 @@ fn check_name(check: &mut Checker, name: &str) {
 
 fn check_image(check: &mut Checker, name: &str, service: &Service) {
     let path = ypath!("services", name, "image");
-    if service.image.trim().is_empty() {
+    let image = match &service.image {
+        Image::Uri(image) => image,
+        Image::Repository(r) => {
+            if !check.topology.repositories.contains_key(&r.repository) {
+                let known: Vec<String> = check
+                    .topology
+                    .repositories
+                    .keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                check.error(
+                    &ypath!("services", name, "image", "repository"),
+                    format!("services.{name}.image names repository `{}`, which `repositories` does not declare", r.repository),
+                    if known.is_empty() {
+                        format!("add `repositories: {{{}: {{}}}}`, or give the image's full URI", r.repository)
+                    } else {
+                        format!("use one of {}, or declare `{}` under `repositories`", known.join(", "), r.repository)
+                    },
+                );
+            }
+            let tag_ok = (1..=128).contains(&r.tag.len())
+                && r.tag.chars().enumerate().all(|(i, c)| {
+                    c.is_ascii_alphanumeric() || c == '_' || (i > 0 && (c == '.' || c == '-'))
+                });
+            if !tag_ok {
+                check.error(
+                    &ypath!("services", name, "image", "tag"),
+                    format!("image tag `{}` is not a valid tag", r.tag),
+                    "up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`",
+                );
+            }
+            return;
+        }
+    };
+    if image.trim().is_empty() {
         check.error(
             &path,
             format!("services.{name}.image is empty"),
             format!("set the container image, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}:latest`"),
         );
-    } else if service.image.chars().any(char::is_whitespace) {
+    } else if image.chars().any(char::is_whitespace) {
         check.error(
             &path,
-            format!(
-                "services.{name}.image `{}` contains whitespace",
-                service.image
-            ),
+            format!("services.{name}.image `{image}` contains whitespace"),
             "an image reference is one token such as `repository/name:tag`; remove the spaces",
         );
     }
