@@ -5,7 +5,7 @@
 mod common;
 
 use aws_sdk_apigateway::types::IntegrationType;
-use common::{apply, assert_plan_empty, pair, steps, unique_stack, Fixture, Moto};
+use common::{apply, assert_plan_empty, pair, planned_changes, unique_stack, Fixture, Moto};
 use std::collections::BTreeSet;
 
 struct Api {
@@ -269,11 +269,7 @@ async fn a_port_change_moves_the_listener_and_the_integrations() {
     let aws = Api::new(moto).await;
     let api = aws.rest_api(&stack).await;
     f.edit(None, "port: 3002", "port: 3012");
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
-    plan.expect_code(2);
-    let planned = steps(&plan.json());
+    let (planned, shown) = planned_changes(moto, &f).await;
     for want in [
         pair("nlb.listener.3002", "delete"),
         pair("nlb.listener.3012", "create"),
@@ -283,11 +279,7 @@ async fn a_port_change_moves_the_listener_and_the_integrations() {
         pair("api.deployment.current", "replace"),
         pair("api.stage.prod", "update"),
     ] {
-        assert!(
-            planned.contains(&want),
-            "{want:?} missing:\n{}",
-            plan.stdout()
-        );
+        assert!(planned.contains(&want), "{want:?} missing:\n{}", shown);
     }
     assert!(
         !planned
@@ -332,19 +324,16 @@ async fn a_route_change_changes_exactly_that_and_deploys_once_more() {
         "    - path: /products\n      methods: [GET]",
         "    - path: /products\n      methods: [GET, POST]",
     );
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
-    plan.expect_code(2);
+    let (planned, shown) = planned_changes(moto, &f).await;
     assert_eq!(
-        steps(&plan.json()),
+        planned,
         BTreeSet::from([
             pair("api/products.POST", "create"),
             pair("api.deployment.current", "replace"),
             pair("api.stage.prod", "update"),
         ]),
         "the new method, a new deployment, the stage moved to it:\n{}",
-        plan.stdout()
+        shown
     );
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;
@@ -360,12 +349,9 @@ async fn a_route_change_changes_exactly_that_and_deploys_once_more() {
         "    - path: /products/{product_id}\n      methods: [GET]\n      service: product-service\n",
         "",
     );
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
-    plan.expect_code(2);
+    let (planned, shown) = planned_changes(moto, &f).await;
     assert_eq!(
-        steps(&plan.json()),
+        planned,
         BTreeSet::from([
             pair("api/products/{product_id}.GET", "delete"),
             pair("api/products/{product_id}", "delete"),
@@ -373,7 +359,7 @@ async fn a_route_change_changes_exactly_that_and_deploys_once_more() {
             pair("api.stage.prod", "update"),
         ]),
         "{}",
-        plan.stdout()
+        shown
     );
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;
@@ -433,12 +419,9 @@ async fn drift_inside_the_api_is_planned_and_undone() {
         .await
         .expect("hand-changed integration");
 
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
-    plan.expect_code(2);
+    let (planned, shown) = planned_changes(moto, &f).await;
     assert_eq!(
-        steps(&plan.json()),
+        planned,
         BTreeSet::from([
             pair("api/products.DELETE", "delete"),
             pair("api/products.GET", "update"),
@@ -446,7 +429,7 @@ async fn drift_inside_the_api_is_planned_and_undone() {
             pair("api.stage.prod", "update"),
         ]),
         "{}",
-        plan.stdout()
+        shown
     );
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{apply, assert_plan_empty, pair, steps, unique_stack, Fixture, Moto};
+use common::{apply, assert_plan_empty, pair, planned_changes, unique_stack, Fixture, Moto};
 use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,30 +63,25 @@ async fn a_repository_is_built_named_by_its_service_and_kept_while_it_holds_imag
 
     // Fewer images kept: the repository changes in place, nothing else.
     f.edit(None, "keep_images: 30", "keep_images: 10");
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
-    plan.expect_code(2);
+    let (planned, shown) = planned_changes(moto, &f).await;
     assert_eq!(
-        steps(&plan.json()),
+        planned,
         BTreeSet::from([pair("ecr.product-service", "update")]),
         "{}",
-        plan.stdout()
+        shown
     );
     // A new tag: a new task definition revision the service moves to.
     f.edit(None, "tag: \"1.0.0\"", "tag: \"1.1.0\"");
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
+    let (planned, shown) = planned_changes(moto, &f).await;
     assert_eq!(
-        steps(&plan.json()),
+        planned,
         BTreeSet::from([
             pair("ecr.product-service", "update"),
             pair("taskdef.product-service", "update"),
             pair("service.product-service", "update"),
         ]),
         "{}",
-        plan.stdout()
+        shown
     );
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;

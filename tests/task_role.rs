@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{apply, assert_plan_empty, pair, steps, unique_stack, Fixture, Moto};
+use common::{apply, assert_plan_empty, pair, planned_changes, unique_stack, Fixture, Moto};
 use std::collections::BTreeSet;
 
 const STATEMENT: &str = r#"        - {actions: ["sqs:SendMessage"], resources: ["arn:aws:sqs:us-east-1:123456789012:shop-orders"]}"#;
@@ -90,15 +90,12 @@ async fn a_task_role_holds_exactly_the_declared_permissions_and_follows_the_file
             "{STATEMENT}\n      managed_policies: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]"
         ),
     );
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
-    plan.expect_code(2);
+    let (planned, shown) = planned_changes(moto, &f).await;
     assert_eq!(
-        steps(&plan.json()),
+        planned,
         BTreeSet::from([pair("role.task.order-service", "update")]),
         "{}",
-        plan.stdout()
+        shown
     );
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;
@@ -128,19 +125,16 @@ async fn a_task_role_holds_exactly_the_declared_permissions_and_follows_the_file
         .expect("next service");
     let block = text[start..end].to_string();
     f.edit(None, &block, "");
-    let plan = moto
-        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
-        .await;
-    plan.expect_code(2);
+    let (planned, shown) = planned_changes(moto, &f).await;
     assert_eq!(
-        steps(&plan.json()),
+        planned,
         BTreeSet::from([
             pair("role.task.order-service", "delete"),
             pair("taskdef.order-service", "update"),
             pair("service.order-service", "update"),
         ]),
         "{}",
-        plan.stdout()
+        shown
     );
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;

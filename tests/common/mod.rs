@@ -419,3 +419,16 @@ pub async fn assert_plan_empty(moto: &Moto, f: &Fixture) {
         out.stdout()
     );
 }
+
+/// `plan --json --detailed-exitcode` of a stack with changes (exit 2): its steps as
+/// `(id, action)`, and its text for failure messages.
+pub async fn planned_changes(
+    moto: &Moto,
+    f: &Fixture,
+) -> (std::collections::BTreeSet<(String, String)>, String) {
+    let plan = moto
+        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
+        .await;
+    plan.expect_code(2);
+    (steps(&plan.json()), plan.stdout())
+}

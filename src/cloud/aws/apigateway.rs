@@ -4,7 +4,7 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, Found};
-use super::ops::gone_is_done;
+use super::ops::{gone_is_done, wait_until_gone};
 use super::retry::{retry_while, wait_until};
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
@@ -131,28 +131,18 @@ pub async fn delete_vpc_link(cloud: &AwsCloud, id: &str) -> Result<(), CloudErro
             .await
             .map_err(aws_err),
     )?;
-    wait_until(
-        &format!("VPC link {id} to be deleted"),
-        cloud.timeouts.provisioning,
-        || async {
-            match cloud
-                .apigw
-                .get_vpc_link()
-                .vpc_link_id(id)
-                .send()
-                .await
-                .map_err(aws_err)
-            {
-                Err(CloudError::NotFound(_)) => Ok(None),
-                Err(e) => Err(e),
-                Ok(link) => Ok(Some(
-                    link.status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_else(|| "still listed".into()),
-                )),
-            }
-        },
-    )
+    wait_until_gone(cloud, &format!("VPC link {id}"), || async {
+        let link = cloud
+            .apigw
+            .get_vpc_link()
+            .vpc_link_id(id)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        Ok(link
+            .status()
+            .map_or_else(|| "still listed".into(), |s| s.as_str().to_string()))
+    })
     .await
 }
 
@@ -235,28 +225,18 @@ pub async fn delete_vpc_link_v2(cloud: &AwsCloud, id: &str) -> Result<(), CloudE
             .await
             .map_err(aws_err),
     )?;
-    wait_until(
-        &format!("VPC link {id} to be deleted"),
-        cloud.timeouts.provisioning,
-        || async {
-            match cloud
-                .apigw2
-                .get_vpc_link()
-                .vpc_link_id(id)
-                .send()
-                .await
-                .map_err(aws_err)
-            {
-                Err(CloudError::NotFound(_)) => Ok(None),
-                Err(e) => Err(e),
-                Ok(link) => Ok(Some(
-                    link.vpc_link_status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_else(|| "still listed".into()),
-                )),
-            }
-        },
-    )
+    wait_until_gone(cloud, &format!("VPC link {id}"), || async {
+        let link = cloud
+            .apigw2
+            .get_vpc_link()
+            .vpc_link_id(id)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        Ok(link
+            .vpc_link_status()
+            .map_or_else(|| "still listed".into(), |s| s.as_str().to_string()))
+    })
     .await
 }
 
@@ -1077,11 +1057,8 @@ impl AwsKind for ApiResource {
 impl AwsKind for ApiMethod {
     fn cost(op: OpKind) -> Vec<(Family, f64)> {
         // A create is two calls (the method, its integration).
-        let mut cost = api_cost(op, None);
-        if op == OpKind::Create {
-            cost = vec![(Family::ApiGateway, 2.0)];
-        }
-        cost
+        let calls = if op == OpKind::Create { 2.0 } else { 1.0 };
+        vec![(Family::ApiGateway, calls)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
         create_method(cloud, ctx, self).await

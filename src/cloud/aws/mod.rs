@@ -271,23 +271,33 @@ impl AwsCloud {
         stack: &str,
         api_stage: Option<&str>,
     ) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
+        let dns = |name: String| async move {
+            match self
+                .elb
+                .describe_load_balancers()
+                .names(name)
+                .send()
+                .await
+                .map_err(errors::aws_err)
+            {
+                Ok(o) => Ok(o
+                    .load_balancers()
+                    .first()
+                    .and_then(|l| l.dns_name())
+                    .map(String::from)),
+                Err(CloudError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        // One read per name (a missing name fails the whole call), in parallel.
+        let (alb, nlb) = tokio::try_join!(
+            dns(crate::names::load_balancer(stack)),
+            dns(crate::names::network_load_balancer(stack)),
+        )?;
         let mut out = std::collections::BTreeMap::new();
-        for (key, name) in [
-            ("load_balancer_dns_name", crate::names::load_balancer(stack)),
-            (
-                "api_nlb_dns_name",
-                crate::names::network_load_balancer(stack),
-            ),
-        ] {
-            let res = self.elb.describe_load_balancers().names(name).send().await;
-            match res.map_err(errors::aws_err) {
-                Ok(o) => {
-                    if let Some(dns) = o.load_balancers().first().and_then(|l| l.dns_name()) {
-                        out.insert(key.to_string(), dns.to_string());
-                    }
-                }
-                Err(CloudError::NotFound(_)) => {}
-                Err(e) => return Err(e),
+        for (key, value) in [("load_balancer_dns_name", alb), ("api_nlb_dns_name", nlb)] {
+            if let Some(value) = value {
+                out.insert(key.to_string(), value);
             }
         }
         if let Some(stage) = api_stage {

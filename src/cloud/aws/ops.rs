@@ -24,6 +24,35 @@ where
     gone_is_done(retry_while(what, cloud.timeouts.dependencies, is_dependency, f).await)
 }
 
+/// Waits until `describe` answers not-found — for deletions AWS finishes later (a VPC link
+/// DELETING for minutes, whose resources stay held meanwhile). `describe` returns the state
+/// while the resource is still listed.
+pub async fn wait_until_gone<F, Fut>(
+    cloud: &AwsCloud,
+    what: &str,
+    mut describe: F,
+) -> Result<(), CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<String, CloudError>>,
+{
+    super::retry::wait_until(
+        &format!("{what} to be deleted"),
+        cloud.timeouts.provisioning,
+        || {
+            let read = describe();
+            async move {
+                match read.await {
+                    Err(CloudError::NotFound(_)) => Ok(None),
+                    Err(e) => Err(e),
+                    Ok(state) => Ok(Some(state)),
+                }
+            }
+        },
+    )
+    .await
+}
+
 /// A create refused with `code` because the resource exists already — made by our own earlier
 /// create whose answer was lost, or by a run that was killed — adopts what `find` locates as
 /// ours; when `find` finds nothing of ours ([`nothing_of_ours`]), the refusal stands.
