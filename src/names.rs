@@ -61,6 +61,12 @@ pub fn role_path(stack: &str) -> String {
     format!("/ecsform/{stack}/")
 }
 
+/// `<stack>-<service>-<what>`: alarms and scaling policies (CloudWatch and Application Auto
+/// Scaling allow 255 and 256 characters; stack and service names are far shorter).
+pub fn scoped(stack: &str, svc: &str, what: &str) -> String {
+    format!("{stack}-{svc}-{what}")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

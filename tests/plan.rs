@@ -410,14 +410,18 @@ fn the_examples_contain_every_registered_kind() {
     let school_via_alb = include_str!("../topology.school.yaml")
         .replace("  stage: Test\n", "  stage: Test\n  via: alb\n");
     let mut kinds = std::collections::BTreeSet::new();
-    for text in [EXAMPLE, school_via_alb.as_str()] {
+    for text in [
+        EXAMPLE,
+        school_via_alb.as_str(),
+        include_str!("../topology.production.yaml"),
+    ] {
         let d = expand(&topology(text), "us-east-1");
         kinds.extend(d.resources.values().map(|r| r.kind()));
     }
     for kind in ecsform::model::Kind::ALL {
         assert!(
             kinds.contains(kind),
-            "no {kind} in the examples: extend topology.example.yaml so the live tests cover it"
+            "no {kind} in the examples: extend an example (topology.example.yaml, topology.production.yaml) so the live tests cover it"
         );
     }
     assert!(

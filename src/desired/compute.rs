@@ -71,6 +71,7 @@ pub(super) fn expand(
                 cluster: Ref::Id(cluster.clone()),
                 task_definition: Ref::id(ids::task_definition(svc)),
                 desired_count: spec.desired_count,
+                count_scaled: spec.autoscaling.is_some(),
                 subnets: network
                     .private_subnets
                     .iter()

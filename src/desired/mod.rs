@@ -3,12 +3,14 @@
 //! A list of small named passes, one file each (like Terraform's graph transforms): each adds
 //! the resources of one concern and returns what later passes point at.
 
+mod alarms;
 mod api_gateway;
 mod compute;
 mod discovery;
 mod edge;
 mod identity;
 mod network;
+mod scaling;
 mod security;
 
 pub use compute::environment_for;
@@ -34,6 +36,8 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
     edge::expand(&mut d, t, &network);
     api_gateway::expand(&mut d, t, &network);
     compute::expand(&mut d, t, region, &network, &identity, &discovery);
+    scaling::expand(&mut d, t);
+    alarms::expand(&mut d, t);
     d
 }
 
@@ -99,6 +103,10 @@ pub mod ids {
     }
     pub fn repository(key: &str) -> String {
         format!("ecr.{key}")
+    }
+    /// A CloudWatch alarm of a service (`cpu-high`, `scale-out`, ...).
+    pub fn alarm(svc: &str, what: &str) -> String {
+        format!("alarm.{svc}.{what}")
     }
     pub fn task_role(svc: &str) -> String {
         format!("role.task.{svc}")

@@ -16,7 +16,11 @@ pub struct EcsService {
     pub name: String,
     pub cluster: Ref,
     pub task_definition: Ref,
+    /// The count a new service starts with; under an autoscaler AWS keeps it afterwards.
     pub desired_count: u32,
+    /// An autoscaler owns the desired count (`autoscaling` in the file): never drift, never set
+    /// by an update. Not an AWS property: observe reads it as `false`.
+    pub count_scaled: bool,
     pub subnets: Vec<Ref>,
     pub security_groups: Vec<Ref>,
     pub assign_public_ip: bool,
@@ -37,6 +41,13 @@ impl KindSpec for EcsService {
             fields!(EcsService; deployment)
         } else {
             &[]
+        }
+    }
+    fn kept_elsewhere(want: &Self) -> &'static [&'static str] {
+        if want.count_scaled {
+            fields!(EcsService; desired_count, count_scaled)
+        } else {
+            fields!(EcsService; count_scaled)
         }
     }
     fn refs(&self) -> Vec<&Ref> {

@@ -19,11 +19,14 @@ mod listener;
 mod listener_rule;
 mod load_balancer;
 mod log_group;
+mod metric_alarm;
 mod namespace;
 mod nat_gateway;
 mod rest_api;
 mod role;
 mod route_table;
+mod scalable_target;
+mod scaling_policy;
 mod security_group;
 mod subnet;
 mod target_group;
@@ -47,11 +50,14 @@ pub use listener::{Listener, ListenerAction};
 pub use listener_rule::ListenerRule;
 pub use load_balancer::{LoadBalancer, LoadBalancerType};
 pub use log_group::LogGroup;
+pub use metric_alarm::{Dimension, DimensionValue, MetricAlarm};
 pub use namespace::Namespace;
 pub use nat_gateway::NatGateway;
 pub use rest_api::RestApi;
 pub use role::Role;
 pub use route_table::RouteTable;
+pub use scalable_target::ScalableTarget;
+pub use scaling_policy::{PolicyRule, ScalingPolicy};
 pub use security_group::SecurityGroup;
 pub use subnet::Subnet;
 pub use target_group::TargetGroup;
@@ -96,6 +102,9 @@ macro_rules! with_kinds {
             ApiMethod = "api_method",
             ApiDeployment = "api_deployment",
             ApiStage = "api_stage",
+            ScalableTarget = "scalable_target",
+            ScalingPolicy = "scaling_policy",
+            MetricAlarm = "cloudwatch_alarm",
         }
     };
 }
@@ -137,6 +146,11 @@ pub trait KindSpec {
     fn refs_mut(&mut self) -> Vec<&mut Ref>;
     /// Fields the observed `have` lacks because an endpoint does not return them: not drift.
     fn unknown_on_read(_have: &Self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Fields of `want` that something else keeps in AWS (the service's desired count under an
+    /// autoscaler): what AWS holds there is not drift, and an update never sets them.
+    fn kept_elsewhere(_want: &Self) -> &'static [&'static str] {
         &[]
     }
     /// Replacement-forcing fields that can still be set in place while `have` lacks them.
@@ -259,6 +273,12 @@ macro_rules! define_kinds {
             pub fn api(&self) -> Option<&Ref> {
                 match self {
                     $(Resource::$variant(r) => r.api()),+
+                }
+            }
+            /// Fields of `self` (as desired) that something else keeps ([`KindSpec::kept_elsewhere`]).
+            pub fn kept_elsewhere(&self) -> &'static [&'static str] {
+                match self {
+                    $(Resource::$variant(r) => <$variant as KindSpec>::kept_elsewhere(r)),+
                 }
             }
             /// Forcing fields `self` (as observed) lacks and that can be set in place.

@@ -157,6 +157,7 @@ fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Opt
 pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
     let kind = want.kind();
     let unknown = have.unknown_on_read();
+    let kept_elsewhere = want.kept_elsewhere();
     let settable = have.completes_in_place();
     let (Value::Object(want), Value::Object(have)) = (to_json(want), to_json(have)) else {
         return vec![];
@@ -167,7 +168,10 @@ pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
             continue;
         }
         let before = have.get(field).cloned().unwrap_or(Value::Null);
-        if unknown.contains(&field.as_str()) || same(&before, after) {
+        if unknown.contains(&field.as_str())
+            || kept_elsewhere.contains(&field.as_str())
+            || same(&before, after)
+        {
             continue;
         }
         let forces = kind.forces_replacement(field) && !settable.contains(&field.as_str());

@@ -98,6 +98,7 @@ mod tests {
                 private_subnets: None,
             },
             discovery: Discovery::default(),
+            alarms: None,
             repositories: BTreeMap::new(),
             load_balancer: None,
             api_gateway: None,

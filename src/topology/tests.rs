@@ -626,6 +626,61 @@ fn autoscaling_rules() {
     );
 }
 
+#[test]
+fn step_scaling_rules() {
+    let doc = |scaling: &'static str| {
+        service_doc(&[
+            "  api:",
+            "    image: x",
+            "    port: 1",
+            "    desired_count: 2",
+            scaling,
+        ])
+    };
+    expect_error(
+        &doc("    autoscaling: {min: 2, max: 4, cpu_target: 70, step: {scale_out_above: 70, scale_in_below: 50}}"),
+        (8, 57),
+        "autoscaling has both cpu_target and step",
+        "choose one",
+    );
+    expect_error(
+        &doc("    autoscaling: {min: 2, max: 4, step: {scale_out_above: 50, scale_in_below: 50}}"),
+        (8, 79),
+        "scale_in_below 50 is not below scale_out_above 50",
+        "flaps",
+    );
+    expect_error(
+        &doc("    autoscaling: {min: 2, max: 4, step: {scale_out_above: 170, scale_in_below: 50}}"),
+        (8, 59),
+        "autoscaling.step.scale_out_above 170 is outside 1..100",
+        "percentage",
+    );
+    expect_error(
+        &doc("    autoscaling: {min: 2, max: 4, step: {scale_out_above: 70, scale_in_below: 50, minutes: 0}}"),
+        (8, 92),
+        "autoscaling.step.minutes 0 is outside 1..1440",
+        "",
+    );
+    assert!(errors(&doc(
+        "    autoscaling: {min: 2, max: 4, step: {scale_out_above: 70, scale_in_below: 50}}"
+    ))
+    .is_empty());
+}
+
+#[test]
+fn alarms_notify_a_topic() {
+    let mut lines = service_doc(&["  api: {image: x, port: 1, desired_count: 2}"]);
+    lines.insert(2, "alarms: {notify: ops@example.com}");
+    expect_error(
+        &lines,
+        (3, 18),
+        "alarms.notify `ops@example.com` is not an SNS topic ARN",
+        "arn:aws:sns:",
+    );
+    lines[2] = "alarms: {notify: arn:aws:sns:us-east-1:123456789012:ops}";
+    assert!(errors(&lines).is_empty(), "{:?}", errors(&lines));
+}
+
 // ---------------------------------------------------------------- allowed_callers
 
 #[test]

@@ -19,7 +19,18 @@ pub struct Topology {
     /// ECR repositories the stack owns (`<stack>-<key>`).
     #[serde(default)]
     pub repositories: BTreeMap<String, RepositorySpec>,
+    /// Per-service CloudWatch alarms.
+    #[serde(default)]
+    pub alarms: Option<Alarms>,
     pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alarms {
+    /// An SNS topic ARN that receives every alarm (and its return to OK).
+    #[serde(default)]
+    pub notify: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -279,11 +290,45 @@ fn default_desired() -> u32 {
 pub struct Autoscaling {
     pub min: u32,
     pub max: u32,
-    #[serde(default = "default_cpu_target")]
-    pub cpu_target: u32,
+    /// Target tracking on average CPU (70 when neither this nor `step` is given).
+    #[serde(default)]
+    pub cpu_target: Option<u32>,
+    /// Seed 002's pair of step policies instead of target tracking.
+    #[serde(default)]
+    pub step: Option<StepScaling>,
 }
-fn default_cpu_target() -> u32 {
-    70
+
+/// One task more while average CPU stays at or above `scale_out_above` for `minutes`, one task
+/// less while it stays below `scale_in_below` as long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepScaling {
+    pub scale_out_above: u32,
+    pub scale_in_below: u32,
+    #[serde(default = "default_step_minutes")]
+    pub minutes: u32,
+}
+fn default_step_minutes() -> u32 {
+    5
+}
+
+/// How a service scales, once `autoscaling` is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalingRule {
+    CpuTarget(u32),
+    Step(StepScaling),
+}
+
+/// The CPU target when the file gives neither a target nor steps.
+pub const DEFAULT_CPU_TARGET: u32 = 70;
+
+impl Autoscaling {
+    pub fn rule(&self) -> ScalingRule {
+        match (self.step, self.cpu_target) {
+            (Some(step), _) => ScalingRule::Step(step),
+            (None, target) => ScalingRule::CpuTarget(target.unwrap_or(DEFAULT_CPU_TARGET)),
+        }
+    }
 }
 
 /// The special callers that are not services.

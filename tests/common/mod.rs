@@ -316,9 +316,12 @@ impl Fixture {
 
     /// A file under `tests/fixtures/`, its `name:` line (if any) set to `stack`.
     pub fn from_file(stack: &str, relative: &str) -> Fixture {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(relative);
+        Fixture::from_repo_file(stack, &format!("tests/fixtures/{relative}"))
+    }
+
+    /// A file of the repository (an example), its `name:` line (if any) set to `stack`.
+    pub fn from_repo_file(stack: &str, relative: &str) -> Fixture {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let text = text

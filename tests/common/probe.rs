@@ -30,6 +30,8 @@ struct Probe {
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
     ecr: aws_sdk_ecr::Client,
+    scaling: aws_sdk_applicationautoscaling::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Probe {
@@ -46,6 +48,8 @@ impl Probe {
             apigw: aws_sdk_apigateway::Client::new(&conf),
             apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
             ecr: aws_sdk_ecr::Client::new(&conf),
+            scaling: aws_sdk_applicationautoscaling::Client::new(&conf),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
         }
     }
 
@@ -367,6 +371,57 @@ impl Probe {
                         .await
                         .expect("stages");
                     n += o.item().len();
+                }
+                n
+            }
+            // Owned through the stack's cluster (`service/<cluster>/<service>`).
+            Kind::ScalableTarget => {
+                let o = self
+                    .scaling
+                    .describe_scalable_targets()
+                    .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+                    .send()
+                    .await
+                    .expect("scalable targets");
+                let prefix = format!("service/{}/", self.stack);
+                o.scalable_targets()
+                    .iter()
+                    .filter(|t| t.resource_id().starts_with(&prefix))
+                    .count()
+            }
+            Kind::ScalingPolicy => {
+                let o = self
+                    .scaling
+                    .describe_scaling_policies()
+                    .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+                    .send()
+                    .await
+                    .expect("scaling policies");
+                let prefix = format!("service/{}/", self.stack);
+                o.scaling_policies()
+                    .iter()
+                    .filter(|p| p.resource_id().starts_with(&prefix))
+                    .count()
+            }
+            Kind::MetricAlarm => {
+                let o = self
+                    .cloudwatch
+                    .describe_alarms()
+                    .send()
+                    .await
+                    .expect("alarms");
+                let mut n = 0;
+                for arn in o.metric_alarms().iter().filter_map(|a| a.alarm_arn()) {
+                    let tags = self
+                        .cloudwatch
+                        .list_tags_for_resource()
+                        .resource_arn(arn)
+                        .send()
+                        .await
+                        .expect("alarm tags");
+                    n += usize::from(tags.tags().iter().any(|t| {
+                        t.key() == Some("ecsform:stack") && t.value() == Some(self.stack.as_str())
+                    }));
                 }
                 n
             }

@@ -299,7 +299,8 @@ pub async fn update_service(
         .cluster(ctx.resolve(&r.cluster)?)
         .service(&r.name)
         .task_definition(ctx.resolve(&r.task_definition)?)
-        .desired_count(r.desired_count as i32)
+        // Under an autoscaler the count is the scaler's: an update must not reset it.
+        .set_desired_count((!r.count_scaled).then_some(r.desired_count as i32))
         .network_configuration(network(ctx, r)?)
         .set_service_registries(Some(registries(ctx, r)?))
         .set_load_balancers(Some(load_balancers(ctx, r)?));
@@ -506,6 +507,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 cluster: Ref::Unowned(s.cluster_arn().unwrap_or_default().into()),
                 task_definition: Ref::Unowned(s.task_definition().unwrap_or_default().into()),
                 desired_count: u32::try_from(s.desired_count()).unwrap_or(0),
+                count_scaled: false,
                 subnets: vpc.map(|v| refs(v.subnets())).unwrap_or_default(),
                 security_groups: vpc.map(|v| refs(v.security_groups())).unwrap_or_default(),
                 assign_public_ip: vpc.and_then(|v| v.assign_public_ip())
@@ -532,6 +534,17 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 deployment,
             })
         });
+        // Application Auto Scaling names a service `service/<cluster>/<service>`.
+        if let (Some(id), Some(name)) = (tags.get(TAG_ID), s.service_name()) {
+            let cluster = s
+                .cluster_arn()
+                .and_then(|a| a.rsplit('/').next())
+                .unwrap_or_default();
+            found.alias(
+                super::autoscaling::resource_id(cluster, name),
+                &ResourceId::new(id),
+            );
+        }
     }
     Ok(found)
 }

@@ -552,6 +552,13 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 health_check_path: g.health_check_path().unwrap_or_default().into(),
             })
         });
+        // CloudWatch alarms name it by its metric dimension.
+        if let (Some(dim), Some(id)) = (
+            super::cloudwatch::target_group_dimension(arn),
+            t.get(TAG_ID),
+        ) {
+            found.alias(dim, &ResourceId::new(id));
+        }
     }
     for lb in &lbs {
         let Some(arn) = lb.load_balancer_arn() else {
@@ -589,6 +596,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                     .map(|on| on == "on"),
             })
         });
+        if let (Some(dim), Some(id)) = (
+            super::cloudwatch::load_balancer_dimension(arn),
+            t.get(TAG_ID),
+        ) {
+            found.alias(dim, &ResourceId::new(id));
+        }
         // API integrations name the load balancer by its DNS name.
         if let (Some(dns), Some(id)) = (lb.dns_name(), t.get(TAG_ID)) {
             found.alias(dns, &ResourceId::new(id));

@@ -121,6 +121,7 @@ pub fn from_code(code: &str, text: String) -> CloudError {
         "ServiceNotFoundException",
         "ServiceNotActiveException",
         "NotFoundException",
+        "ObjectNotFoundException",
     ];
     const IN_USE: &[&str] = &[
         "DependencyViolation",

@@ -2,7 +2,9 @@
 //! and returns the project's own model.
 
 mod apigateway;
+mod autoscaling;
 mod cloudmap;
+mod cloudwatch;
 mod ec2;
 mod ecr;
 mod ecs;
@@ -38,6 +40,8 @@ pub struct AwsCloud {
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
     ecr: aws_sdk_ecr::Client,
+    autoscaling: aws_sdk_applicationautoscaling::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
     region: String,
     /// The account the credentials act in (from the preflight).
     account: Option<String>,
@@ -124,6 +128,8 @@ impl AwsCloud {
             apigw: aws_sdk_apigateway::Client::new(&conf),
             apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
             ecr: aws_sdk_ecr::Client::new(&conf),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&conf),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
             region,
             account,
             timeouts: Timeouts::default(),

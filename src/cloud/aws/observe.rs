@@ -1,7 +1,9 @@
 //! Observe a stack: every service is read in parallel, then AWS ids in references are
 //! translated into logical ids.
 
-use super::{apigateway, cloudmap, ec2, ecr, ecs, elb, iam, logs, AwsCloud};
+use super::{
+    apigateway, autoscaling, cloudmap, cloudwatch, ec2, ecr, ecs, elb, iam, logs, AwsCloud,
+};
 use crate::cloud::CloudError;
 use crate::model::*;
 use std::collections::BTreeMap;
@@ -81,7 +83,7 @@ pub async fn observe(
     hint: &Desired,
 ) -> Result<Observed, CloudError> {
     // Round 1: everything that can be found from the stack name alone.
-    let (network, roles, log_groups, discovery, compute, edge, api, images) = tokio::try_join!(
+    let (network, roles, log_groups, discovery, compute, edge, api, images, scaling, alarms) = tokio::try_join!(
         ec2::observe(cloud, stack),
         iam::observe(cloud, stack),
         logs::observe(cloud, stack, hint),
@@ -90,10 +92,12 @@ pub async fn observe(
         elb::observe(cloud, stack),
         apigateway::observe(cloud, stack),
         ecr::observe(cloud, stack),
+        autoscaling::observe(cloud, stack),
+        cloudwatch::observe(cloud, stack),
     )?;
     let mut all = Found::new(stack);
     for part in [
-        network, roles, log_groups, discovery, compute, edge, api, images,
+        network, roles, log_groups, discovery, compute, edge, api, images, scaling, alarms,
     ] {
         all.extend(part);
     }
@@ -103,10 +107,15 @@ pub async fn observe(
 /// Replaces AWS ids in references by the logical ids of the resources they name, and gives
 /// parent-scoped kinds their ids (parents first: kinds are processed in creation order).
 fn link(found: Found, hint: &Desired) -> Observed {
-    let mut names: BTreeMap<String, ResourceId> = found.aliases.into_iter().collect();
-    for item in &found.items {
-        names.insert(item.physical_id.clone(), item.id.clone());
-    }
+    let mut names: BTreeMap<String, ResourceId> = found
+        .items
+        .iter()
+        .map(|item| (item.physical_id.clone(), item.id.clone()))
+        .collect();
+    // An alias wins: a scoped kind's provisional id is its AWS id, which can be another
+    // resource's alias (a scalable target is named `service/<cluster>/<service>`, as AWS names
+    // the service it scales).
+    names.extend(found.aliases);
     let mut items = found.items;
     let uses = count_uses(&items);
     items.sort_by_key(|i| i.resource.kind());
@@ -219,6 +228,7 @@ fn normalise(r: &mut Resource) {
                 *image = ImageSource::Uri(format!("{uri}:{tag}"));
             }
         }
+        Resource::MetricAlarm(a) => a.dimensions.sort(),
         Resource::VpcLinkV2(l) => {
             l.subnets.sort();
             l.security_groups.sort();

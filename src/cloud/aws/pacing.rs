@@ -31,6 +31,11 @@ pub enum Family {
     ApiGatewayVpcLink,
     /// ECR control plane (CreateRepository and friends publish ~10 TPS; a guess below it).
     Ecr,
+    /// Application Auto Scaling (no published figures for these calls: a conservative guess).
+    AutoScaling,
+    /// CloudWatch PutMetricAlarm, DeleteAlarms: 3 transactions per second
+    /// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html).
+    CloudWatchAlarms,
 }
 
 impl Family {
@@ -56,6 +61,8 @@ impl Family {
             Family::ApiGatewayCreateDeployment => (2.0, 1.0 / 5.0),
             Family::ApiGatewayVpcLink => (2.0, 1.0 / 15.0),
             Family::Ecr => (10.0, 5.0),
+            Family::AutoScaling => (10.0, 5.0),
+            Family::CloudWatchAlarms => (3.0, 3.0),
         }
     }
 }

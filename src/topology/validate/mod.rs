@@ -1,6 +1,7 @@
 //! Semantic checks that serde cannot express. Every rule reports at the offending key or value
 //! with a concrete fix; all problems are collected, none stops the others.
 
+mod alarms;
 mod api_gateway;
 mod callers;
 mod discovery;
@@ -30,6 +31,7 @@ pub fn validate(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic
     api_gateway::check(&mut check);
     task_role::check(&mut check);
     repositories::check(&mut check);
+    alarms::check(&mut check);
     let mut errors = check.finish();
     sort_by_position(&mut errors);
     errors

@@ -283,14 +283,64 @@ fn check_autoscaling(check: &mut Checker, name: &str, service: &Service, scaling
             ),
         );
     }
-    if !(1..=100).contains(&scaling.cpu_target) {
+    if let (Some(_), Some(_)) = (scaling.cpu_target, scaling.step) {
         check.error(
-            &at("cpu_target"),
-            format!(
-                "autoscaling.cpu_target {} is outside 1..100",
-                scaling.cpu_target
-            ),
-            "it is a CPU utilisation percentage, e.g. 70",
+            &at("step"),
+            "autoscaling has both cpu_target and step".to_string(),
+            "choose one: `cpu_target: 70` (target tracking) or `step: {scale_out_above: 70, scale_in_below: 50}`",
         );
+    }
+    let percent = |check: &mut Checker,
+                   path: &[crate::topology::positions::Segment],
+                   what: &str,
+                   value: u32| {
+        if !(1..=100).contains(&value) {
+            check.error(
+                path,
+                format!("autoscaling.{what} {value} is outside 1..100"),
+                "it is a CPU utilisation percentage, e.g. 70",
+            );
+        }
+    };
+    if let Some(target) = scaling.cpu_target {
+        percent(check, &at("cpu_target"), "cpu_target", target);
+    }
+    if let Some(step) = scaling.step {
+        let steps = child(&base, "step");
+        let at = |field: &str| child(&steps, field);
+        percent(
+            check,
+            &at("scale_out_above"),
+            "step.scale_out_above",
+            step.scale_out_above,
+        );
+        percent(
+            check,
+            &at("scale_in_below"),
+            "step.scale_in_below",
+            step.scale_in_below,
+        );
+        if step.scale_in_below >= step.scale_out_above {
+            check.error(
+                &at("scale_in_below"),
+                format!(
+                    "autoscaling.step.scale_in_below {} is not below scale_out_above {}",
+                    step.scale_in_below, step.scale_out_above
+                ),
+                "leave a band between the two, e.g. `{scale_out_above: 70, scale_in_below: 50}`, or the service flaps",
+            );
+        }
+        // CloudWatch: evaluation periods × period (60 s) must not exceed one day.
+        // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+        if !(1..=1440).contains(&step.minutes) {
+            check.error(
+                &at("minutes"),
+                format!(
+                    "autoscaling.step.minutes {} is outside 1..1440",
+                    step.minutes
+                ),
+                "how long CPU must stay past a threshold before a step, e.g. 5",
+            );
+        }
     }
 }
