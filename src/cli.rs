@@ -61,6 +61,10 @@ pub enum Command {
         /// Wait for ECS services to reach a steady state; fail if a deployment rolls back.
         #[arg(long)]
         wait: bool,
+        /// Allow the replacement of this resource although it loses its data (a database:
+        /// the plan marks it DATA LOSS). Repeat for several.
+        #[arg(long, value_name = "ID")]
+        allow_replace: Vec<String>,
         #[command(flatten)]
         lock: LockArgs,
     },

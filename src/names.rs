@@ -67,6 +67,11 @@ pub fn scoped(stack: &str, svc: &str, what: &str) -> String {
     format!("{stack}-{svc}-{what}")
 }
 
+/// The RDS instance identifier and DB subnet group name of a database.
+pub fn database(stack: &str, key: &str) -> String {
+    format!("{stack}-{key}")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -414,16 +414,31 @@ async fn the_plan_says_how_each_replacement_happens() {
 /// exit 130.
 #[tokio::test]
 async fn the_apply_and_destroy_commands_run_against_the_in_memory_cloud() {
-    use ecsform::commands::{apply::apply_cmd, destroy::destroy_cmd, exit_code};
+    use ecsform::commands::{
+        apply::{apply_cmd, ApplyOptions},
+        destroy::destroy_cmd,
+        exit_code,
+    };
     let cloud = FakeCloud::new();
     let t = example();
     let desired = expand(&t, "us-east-1");
 
     let stopped = Halt::default();
     stopped.set(HaltReason::Signal(2));
-    let err = apply_cmd(&cloud, &t, None, true, 8, false, &stopped)
-        .await
-        .expect_err("a halted apply fails");
+    let err = apply_cmd(
+        &cloud,
+        &t,
+        None,
+        &ApplyOptions {
+            auto_approve: true,
+            parallelism: 8,
+            wait: false,
+            ..Default::default()
+        },
+        &stopped,
+    )
+    .await
+    .expect_err("a halted apply fails");
     assert_eq!(
         format!("{:?}", exit_code(&err)),
         format!("{:?}", std::process::ExitCode::from(130))
@@ -431,14 +446,36 @@ async fn the_apply_and_destroy_commands_run_against_the_in_memory_cloud() {
     assert!(cloud.is_empty(), "{:?}", cloud.calls());
 
     let halt = Halt::default();
-    apply_cmd(&cloud, &t, None, true, 8, true, &halt)
-        .await
-        .expect("apply");
+    apply_cmd(
+        &cloud,
+        &t,
+        None,
+        &ApplyOptions {
+            auto_approve: true,
+            parallelism: 8,
+            wait: true,
+            ..Default::default()
+        },
+        &halt,
+    )
+    .await
+    .expect("apply");
     assert_eq!(cloud.len(), desired.resources.len());
     assert_eq!(pending_steps(&cloud, &desired).await, 0);
-    apply_cmd(&cloud, &t, None, true, 8, false, &halt)
-        .await
-        .expect("a second apply: nothing to do");
+    apply_cmd(
+        &cloud,
+        &t,
+        None,
+        &ApplyOptions {
+            auto_approve: true,
+            parallelism: 8,
+            wait: false,
+            ..Default::default()
+        },
+        &halt,
+    )
+    .await
+    .expect("a second apply: nothing to do");
     destroy_cmd(&cloud, &t, true, 8, &halt)
         .await
         .expect("destroy");

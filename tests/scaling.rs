@@ -253,10 +253,158 @@ async fn step_scaling_and_alarms_are_built_as_declared_and_the_scaler_count_is_n
         aws.policies(&stack).await[&format!("{stack}-subjects-cpu-target")].clone();
     assert_eq!((kind, target), (PolicyType::TargetTrackingScaling, 60.0));
 
+    database_as_declared(moto, &mut f).await;
+    assert!(aws.alarms(&stack).await.is_empty());
+}
+
+/// The database: private, encrypted, reachable from exactly its callers, who get its address
+/// and the managed secret's keys (never a password); a replacement is refused without
+/// `--allow-replace`; destroy refuses while deletion protection is on, then keeps a snapshot.
+async fn database_as_declared(moto: &Moto, f: &mut Fixture) {
+    let stack = f.stack.clone();
+    let conf = moto.sdk_config().await;
+    let rds = aws_sdk_rds::Client::new(&conf);
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let id = format!("{stack}-campus-db");
+    let dbs = rds
+        .describe_db_instances()
+        .db_instance_identifier(&id)
+        .send()
+        .await
+        .expect("the instance");
+    let db = &dbs.db_instances()[0];
+    assert_eq!(db.storage_encrypted(), Some(true));
+    assert_eq!(db.publicly_accessible(), Some(false));
+    assert_eq!(db.deletion_protection(), Some(true));
+    assert_eq!(db.engine(), Some("mysql"));
+    let secret = db
+        .master_user_secret()
+        .and_then(|s| s.secret_arn())
+        .expect("an RDS-managed secret")
+        .to_string();
+    let host = db.endpoint().and_then(|e| e.address()).expect("endpoint");
+    assert_eq!(
+        db.db_subnet_group().and_then(|g| g.db_subnet_group_name()),
+        Some(format!("{id}-subnets").as_str())
+    );
+    // One rule per caller on 3306, from the caller's group.
+    let group = db.vpc_security_groups()[0]
+        .vpc_security_group_id()
+        .expect("group");
+    let rules = ec2
+        .describe_security_group_rules()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("rules");
+    let inbound: Vec<_> = rules
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(false))
+        .collect();
+    assert_eq!(inbound.len(), 2, "{inbound:?}");
+    assert!(inbound.iter().all(|r| r.from_port() == Some(3306)
+        && r.referenced_group_info().is_some()
+        && r.cidr_ipv4().is_none()));
+    for svc in ["students", "subjects"] {
+        let td = ecs
+            .describe_task_definition()
+            .task_definition(format!("{stack}-{svc}"))
+            .send()
+            .await
+            .expect("task definition");
+        let c = &td.task_definition().expect("td").container_definitions()[0];
+        let env: BTreeMap<&str, &str> = c
+            .environment()
+            .iter()
+            .filter_map(|kv| Some((kv.name()?, kv.value()?)))
+            .collect();
+        assert_eq!(env.get("CAMPUS_DB_HOST"), Some(&host));
+        assert_eq!(env.get("CAMPUS_DB_PORT"), Some(&"3306"));
+        assert!(!env.keys().any(|k| k.contains("PASSWORD")), "{env:?}");
+        let secrets: BTreeMap<&str, &str> = c
+            .secrets()
+            .iter()
+            .map(|s| (s.name(), s.value_from()))
+            .collect();
+        assert_eq!(
+            secrets.get("CAMPUS_DB_PASSWORD").copied(),
+            Some(format!("{secret}:password::").as_str())
+        );
+        assert_eq!(
+            secrets.get("CAMPUS_DB_USERNAME").copied(),
+            Some(format!("{secret}:username::").as_str())
+        );
+    }
+    // The plan never carries the secret, let alone the password.
+    let shown = moto.run(&["plan", "-f", f.path_str(), "--json"]).await;
+    assert!(!shown.stdout().contains(&secret), "{}", shown.stdout());
+
+    // A new engine replaces the database: refused, and nothing changes.
+    f.edit(Some("campus-db:"), "engine: mysql", "engine: postgres");
+    let out = moto
+        .run(&["apply", "-f", f.path_str(), "--auto-approve"])
+        .await;
+    assert_eq!(out.code(), Some(1), "{}", out.stdout());
+    assert!(out.stdout().contains("DATA LOSS"), "{}", out.stdout());
+    assert!(
+        out.stderr().contains("--allow-replace db.campus-db"),
+        "{}",
+        out.stderr()
+    );
+    f.edit(Some("campus-db:"), "engine: postgres", "engine: mysql");
+    assert_plan_empty(moto, f).await;
+
+    // A bigger class changes in place.
+    f.edit(Some("campus-db:"), "db.t3.micro", "db.t3.small");
+    let (planned, shown) = planned_changes(moto, f).await;
+    assert_eq!(
+        planned,
+        BTreeSet::from([pair("db.campus-db", "update")]),
+        "{shown}"
+    );
+    assert!(shown.contains("AWS applies it now"), "{shown}");
+    apply(moto, f).await;
+    assert_plan_empty(moto, f).await;
+
+    // Destroy refuses while deletion protection is on, and says how to go on.
+    let out = moto
+        .run(&["destroy", "-f", f.path_str(), "--auto-approve"])
+        .await;
+    assert_ne!(out.code(), Some(0));
+    assert!(
+        out.stderr().contains("deletion protection on"),
+        "{}",
+        out.stderr()
+    );
+    f.edit(
+        Some("campus-db:"),
+        "deletion_protection: true",
+        "deletion_protection: false",
+    );
+    apply(moto, f).await;
     moto.run(&["destroy", "-f", f.path_str(), "--auto-approve"])
         .await
         .expect_code(0);
     let left = common::probe::tagged_counts(moto, &stack).await;
     assert!(left.values().all(|&n| n == 0), "{left:?}");
-    assert!(aws.alarms(&stack).await.is_empty());
+    let snapshots = rds
+        .describe_db_snapshots()
+        .db_instance_identifier(&id)
+        .send()
+        .await
+        .expect("snapshots");
+    let finals: Vec<_> = snapshots
+        .db_snapshots()
+        .iter()
+        .filter_map(|s| s.db_snapshot_identifier())
+        .filter(|s| s.starts_with(&format!("{id}-final-")))
+        .collect();
+    assert_eq!(finals.len(), 1, "the final snapshot is kept: {snapshots:?}");
 }

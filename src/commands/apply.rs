@@ -2,14 +2,22 @@
 
 use super::*;
 
+/// How `apply` goes about it (its flags).
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    pub auto_approve: bool,
+    pub parallelism: usize,
+    pub wait: bool,
+    /// Logical ids whose replacement may lose data (`--allow-replace`).
+    pub allow_replace: Vec<String>,
+}
+
 /// Everything of `apply` after the lock is taken; any cloud (AWS, or the in-memory one in tests).
 pub async fn apply_cmd<C: StackOps>(
     cloud: &C,
     t: &Topology,
     saved: Option<&Path>,
-    auto_approve: bool,
-    parallelism: usize,
-    wait: bool,
+    options: &ApplyOptions,
     halt: &Halt,
 ) -> Result<ExitCode> {
     let desired = expand(t, cloud.region());
@@ -18,14 +26,40 @@ pub async fn apply_cmd<C: StackOps>(
         check_saved_plan(path, &plan)?;
     }
     print!("{}", render_text(&plan));
+    refuse_data_loss(&plan, &options.allow_replace)?;
     if !plan.is_empty() {
-        until_halted(halt, confirm(auto_approve, "apply")).await?;
-        carry_out(cloud, &plan, &desired, &observed, parallelism, halt).await?;
+        until_halted(halt, confirm(options.auto_approve, "apply")).await?;
+        carry_out(cloud, &plan, &desired, &observed, options.parallelism, halt).await?;
     }
-    if wait {
+    if options.wait {
         until_halted(halt, wait_for_services(cloud, t)).await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A replacement that loses data (a database) happens only when `--allow-replace` names it:
+/// nothing is changed otherwise, so CI gets a clear refusal instead of an empty database.
+pub(super) fn refuse_data_loss(plan: &Plan, allowed: &[String]) -> Result<()> {
+    let refused: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == crate::plan::Action::Replace && s.kind.holds_data())
+        .map(|s| s.id.as_str())
+        .filter(|id| !allowed.iter().any(|a| a == id))
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "refusing to apply: the plan replaces {} and loses the data in {} (a final snapshot of the old one is kept); nothing was changed. If that is what you want, run again with {}",
+        refused.join(", "),
+        if refused.len() == 1 { "it" } else { "them" },
+        refused
+            .iter()
+            .map(|id| format!("--allow-replace {id}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
 }
 
 /// A saved plan is applied only if it is still exactly what AWS needs.

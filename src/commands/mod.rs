@@ -58,21 +58,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             auto_approve,
             parallelism,
             wait,
+            allow_replace,
             lock,
         } => with_runtime(|halt| async move {
-            let t = load(&file)?;
-            let cloud = until_halted(&halt, connect(&t, local)).await?;
-            let guard = StackLock::take(&cloud, &t.name, "apply", lock.timeout(), &halt).await?;
-            let result = apply::apply_cmd(
-                &cloud,
-                &t,
-                plan.as_deref(),
+            let options = apply::ApplyOptions {
                 auto_approve,
                 parallelism,
                 wait,
-                &halt,
-            )
-            .await;
+                allow_replace,
+            };
+            let t = load(&file)?;
+            let cloud = until_halted(&halt, connect(&t, local)).await?;
+            let guard = StackLock::take(&cloud, &t.name, "apply", lock.timeout(), &halt).await?;
+            let result = apply::apply_cmd(&cloud, &t, plan.as_deref(), &options, &halt).await;
             guard.release(&cloud).await;
             result
         }),

@@ -47,6 +47,7 @@ pub(super) fn expand(
                 port: spec.port,
                 environment: environment_for(t, svc),
                 secrets: spec.secrets.clone(),
+                databases: super::data::links_for(t, svc),
                 log_group: names::log_group(stack, svc),
                 log_region: region.to_string(),
             }),

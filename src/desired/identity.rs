@@ -113,6 +113,29 @@ pub fn secrets_policy(t: &Topology, region: &str) -> Option<String> {
     if !secrets.is_empty() {
         statements.push(serde_json::json!({"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": secrets}));
     }
+    // The master secrets of the databases that have callers. RDS names them `rds!db-<uuid>`
+    // and tags each with its instance's ARN, which is ours to know: the condition admits
+    // exactly those instances' secrets.
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html)
+    let databases: Vec<String> = t
+        .databases
+        .iter()
+        .filter(|(_, db)| !db.allowed_callers.is_empty())
+        .map(|(key, _)| {
+            format!(
+                "arn:aws:rds:{region}:${{aws:PrincipalAccount}}:db:{}",
+                crate::names::database(&t.name, key)
+            )
+        })
+        .collect();
+    if !databases.is_empty() {
+        statements.push(serde_json::json!({
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [format!("arn:aws:secretsmanager:{region}:${{aws:PrincipalAccount}}:secret:rds!db-*")],
+            "Condition": {"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": databases}}
+        }));
+    }
     if statements.is_empty() {
         return None;
     }

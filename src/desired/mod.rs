@@ -6,6 +6,7 @@
 mod alarms;
 mod api_gateway;
 mod compute;
+mod data;
 mod discovery;
 mod edge;
 mod identity;
@@ -31,6 +32,7 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
     let mut d = Desired::default();
     let network = network::expand(&mut d, t, region);
     security::expand(&mut d, t, &network.vpc);
+    data::expand(&mut d, t, &network);
     let identity = identity::expand(&mut d, t, region);
     let discovery = discovery::expand(&mut d, t, &network.vpc);
     edge::expand(&mut d, t, &network);
@@ -90,6 +92,9 @@ pub mod ids {
     /// Who a security group of the stack stands for, as the file names callers: the inverse of
     /// [`service_group`] and [`ALB_GROUP`] (for the plan's reachability lines).
     pub fn group_party(group: &str) -> Option<&str> {
+        if let Some(db) = group.strip_prefix("sg.db.") {
+            return Some(db);
+        }
         if group == ALB_GROUP {
             return Some(crate::topology::CALLER_LOAD_BALANCER);
         }
@@ -103,6 +108,16 @@ pub mod ids {
     }
     pub fn repository(key: &str) -> String {
         format!("ecr.{key}")
+    }
+    /// A database: its instance, its security group, its DB subnet group.
+    pub fn database(key: &str) -> String {
+        format!("db.{key}")
+    }
+    pub fn db_group(key: &str) -> String {
+        format!("sg.db.{key}")
+    }
+    pub fn db_subnet_group(key: &str) -> String {
+        format!("db.{key}.subnets")
     }
     /// A CloudWatch alarm of a service (`cpu-high`, `scale-out`, ...).
     pub fn alarm(svc: &str, what: &str) -> String {

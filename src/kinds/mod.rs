@@ -9,6 +9,8 @@ mod api_method;
 mod api_resource;
 mod api_stage;
 mod cluster;
+mod db_instance;
+mod db_subnet_group;
 mod discovery_service;
 mod ecr_repository;
 mod ecs_service;
@@ -40,6 +42,8 @@ pub use api_method::ApiMethod;
 pub use api_resource::ApiResource;
 pub use api_stage::{ApiStage, Throttle};
 pub use cluster::Cluster;
+pub use db_instance::DbInstance;
+pub use db_subnet_group::DbSubnetGroup;
 pub use discovery_service::DiscoveryService;
 pub use ecr_repository::EcrRepository;
 pub use ecs_service::{Deployment, EcsService};
@@ -61,7 +65,7 @@ pub use scaling_policy::{PolicyRule, ScalingPolicy};
 pub use security_group::SecurityGroup;
 pub use subnet::Subnet;
 pub use target_group::TargetGroup;
-pub use task_definition::{ImageSource, TaskDefinition};
+pub use task_definition::{DatabaseLink, ImageSource, TaskDefinition};
 pub use vpc::Vpc;
 pub use vpc_link::VpcLink;
 pub use vpc_link_v2::VpcLinkV2;
@@ -86,6 +90,8 @@ macro_rules! with_kinds {
             Role = "iam_role",
             LogGroup = "log_group",
             EcrRepository = "ecr_repository",
+            DbSubnetGroup = "db_subnet_group",
+            DbInstance = "db_instance",
             Namespace = "dns_namespace",
             DiscoveryService = "discovery_service",
             Cluster = "ecs_cluster",
@@ -164,6 +170,11 @@ pub trait KindSpec {
     fn scoped_id(&self) -> Option<ResourceId> {
         None
     }
+    /// It holds data that a replacement loses (a database): the plan says so and `apply`
+    /// refuses it unless `--allow-replace <id>` names it.
+    const HOLDS_DATA: bool = false;
+    /// What people should know about an update in place (when AWS carries it out).
+    const UPDATE_NOTE: Option<&'static str> = None;
     /// Part of what an API deployment snapshots: a change to it needs a new deployment.
     const IN_API_SNAPSHOT: bool = false;
     /// A snapshot of its API's resources and methods (replaced when they change, created after).
@@ -208,6 +219,16 @@ macro_rules! define_kinds {
             pub fn replace_order(self) -> ReplaceOrder {
                 match self {
                     $(Kind::$variant => <$variant as KindSpec>::REPLACE_ORDER),+
+                }
+            }
+            pub fn holds_data(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::HOLDS_DATA),+
+                }
+            }
+            pub fn update_note(self) -> Option<&'static str> {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::UPDATE_NOTE),+
                 }
             }
             pub fn update_renews_identity(self) -> bool {

@@ -14,6 +14,15 @@ pub enum ImageSource {
     Repository { repository: Ref, tag: String },
 }
 
+/// A database the container may call: registered as `<PREFIX>_HOST` and `<PREFIX>_PORT` in
+/// its environment and `<PREFIX>_USERNAME` / `<PREFIX>_PASSWORD` as secrets from the
+/// instance's RDS-managed secret (known once the instance exists; never written here).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DatabaseLink {
+    pub prefix: String,
+    pub database: Ref,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskDefinition {
     pub family: String,
@@ -28,6 +37,8 @@ pub struct TaskDefinition {
     pub environment: BTreeMap<String, String>,
     /// Environment name → SSM parameter name or ARN (as written in the file).
     pub secrets: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<DatabaseLink>,
     pub log_group: String,
     pub log_region: String,
 }
@@ -43,6 +54,7 @@ impl KindSpec for TaskDefinition {
         if let ImageSource::Repository { repository, .. } = &self.image {
             out.push(repository);
         }
+        out.extend(self.databases.iter().map(|d| &d.database));
         out
     }
     fn refs_mut(&mut self) -> Vec<&mut Ref> {
@@ -51,6 +63,7 @@ impl KindSpec for TaskDefinition {
         if let ImageSource::Repository { repository, .. } = &mut self.image {
             out.push(repository);
         }
+        out.extend(self.databases.iter_mut().map(|d| &mut d.database));
         out
     }
 }

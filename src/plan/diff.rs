@@ -26,6 +26,7 @@ pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -
     }
     renew_api_snapshots(desired, observed, &mut steps);
     propagate_new_identities(desired, observed, &mut steps);
+    say_what_it_costs(&mut steps);
     let mut steps = order_for_reading(steps.into_values().collect());
     let how = super::schedule::replacements(&steps, desired, observed);
     for (step, replacement) in steps.iter_mut().zip(how) {
@@ -38,6 +39,29 @@ pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -
         steps,
     }
 }
+
+/// Words on what a step costs beyond its fields: data lost with a replaced database (which
+/// `apply` refuses unless allowed), and when AWS carries out an update.
+fn say_what_it_costs(steps: &mut BTreeMap<ResourceId, Step>) {
+    for step in steps.values_mut() {
+        let note = match step.action {
+            Action::Replace if step.kind.holds_data() => Some(format!(
+                "{DATA_LOSS}: the new {} starts empty (a final snapshot of the old one is kept); apply refuses this without `--allow-replace {}`",
+                step.kind, step.id
+            )),
+            Action::Update => step.kind.update_note().map(String::from),
+            _ => None,
+        };
+        if let Some(note) = note {
+            if !step.reasons.contains(&note) {
+                step.reasons.push(note);
+            }
+        }
+    }
+}
+
+/// How the plan marks a replacement that loses data.
+pub const DATA_LOSS: &str = "DATA LOSS";
 
 /// A deployment is an immutable snapshot of its API: when anything it captures changes (a
 /// resource or method added, removed, changed — by the file or by hand), a new one is needed,

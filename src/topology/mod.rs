@@ -18,7 +18,7 @@ mod tests;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Pos, Severity};
 pub use lint::lint;
-pub use naming::{derived_target_group_name, env_var_for};
+pub use naming::{derived_target_group_name, env_stem, env_var_for};
 pub use network::{availability_zone_names, subnet_cidrs};
 pub use parse::{load, parse_bytes, parse_str};
 pub use positions::{PositionIndex, Segment};

@@ -43,8 +43,12 @@ pub fn fnv1a_32(bytes: &[u8]) -> u32 {
 
 /// The environment variable a caller gets for a callee: `user-service` → `USER_SERVICE_URL`.
 pub fn env_var_for(service: &str) -> String {
-    let stem: String = service
-        .chars()
+    format!("{}_URL", env_stem(service))
+}
+
+/// A name as the stem of environment variables: `school-db` → `SCHOOL_DB`.
+pub fn env_stem(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_uppercase()
@@ -52,8 +56,7 @@ pub fn env_var_for(service: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("{stem}_URL")
+        .collect()
 }
 
 /// Levenshtein distance over chars; inputs here are short names.

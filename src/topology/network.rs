@@ -99,6 +99,7 @@ mod tests {
             },
             discovery: Discovery::default(),
             alarms: None,
+            databases: BTreeMap::new(),
             repositories: BTreeMap::new(),
             load_balancer: None,
             api_gateway: None,

@@ -19,10 +19,66 @@ pub struct Topology {
     /// ECR repositories the stack owns (`<stack>-<key>`).
     #[serde(default)]
     pub repositories: BTreeMap<String, RepositorySpec>,
+    /// RDS instances in the private subnets, reachable only by their callers.
+    #[serde(default)]
+    pub databases: BTreeMap<String, DatabaseSpec>,
     /// Per-service CloudWatch alarms.
     #[serde(default)]
     pub alarms: Option<Alarms>,
     pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    pub engine: DatabaseEngine,
+    /// Engine version (`"8.0"`, `"16"`): AWS's default for the engine when absent; a prefix
+    /// keeps minor upgrades AWS makes from counting as drift.
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default = "default_instance_class")]
+    pub instance_class: String,
+    #[serde(default = "default_storage_gb")]
+    pub storage_gb: u32,
+    #[serde(default)]
+    pub multi_az: bool,
+    /// While on, neither AWS nor `destroy` deletes the instance.
+    #[serde(default = "default_true")]
+    pub deletion_protection: bool,
+    /// The only services that can open connections to it (and get its address and credentials).
+    #[serde(default)]
+    pub allowed_callers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseEngine {
+    Mysql,
+    Postgres,
+}
+
+impl DatabaseEngine {
+    /// RDS's engine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatabaseEngine::Mysql => "mysql",
+            DatabaseEngine::Postgres => "postgres",
+        }
+    }
+    /// The port the engine listens on.
+    pub fn port(self) -> u16 {
+        match self {
+            DatabaseEngine::Mysql => 3306,
+            DatabaseEngine::Postgres => 5432,
+        }
+    }
+}
+
+fn default_instance_class() -> String {
+    "db.t3.micro".into()
+}
+fn default_storage_gb() -> u32 {
+    20
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

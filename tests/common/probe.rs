@@ -32,6 +32,7 @@ struct Probe {
     ecr: aws_sdk_ecr::Client,
     scaling: aws_sdk_applicationautoscaling::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    rds: aws_sdk_rds::Client,
 }
 
 impl Probe {
@@ -50,6 +51,7 @@ impl Probe {
             ecr: aws_sdk_ecr::Client::new(&conf),
             scaling: aws_sdk_applicationautoscaling::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
+            rds: aws_sdk_rds::Client::new(&conf),
         }
     }
 
@@ -371,6 +373,49 @@ impl Probe {
                         .await
                         .expect("stages");
                     n += o.item().len();
+                }
+                n
+            }
+            Kind::DbInstance => {
+                let o = self
+                    .rds
+                    .describe_db_instances()
+                    .send()
+                    .await
+                    .expect("db instances");
+                o.db_instances()
+                    .iter()
+                    .filter(|d| {
+                        d.tag_list().iter().any(|t| {
+                            t.key() == Some("ecsform:stack")
+                                && t.value() == Some(self.stack.as_str())
+                        })
+                    })
+                    .count()
+            }
+            Kind::DbSubnetGroup => {
+                let o = self
+                    .rds
+                    .describe_db_subnet_groups()
+                    .send()
+                    .await
+                    .expect("db subnet groups");
+                let mut n = 0;
+                for arn in o
+                    .db_subnet_groups()
+                    .iter()
+                    .filter_map(|g| g.db_subnet_group_arn())
+                {
+                    let tags = self
+                        .rds
+                        .list_tags_for_resource()
+                        .resource_name(arn)
+                        .send()
+                        .await
+                        .expect("subnet group tags");
+                    n += usize::from(tags.tag_list().iter().any(|t| {
+                        t.key() == Some("ecsform:stack") && t.value() == Some(self.stack.as_str())
+                    }));
                 }
                 n
             }

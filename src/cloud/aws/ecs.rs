@@ -97,13 +97,19 @@ pub async fn register_task_definition(
     r: &TaskDefinition,
 ) -> Result<String, CloudError> {
     let role = ctx.resolve(&r.execution_role)?;
-    let environment: Vec<KeyValuePair> = r
-        .environment
+    // The databases' addresses and credentials' secret keys, known now that they exist.
+    let mut env = r.environment.clone();
+    let mut secret_refs = r.secrets.clone();
+    for link in &r.databases {
+        let endpoint = super::rds::endpoint(cloud, &ctx.resolve(&link.database)?).await?;
+        env.extend(endpoint.environment(&link.prefix));
+        secret_refs.extend(endpoint.secrets(&link.prefix));
+    }
+    let environment: Vec<KeyValuePair> = env
         .iter()
         .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
         .collect();
-    let secrets = r
-        .secrets
+    let secrets = secret_refs
         .iter()
         .map(|(k, v)| {
             Secret::builder()
@@ -469,6 +475,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                     .iter()
                     .map(|s| (s.name().to_string(), s.value_from().to_string()))
                     .collect(),
+                databases: Vec::new(),
                 log_group: option("awslogs-group"),
                 log_region: option("awslogs-region"),
             })

@@ -122,9 +122,12 @@ pub fn from_code(code: &str, text: String) -> CloudError {
         "ServiceNotActiveException",
         "NotFoundException",
         "ObjectNotFoundException",
+        "DBSubnetGroupNotFoundFault",
+        "DBInstanceNotFound",
     ];
     const IN_USE: &[&str] = &[
         "DependencyViolation",
+        "InvalidDBSubnetGroupStateFault",
         "ResourceInUse",
         "ResourceInUseException",
         "ClusterContainsServicesException",

@@ -17,6 +17,7 @@ mod logs;
 mod observe;
 mod ops;
 pub mod pacing;
+mod rds;
 mod retry;
 
 pub use errors::{classify, set_verbose};
@@ -42,6 +43,7 @@ pub struct AwsCloud {
     ecr: aws_sdk_ecr::Client,
     autoscaling: aws_sdk_applicationautoscaling::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    rds: aws_sdk_rds::Client,
     region: String,
     /// The account the credentials act in (from the preflight).
     account: Option<String>,
@@ -130,6 +132,7 @@ impl AwsCloud {
             ecr: aws_sdk_ecr::Client::new(&conf),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
+            rds: aws_sdk_rds::Client::new(&conf),
             region,
             account,
             timeouts: Timeouts::default(),

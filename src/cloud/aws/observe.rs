@@ -2,7 +2,7 @@
 //! translated into logical ids.
 
 use super::{
-    apigateway, autoscaling, cloudmap, cloudwatch, ec2, ecr, ecs, elb, iam, logs, AwsCloud,
+    apigateway, autoscaling, cloudmap, cloudwatch, ec2, ecr, ecs, elb, iam, logs, rds, AwsCloud,
 };
 use crate::cloud::CloudError;
 use crate::model::*;
@@ -83,24 +83,27 @@ pub async fn observe(
     hint: &Desired,
 ) -> Result<Observed, CloudError> {
     // Round 1: everything that can be found from the stack name alone.
-    let (network, roles, log_groups, discovery, compute, edge, api, images, scaling, alarms) = tokio::try_join!(
-        ec2::observe(cloud, stack),
-        iam::observe(cloud, stack),
-        logs::observe(cloud, stack, hint),
-        cloudmap::observe(cloud, stack, hint),
-        ecs::observe(cloud, stack),
-        elb::observe(cloud, stack),
-        apigateway::observe(cloud, stack),
-        ecr::observe(cloud, stack),
-        autoscaling::observe(cloud, stack),
-        cloudwatch::observe(cloud, stack),
-    )?;
+    let (network, roles, log_groups, discovery, compute, edge, api, images, scaling, alarms, data) =
+        tokio::try_join!(
+            ec2::observe(cloud, stack),
+            iam::observe(cloud, stack),
+            logs::observe(cloud, stack, hint),
+            cloudmap::observe(cloud, stack, hint),
+            ecs::observe(cloud, stack),
+            elb::observe(cloud, stack),
+            apigateway::observe(cloud, stack),
+            ecr::observe(cloud, stack),
+            autoscaling::observe(cloud, stack),
+            cloudwatch::observe(cloud, stack),
+            rds::observe(cloud, stack, hint),
+        )?;
     let mut all = Found::new(stack);
     for part in [
-        network, roles, log_groups, discovery, compute, edge, api, images, scaling, alarms,
+        network, roles, log_groups, discovery, compute, edge, api, images, scaling, alarms, data,
     ] {
         all.extend(part);
     }
+    rds::fold_database_links(cloud, &mut all.items);
     Ok(link(all, hint))
 }
 

@@ -36,6 +36,9 @@ pub enum Family {
     /// CloudWatch PutMetricAlarm, DeleteAlarms: 3 transactions per second
     /// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html).
     CloudWatchAlarms,
+    /// RDS control plane (its API throttles per account; no figure is published for these
+    /// calls: a conservative guess).
+    Rds,
 }
 
 impl Family {
@@ -63,6 +66,7 @@ impl Family {
             Family::Ecr => (10.0, 5.0),
             Family::AutoScaling => (10.0, 5.0),
             Family::CloudWatchAlarms => (3.0, 3.0),
+            Family::Rds => (10.0, 2.0),
         }
     }
 }

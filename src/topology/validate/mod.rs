@@ -4,6 +4,7 @@
 mod alarms;
 mod api_gateway;
 mod callers;
+mod databases;
 mod discovery;
 mod fargate;
 mod load_balancer;
@@ -32,6 +33,7 @@ pub fn validate(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic
     task_role::check(&mut check);
     repositories::check(&mut check);
     alarms::check(&mut check);
+    databases::check(&mut check);
     let mut errors = check.finish();
     sort_by_position(&mut errors);
     errors

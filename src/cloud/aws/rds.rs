@@ -1,0 +1,578 @@
+//! RDS: the stack's DB subnet groups and instances. An instance is created encrypted, private,
+//! with its master password generated and kept by RDS in Secrets Manager; its create returns
+//! once AWS gives it an endpoint (minutes on AWS: it is `creating` first), so only what needs
+//! the endpoint — its callers' task definitions — waits, everything else goes on meanwhile.
+//! Physical ids: the subnet group's name and the instance's identifier.
+
+use super::errors::{aws_err, has_code, missing};
+use super::observe::{owned_by, tag_map, Found};
+use super::ops::{gone_is_done, wait_until_gone};
+use super::{ownership_tags, AwsCloud};
+use crate::cloud::{CloudError, OpContext};
+use crate::model::*;
+use aws_sdk_rds::types::Tag;
+
+/// What callers need of an instance, once it has an endpoint. Never the password: only the
+/// ARN of the secret that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub secret_arn: String,
+}
+
+impl Endpoint {
+    /// The environment and secrets a caller's container gets (`valueFrom` names a JSON key of
+    /// the secret: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+    pub fn environment(&self, prefix: &str) -> [(String, String); 2] {
+        [
+            (format!("{prefix}_HOST"), self.host.clone()),
+            (format!("{prefix}_PORT"), self.port.to_string()),
+        ]
+    }
+    pub fn secrets(&self, prefix: &str) -> [(String, String); 2] {
+        [
+            (
+                format!("{prefix}_USERNAME"),
+                format!("{}:username::", self.secret_arn),
+            ),
+            (
+                format!("{prefix}_PASSWORD"),
+                format!("{}:password::", self.secret_arn),
+            ),
+        ]
+    }
+}
+
+fn tags(ctx: &OpContext<'_>, name: &str) -> Vec<Tag> {
+    ownership_tags(ctx, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn endpoint_key(identifier: &str) -> String {
+    format!("rds-endpoint:{identifier}")
+}
+
+fn read_endpoint(db: &aws_sdk_rds::types::DbInstance) -> Option<Endpoint> {
+    let e = db.endpoint()?;
+    Some(Endpoint {
+        host: e.address()?.to_string(),
+        port: u16::try_from(e.port()?).ok()?,
+        secret_arn: db.master_user_secret()?.secret_arn()?.to_string(),
+    })
+}
+
+fn remember_endpoint(cloud: &AwsCloud, identifier: &str, e: &Endpoint) {
+    cloud.remember(
+        &endpoint_key(identifier),
+        &serde_json::json!({"host": e.host, "port": e.port, "secret": e.secret_arn}).to_string(),
+    );
+}
+
+fn recalled_endpoint(cloud: &AwsCloud, identifier: &str) -> Option<Endpoint> {
+    let v: serde_json::Value =
+        serde_json::from_str(&cloud.recall(&endpoint_key(identifier))?).ok()?;
+    Some(Endpoint {
+        host: v["host"].as_str()?.to_string(),
+        port: u16::try_from(v["port"].as_u64()?).ok()?,
+        secret_arn: v["secret"].as_str()?.to_string(),
+    })
+}
+
+async fn describe(
+    cloud: &AwsCloud,
+    identifier: &str,
+) -> Result<aws_sdk_rds::types::DbInstance, CloudError> {
+    let out = cloud
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    out.db_instances()
+        .first()
+        .cloned()
+        .ok_or_else(|| CloudError::NotFound(format!("DB instance {identifier}")))
+}
+
+/// States an instance does not leave on its own: waiting longer will not help.
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html)
+const STUCK: &[&str] = &[
+    "failed",
+    "incompatible-network",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "inaccessible-encryption-credentials",
+    "storage-full",
+];
+
+/// The instance's endpoint, waiting while AWS has not given it one yet (`creating`).
+pub async fn endpoint(cloud: &AwsCloud, identifier: &str) -> Result<Endpoint, CloudError> {
+    if let Some(e) = recalled_endpoint(cloud, identifier) {
+        return Ok(e);
+    }
+    let found = std::sync::Mutex::new(None);
+    super::retry::wait_until(
+        &format!("DB instance {identifier} to get an endpoint"),
+        cloud.timeouts.provisioning,
+        || {
+            let found = &found;
+            async move {
+                let db = describe(cloud, identifier).await?;
+                let status = db.db_instance_status().unwrap_or("unknown").to_string();
+                if STUCK.contains(&status.as_str()) {
+                    return Err(CloudError::Other(format!(
+                        "DB instance {identifier} is {status}: see its events (`aws rds describe-events --source-identifier {identifier} --source-type db-instance`)"
+                    )));
+                }
+                match read_endpoint(&db) {
+                    Some(e) => {
+                        if let Ok(mut slot) = found.lock() {
+                            *slot = Some(e);
+                        }
+                        Ok(None)
+                    }
+                    None => Ok(Some(status)),
+                }
+            }
+        },
+    )
+    .await?;
+    let e = found
+        .into_inner()
+        .ok()
+        .flatten()
+        .ok_or_else(|| missing("DBInstance.Endpoint"))?;
+    remember_endpoint(cloud, identifier, &e);
+    Ok(e)
+}
+
+pub async fn create_subnet_group(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &DbSubnetGroup,
+) -> Result<String, CloudError> {
+    cloud
+        .rds
+        .create_db_subnet_group()
+        .db_subnet_group_name(&r.name)
+        .db_subnet_group_description(&r.description)
+        .set_subnet_ids(Some(ctx.resolve_all(&r.subnets)?))
+        .set_tags(Some(tags(ctx, &r.name)))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(r.name.clone())
+}
+
+pub async fn update_subnet_group(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &DbSubnetGroup,
+) -> Result<String, CloudError> {
+    cloud
+        .rds
+        .modify_db_subnet_group()
+        .db_subnet_group_name(&r.name)
+        .db_subnet_group_description(&r.description)
+        .set_subnet_ids(Some(ctx.resolve_all(&r.subnets)?))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(r.name.clone())
+}
+
+/// Deleted after its instance is gone (the instance's delete waits for that); an instance
+/// still deleting holds it (`InvalidDBSubnetGroupStateFault`), which is retried.
+pub async fn delete_subnet_group(cloud: &AwsCloud, name: &str) -> Result<(), CloudError> {
+    super::ops::delete_retrying(cloud, &format!("delete DB subnet group {name}"), || async {
+        cloud
+            .rds
+            .delete_db_subnet_group()
+            .db_subnet_group_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
+    })
+    .await
+}
+
+pub async fn create_instance(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &DbInstance,
+) -> Result<String, CloudError> {
+    let created = cloud
+        .rds
+        .create_db_instance()
+        .db_instance_identifier(&r.identifier)
+        .engine(&r.engine)
+        .set_engine_version(r.engine_version.clone())
+        .db_instance_class(&r.instance_class)
+        .allocated_storage(r.storage_gb as i32)
+        .storage_type("gp3")
+        .multi_az(r.multi_az)
+        .storage_encrypted(r.encrypted)
+        .publicly_accessible(r.publicly_accessible)
+        .deletion_protection(r.deletion_protection)
+        .master_username(&r.master_username)
+        .manage_master_user_password(true)
+        .db_subnet_group_name(ctx.resolve(&r.subnet_group)?)
+        .set_vpc_security_group_ids(Some(ctx.resolve_all(&r.security_groups)?))
+        .copy_tags_to_snapshot(true)
+        .set_tags(Some(tags(ctx, &r.identifier)))
+        .send()
+        .await
+        .map_err(aws_err);
+    match created {
+        Ok(_) => {}
+        // A create whose answer was lost and was run again: the instance is ours already.
+        Err(e) if has_code(&e, "DBInstanceAlreadyExists") => {
+            let db = describe(cloud, &r.identifier).await?;
+            let tags = tag_map(db.tag_list().iter().map(|t| (t.key(), t.value())));
+            if !owned_by(&tags, ctx.stack) {
+                return Err(e);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    endpoint(cloud, &r.identifier).await?;
+    Ok(r.identifier.clone())
+}
+
+/// Changes apply now (`ApplyImmediately`), as the plan says; a new major version needs
+/// `AllowMajorVersionUpgrade`.
+pub async fn update_instance(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    r: &DbInstance,
+    have: &DbInstance,
+) -> Result<String, CloudError> {
+    let major = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|v| v.split('.').next())
+            .map(String::from)
+    };
+    let version = (r.engine_version.is_some() && r.engine_version != have.engine_version)
+        .then(|| r.engine_version.clone())
+        .flatten();
+    cloud
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier(&r.identifier)
+        .apply_immediately(true)
+        .db_instance_class(&r.instance_class)
+        .set_allocated_storage((r.storage_gb != have.storage_gb).then_some(r.storage_gb as i32))
+        .set_engine_version(version.clone())
+        .set_allow_major_version_upgrade(
+            version
+                .is_some()
+                .then(|| major(&r.engine_version) != major(&have.engine_version)),
+        )
+        .multi_az(r.multi_az)
+        .deletion_protection(r.deletion_protection)
+        .set_vpc_security_group_ids(Some(ctx.resolve_all(&r.security_groups)?))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(r.identifier.clone())
+}
+
+/// Refused while deletion protection is on (set it off in the file and apply first); takes a
+/// final snapshot, then waits until the instance is gone so its subnet group and security
+/// group can go after it.
+pub async fn delete_instance(cloud: &AwsCloud, have: &DbInstance) -> Result<(), CloudError> {
+    let id = &have.identifier;
+    if have.deletion_protection {
+        return Err(CloudError::Other(format!(
+            "DB instance {id} has deletion protection on, and ecsform does not turn it off for you: set `deletion_protection: false` for it under `databases`, run apply, then run this again"
+        )));
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // Snapshot identifiers: letters, digits and single hyphens, 255 at most.
+    let snapshot = format!("{id}-final-{stamp}");
+    let out = cloud
+        .rds
+        .delete_db_instance()
+        .db_instance_identifier(id)
+        .skip_final_snapshot(false)
+        .final_db_snapshot_identifier(&snapshot)
+        .delete_automated_backups(false)
+        .send()
+        .await
+        .map_err(aws_err);
+    match out {
+        Err(e) if has_code(&e, "InvalidDBInstanceState") => {
+            // Already deleting (a re-run): wait for it like any other.
+        }
+        other => gone_is_done(other.map(|_| ()))?,
+    }
+    wait_until_gone(cloud, &format!("DB instance {id}"), || async {
+        describe(cloud, id)
+            .await
+            .map(|db| db.db_instance_status().unwrap_or("deleting").to_string())
+    })
+    .await
+}
+
+/// The stack's subnet groups and instances (`<stack>-…`, by their tags), the engine version
+/// reported as the file wrote it when AWS's is that version or a minor release of it.
+pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Found, CloudError> {
+    let prefix = format!("{stack}-");
+    let instances = async {
+        let mut out = Vec::new();
+        let mut pages = cloud
+            .rds
+            .describe_db_instances()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            out.extend(page.map_err(aws_err)?.db_instances().iter().cloned());
+        }
+        Ok::<_, CloudError>(out)
+    };
+    let groups = async {
+        let mut out = Vec::new();
+        let mut pages = cloud
+            .rds
+            .describe_db_subnet_groups()
+            .max_records(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            out.extend(
+                page.map_err(aws_err)?
+                    .db_subnet_groups()
+                    .iter()
+                    .filter(|g| {
+                        g.db_subnet_group_name()
+                            .is_some_and(|n| n.starts_with(&prefix))
+                    })
+                    .cloned(),
+            );
+        }
+        let tags = futures::future::try_join_all(out.iter().map(|g| async move {
+            cloud
+                .rds
+                .list_tags_for_resource()
+                .resource_name(g.db_subnet_group_arn().unwrap_or_default())
+                .send()
+                .await
+                .map_err(aws_err)
+        }))
+        .await?;
+        Ok::<_, CloudError>(out.into_iter().zip(tags).collect::<Vec<_>>())
+    };
+    let (instances, groups) = tokio::try_join!(instances, groups)?;
+    let mut found = Found::new(stack);
+    for (g, tags) in &groups {
+        let tags = tag_map(tags.tag_list().iter().map(|t| (t.key(), t.value())));
+        found.add(&tags, g.db_subnet_group_name(), |_| {
+            let mut subnets: Vec<Ref> = g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier())
+                .map(|s| Ref::Unowned(s.into()))
+                .collect();
+            subnets.sort();
+            Resource::DbSubnetGroup(DbSubnetGroup {
+                name: g.db_subnet_group_name().unwrap_or_default().into(),
+                description: g.db_subnet_group_description().unwrap_or_default().into(),
+                vpc: Ref::Unowned(g.vpc_id().unwrap_or_default().into()),
+                subnets,
+            })
+        });
+    }
+    for db in instances
+        .iter()
+        .filter(|d| d.db_instance_status() != Some("deleting"))
+    {
+        let tags = tag_map(db.tag_list().iter().map(|t| (t.key(), t.value())));
+        let identifier = db.db_instance_identifier().unwrap_or_default();
+        if let Some(e) = read_endpoint(db) {
+            remember_endpoint(cloud, identifier, &e);
+        }
+        let wanted_version = tags
+            .get(TAG_ID)
+            .and_then(|id| hint.resources.get(&ResourceId::new(id.as_str())))
+            .and_then(|r| match r {
+                Resource::DbInstance(d) => d.engine_version.clone(),
+                _ => None,
+            });
+        found.add(&tags, Some(identifier), |_| {
+            let mut groups: Vec<Ref> = db
+                .vpc_security_groups()
+                .iter()
+                .filter_map(|g| g.vpc_security_group_id())
+                .map(|g| Ref::Unowned(g.into()))
+                .collect();
+            groups.sort();
+            let live = db.engine_version().map(String::from);
+            let engine_version = match (&wanted_version, &live) {
+                (Some(w), Some(l)) if l == w || l.starts_with(&format!("{w}.")) => Some(w.clone()),
+                _ => live,
+            };
+            Resource::DbInstance(DbInstance {
+                identifier: identifier.into(),
+                engine: db.engine().unwrap_or_default().into(),
+                engine_version,
+                instance_class: db.db_instance_class().unwrap_or_default().into(),
+                storage_gb: db
+                    .allocated_storage()
+                    .and_then(|s| u32::try_from(s).ok())
+                    .unwrap_or(0),
+                multi_az: db.multi_az().unwrap_or(false),
+                encrypted: db.storage_encrypted().unwrap_or(false),
+                publicly_accessible: db.publicly_accessible().unwrap_or(false),
+                deletion_protection: db.deletion_protection().unwrap_or(false),
+                master_username: db.master_username().unwrap_or_default().into(),
+                subnet_group: Ref::Unowned(
+                    db.db_subnet_group()
+                        .and_then(|g| g.db_subnet_group_name())
+                        .unwrap_or_default()
+                        .into(),
+                ),
+                security_groups: groups,
+            })
+        });
+    }
+    Ok(found)
+}
+
+/// Task definitions read back with a database's host, port and secret keys as their
+/// environment and secrets: those four are the link the file asked for (`databases` of the
+/// task definition), not four values someone typed.
+pub fn fold_database_links(cloud: &AwsCloud, items: &mut [ObservedResource]) {
+    let endpoints: Vec<(String, Endpoint)> = items
+        .iter()
+        .filter(|i| i.resource.kind() == Kind::DbInstance)
+        .filter_map(|i| {
+            Some((
+                i.physical_id.clone(),
+                recalled_endpoint(cloud, &i.physical_id)?,
+            ))
+        })
+        .collect();
+    for item in items.iter_mut() {
+        let Resource::TaskDefinition(td) = &mut item.resource else {
+            continue;
+        };
+        for (identifier, e) in &endpoints {
+            let prefixes: Vec<String> = td
+                .environment
+                .iter()
+                .filter(|(_, v)| **v == e.host)
+                .filter_map(|(k, _)| k.strip_suffix("_HOST").map(String::from))
+                .collect();
+            for prefix in prefixes {
+                let env = e.environment(&prefix);
+                let secrets = e.secrets(&prefix);
+                let linked = env.iter().all(|(k, v)| td.environment.get(k) == Some(v))
+                    && secrets.iter().all(|(k, v)| td.secrets.get(k) == Some(v));
+                if !linked {
+                    continue;
+                }
+                for (k, _) in env {
+                    td.environment.remove(&k);
+                }
+                for (k, _) in secrets {
+                    td.secrets.remove(&k);
+                }
+                td.databases.push(DatabaseLink {
+                    prefix,
+                    database: Ref::Unowned(identifier.clone()),
+                });
+            }
+        }
+        td.databases.sort();
+    }
+}
+
+// ---------------------------------------------------------------- kinds (see `super::kinds`)
+
+use super::kinds::AwsKind;
+use super::pacing::Family;
+use crate::plan::schedule::OpKind;
+
+impl AwsKind for DbSubnetGroup {
+    fn cost(_op: OpKind) -> Vec<(Family, f64)> {
+        vec![(Family::Rds, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_subnet_group(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        _id: &str,
+        _have: &Self,
+    ) -> Result<String, CloudError> {
+        update_subnet_group(cloud, ctx, self).await
+    }
+    async fn delete(
+        _have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_subnet_group(cloud, &observed.physical_id).await
+    }
+}
+
+impl AwsKind for DbInstance {
+    fn cost(_op: OpKind) -> Vec<(Family, f64)> {
+        vec![(Family::Rds, 1.0)]
+    }
+    async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
+        create_instance(cloud, ctx, self).await
+    }
+    async fn update(
+        &self,
+        cloud: &AwsCloud,
+        ctx: &OpContext<'_>,
+        _id: &str,
+        have: &Self,
+    ) -> Result<String, CloudError> {
+        update_instance(cloud, ctx, self, have).await
+    }
+    async fn delete(
+        have: &Self,
+        cloud: &AwsCloud,
+        _ctx: &OpContext<'_>,
+        _observed: &ObservedResource,
+    ) -> Result<(), CloudError> {
+        delete_instance(cloud, have).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Endpoint;
+
+    #[test]
+    fn callers_get_the_address_and_the_secret_keys_never_a_password() {
+        let e = Endpoint {
+            host: "campus-db.abc.us-east-1.rds.amazonaws.com".into(),
+            port: 3306,
+            secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf"
+                .into(),
+        };
+        assert_eq!(
+            e.environment("CAMPUS_DB")[1],
+            ("CAMPUS_DB_PORT".to_string(), "3306".to_string())
+        );
+        assert_eq!(
+            e.secrets("CAMPUS_DB")[1].1,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf:password::"
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! The `db_instance` kind: an RDS instance, encrypted, never public, its master password
+//! generated and kept by RDS in Secrets Manager (`ManageMasterUserPassword`), so no password is
+//! ever in the file, the plan or an output.
+
+use super::{fields, KindSpec};
+use crate::model::{Kind, Ref};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbInstance {
+    pub identifier: String,
+    /// `mysql` or `postgres`.
+    pub engine: String,
+    /// `None`: AWS's default version, and whatever AWS upgrades it to is not drift.
+    pub engine_version: Option<String>,
+    pub instance_class: String,
+    pub storage_gb: u32,
+    pub multi_az: bool,
+    pub encrypted: bool,
+    pub publicly_accessible: bool,
+    pub deletion_protection: bool,
+    pub master_username: String,
+    pub subnet_group: Ref,
+    pub security_groups: Vec<Ref>,
+}
+
+impl KindSpec for DbInstance {
+    const KIND: Kind = Kind::DbInstance;
+    /// Class, storage, version, multi-AZ, deletion protection and groups change in place.
+    /// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html)
+    const FORCES_REPLACEMENT: &'static [&'static str] =
+        fields!(DbInstance; identifier, engine, encrypted, master_username, subnet_group);
+    const HOLDS_DATA: bool = true;
+    const UPDATE_NOTE: Option<&'static str> = Some(
+        "AWS applies it now, not in the maintenance window: a class or version change restarts the instance (with multi_az, a failover of about a minute)",
+    );
+    fn kept_elsewhere(want: &Self) -> &'static [&'static str] {
+        if want.engine_version.is_none() {
+            fields!(DbInstance; engine_version)
+        } else {
+            &[]
+        }
+    }
+    fn refs(&self) -> Vec<&Ref> {
+        let mut out = vec![&self.subnet_group];
+        out.extend(self.security_groups.iter());
+        out
+    }
+    fn refs_mut(&mut self) -> Vec<&mut Ref> {
+        let mut out = vec![&mut self.subnet_group];
+        out.extend(self.security_groups.iter_mut());
+        out
+    }
+}
