@@ -4,12 +4,17 @@ use crate::model::Desired;
 use crate::topology::Topology;
 
 /// (caller, callee, port) for every declared edge, callers including `load_balancer` and
-/// `api_gateway`.
+/// `api_gateway`, callees including databases.
 pub fn call_edges(t: &Topology) -> Vec<(String, String, u16)> {
     let mut edges = Vec::new();
     for (callee, spec) in &t.services {
         for caller in &spec.allowed_callers {
             edges.push((caller.clone(), callee.clone(), spec.port));
+        }
+    }
+    for (db, spec) in &t.databases {
+        for caller in &spec.allowed_callers {
+            edges.push((caller.clone(), db.clone(), spec.engine.port()));
         }
     }
     edges.sort();
@@ -26,6 +31,9 @@ pub fn call_graph_mermaid(t: &Topology) -> String {
     nodes.sort();
     for n in nodes {
         out.push_str(&format!("  {}[\"{n}\"]\n", node_id(n)));
+    }
+    for db in t.databases.keys() {
+        out.push_str(&format!("  {}[(\"{db}\")]\n", node_id(db)));
     }
     if t.load_balancer.is_some() {
         out.push_str("  internet((internet)) --> load_balancer{{\"load_balancer\"}}\n");
@@ -53,6 +61,9 @@ pub fn call_graph_dot(t: &Topology) -> String {
     }
     for name in t.services.keys() {
         out.push_str(&format!("  \"{name}\" [shape=box];\n"));
+    }
+    for db in t.databases.keys() {
+        out.push_str(&format!("  \"{db}\" [shape=cylinder];\n"));
     }
     for (caller, callee, port) in call_edges(t) {
         out.push_str(&format!(

@@ -342,6 +342,18 @@ async fn database_as_declared(moto: &Moto, f: &mut Fixture) {
             Some(format!("{secret}:username::").as_str())
         );
     }
+    // Outputs: the endpoint and the repositories, never the secret.
+    let outputs = moto.run(&["outputs", "-f", f.path_str(), "--json"]).await;
+    outputs.expect_code(0);
+    let values = outputs.json();
+    assert_eq!(values["database.campus-db"], format!("{host}:3306"));
+    assert!(
+        values["repository.students"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&format!("/{stack}-students"))),
+        "{values}"
+    );
+    assert!(!outputs.stdout().contains(&secret));
     // The plan never carries the secret, let alone the password.
     let shown = moto.run(&["plan", "-f", f.path_str(), "--json"]).await;
     assert!(!shown.stdout().contains(&secret), "{}", shown.stdout());

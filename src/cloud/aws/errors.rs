@@ -124,6 +124,8 @@ pub fn from_code(code: &str, text: String) -> CloudError {
         "ObjectNotFoundException",
         "DBSubnetGroupNotFoundFault",
         "DBInstanceNotFound",
+        "LifecyclePolicyNotFoundException",
+        "RepositoryNotFoundException",
     ];
     const IN_USE: &[&str] = &[
         "DependencyViolation",

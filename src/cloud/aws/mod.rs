@@ -336,3 +336,62 @@ impl AwsCloud {
         Ok(out)
     }
 }
+
+impl AwsCloud {
+    /// `database.<key>` = `host:port` of each database that exists, and `repository.<key>` =
+    /// the URI of each repository that exists (`(key, AWS name)` pairs). Never a password.
+    pub async fn data_outputs(
+        &self,
+        databases: &[(String, String)],
+        repositories: &[(String, String)],
+    ) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
+        let mut out = std::collections::BTreeMap::new();
+        for (key, identifier) in databases {
+            match rds::endpoint_now(self, identifier).await? {
+                Some((host, port)) => {
+                    out.insert(format!("database.{key}"), format!("{host}:{port}"));
+                }
+                None => continue,
+            }
+        }
+        if !repositories.is_empty() {
+            let names: Vec<String> = repositories.iter().map(|(_, n)| n.clone()).collect();
+            let found = self
+                .ecr
+                .describe_repositories()
+                .set_repository_names(Some(names))
+                .send()
+                .await
+                .map_err(errors::aws_err);
+            let repos = match found {
+                Ok(o) => o.repositories().to_vec(),
+                // One missing name fails the call: read them one by one then.
+                Err(_) => {
+                    let mut all = Vec::new();
+                    for (_, name) in repositories {
+                        if let Ok(o) = self
+                            .ecr
+                            .describe_repositories()
+                            .repository_names(name)
+                            .send()
+                            .await
+                        {
+                            all.extend(o.repositories().iter().cloned());
+                        }
+                    }
+                    all
+                }
+            };
+            for (key, name) in repositories {
+                if let Some(uri) = repos
+                    .iter()
+                    .find(|r| r.repository_name() == Some(name.as_str()))
+                    .and_then(|r| r.repository_uri())
+                {
+                    out.insert(format!("repository.{key}"), uri.to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -150,6 +150,20 @@ pub async fn endpoint(cloud: &AwsCloud, identifier: &str) -> Result<Endpoint, Cl
     Ok(e)
 }
 
+/// The instance's address and port now, if it exists and has them (no waiting).
+pub async fn endpoint_now(
+    cloud: &AwsCloud,
+    identifier: &str,
+) -> Result<Option<(String, u16)>, CloudError> {
+    match describe(cloud, identifier).await {
+        Ok(db) => Ok(db
+            .endpoint()
+            .and_then(|e| Some((e.address()?.to_string(), u16::try_from(e.port()?).ok()?)))),
+        Err(CloudError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn create_subnet_group(
     cloud: &AwsCloud,
     ctx: &OpContext<'_>,
