@@ -346,50 +346,47 @@ impl AwsCloud {
         repositories: &[(String, String)],
     ) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
         let mut out = std::collections::BTreeMap::new();
-        for (key, identifier) in databases {
-            match rds::endpoint_now(self, identifier).await? {
-                Some((host, port)) => {
-                    out.insert(format!("database.{key}"), format!("{host}:{port}"));
-                }
-                None => continue,
+        // One read per database, in parallel; one listing for the repositories (a missing
+        // name would fail a by-name read of all of them).
+        let endpoints = futures::future::try_join_all(
+            databases
+                .iter()
+                .map(|(_, identifier)| rds::endpoint_now(self, identifier)),
+        );
+        let listing = async {
+            let mut all = Vec::new();
+            if repositories.is_empty() {
+                return Ok(all);
             }
-        }
-        if !repositories.is_empty() {
-            let names: Vec<String> = repositories.iter().map(|(_, n)| n.clone()).collect();
-            let found = self
+            let mut pages = self
                 .ecr
                 .describe_repositories()
-                .set_repository_names(Some(names))
-                .send()
-                .await
-                .map_err(errors::aws_err);
-            let repos = match found {
-                Ok(o) => o.repositories().to_vec(),
-                // One missing name fails the call: read them one by one then.
-                Err(_) => {
-                    let mut all = Vec::new();
-                    for (_, name) in repositories {
-                        if let Ok(o) = self
-                            .ecr
-                            .describe_repositories()
-                            .repository_names(name)
-                            .send()
-                            .await
-                        {
-                            all.extend(o.repositories().iter().cloned());
-                        }
-                    }
-                    all
-                }
-            };
-            for (key, name) in repositories {
-                if let Some(uri) = repos
-                    .iter()
-                    .find(|r| r.repository_name() == Some(name.as_str()))
-                    .and_then(|r| r.repository_uri())
-                {
-                    out.insert(format!("repository.{key}"), uri.to_string());
-                }
+                .max_results(1000)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                all.extend(
+                    page.map_err(errors::aws_err)?
+                        .repositories()
+                        .iter()
+                        .cloned(),
+                );
+            }
+            Ok::<_, CloudError>(all)
+        };
+        let (endpoints, repos) = tokio::try_join!(endpoints, listing)?;
+        for ((key, _), endpoint) in databases.iter().zip(endpoints) {
+            if let Some((host, port)) = endpoint {
+                out.insert(format!("database.{key}"), format!("{host}:{port}"));
+            }
+        }
+        for (key, name) in repositories {
+            if let Some(uri) = repos
+                .iter()
+                .find(|r| r.repository_name() == Some(name.as_str()))
+                .and_then(|r| r.repository_uri())
+            {
+                out.insert(format!("repository.{key}"), uri.to_string());
             }
         }
         Ok(out)
