@@ -45,6 +45,9 @@ pub enum Command {
         /// Exit 2 when the plan has changes (0 none, 1 error).
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Plan as `apply --delete-images` would (a removed repository's images go with it).
+        #[arg(long)]
+        delete_images: bool,
     },
     /// Make AWS match the topology.
     Apply {
@@ -65,6 +68,9 @@ pub enum Command {
         /// the plan marks it DATA LOSS). Repeat for several.
         #[arg(long, value_name = "ID")]
         allow_replace: Vec<String>,
+        /// Delete a removed repository's images with it (refused otherwise while it holds any).
+        #[arg(long)]
+        delete_images: bool,
         #[command(flatten)]
         lock: LockArgs,
     },
@@ -72,10 +78,16 @@ pub enum Command {
     Destroy {
         #[command(flatten)]
         file: FileArg,
+        /// Do not ask for confirmation (required without a terminal).
         #[arg(long)]
         auto_approve: bool,
+        /// How many AWS operations may run at once.
         #[arg(long, default_value_t = 16, value_parser = at_least_one())]
         parallelism: usize,
+        /// Delete the stack's repositories with the images in them (refused otherwise while
+        /// any holds images; the plan marks it DATA LOSS).
+        #[arg(long)]
+        delete_images: bool,
         #[command(flatten)]
         lock: LockArgs,
     },

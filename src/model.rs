@@ -96,6 +96,17 @@ pub struct Observed {
     pub resources: BTreeMap<ResourceId, ObservedResource>,
 }
 
+impl Observed {
+    /// `--delete-images`: a repository deleted by this run takes its images with it.
+    pub fn delete_images_with_repositories(&mut self) {
+        for o in self.resources.values_mut() {
+            if let Resource::EcrRepository(r) = &mut o.resource {
+                r.delete_images = true;
+            }
+        }
+    }
+}
+
 /// Everything the topology asks for, keyed by logical id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Desired {

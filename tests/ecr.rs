@@ -1,5 +1,5 @@
 //! ECR repositories against moto: created as declared, named by services as `{repository, tag}`,
-//! changed in place, and never deleted with images in them.
+//! changed in place, and deleted with images in them only with `--delete-images`.
 
 mod common;
 
@@ -7,7 +7,7 @@ use common::{apply, assert_plan_empty, pair, planned_changes, unique_stack, Fixt
 use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repository_is_built_named_by_its_service_and_kept_while_it_holds_images() {
+async fn a_repository_is_built_named_by_its_service_and_deleted_with_images_only_when_asked() {
     let moto = Moto::start();
     let stack = unique_stack("ecr");
     let mut f = Fixture::seed(&stack);
@@ -86,7 +86,8 @@ async fn a_repository_is_built_named_by_its_service_and_kept_while_it_holds_imag
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;
 
-    // An image pushed: destroy refuses to delete it silently, and says so.
+    // An image pushed: the plan reads it, destroy refuses before deleting anything and says
+    // how; `--delete-images` deletes the repository with its image (DATA LOSS in the plan).
     ecr.put_image()
         .repository_name(&name)
         .image_manifest(r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"digest": "sha256:aa", "size": 1, "mediaType": "application/vnd.docker.container.image.v1+json"}, "layers": []}"#)
@@ -94,39 +95,49 @@ async fn a_repository_is_built_named_by_its_service_and_kept_while_it_holds_imag
         .send()
         .await
         .expect("an image");
+    assert_plan_empty(moto, &f).await;
+    let before = common::probe::tagged_counts(moto, &stack).await;
     let out = moto
         .run(&["destroy", "-f", f.path_str(), "--auto-approve"])
         .await;
     assert_ne!(out.code(), Some(0), "{}", out.stdout());
     let text = format!("{}{}", out.stdout(), out.stderr());
     assert!(
-        text.contains(&name) && text.contains("never deletes images silently"),
+        text.contains(&format!(
+            "REFUSED: ECR repository {name} still holds images"
+        )) && text.contains("--delete-images")
+            && text.contains("nothing was changed"),
         "{text}"
     );
     assert_eq!(
-        ecr.describe_images()
-            .repository_name(&name)
+        common::probe::tagged_counts(moto, &stack).await,
+        before,
+        "a refused destroy deletes nothing"
+    );
+    let out = moto
+        .run(&[
+            "destroy",
+            "-f",
+            f.path_str(),
+            "--auto-approve",
+            "--delete-images",
+        ])
+        .await;
+    out.expect_code(0);
+    assert!(
+        out.stdout()
+            .contains("DATA LOSS: its images are deleted with it (`--delete-images`)"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        ecr.describe_repositories()
+            .repository_names(&name)
             .send()
             .await
-            .expect("images")
-            .image_details()
-            .len(),
-        1,
-        "the image is still there"
+            .is_err(),
+        "the repository is gone with its image"
     );
-    ecr.batch_delete_image()
-        .repository_name(&name)
-        .image_ids(
-            aws_sdk_ecr::types::ImageIdentifier::builder()
-                .image_tag("1.1.0")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("image deleted by hand");
-    moto.run(&["destroy", "-f", f.path_str(), "--auto-approve"])
-        .await
-        .expect_code(0);
     let left = common::probe::tagged_counts(moto, &stack).await;
     assert!(left.values().all(|&n| n == 0), "{left:?}");
 }

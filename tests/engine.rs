@@ -416,7 +416,7 @@ async fn the_plan_says_how_each_replacement_happens() {
 async fn the_apply_and_destroy_commands_run_against_the_in_memory_cloud() {
     use ecsform::commands::{
         apply::{apply_cmd, ApplyOptions},
-        destroy::destroy_cmd,
+        destroy::{destroy_cmd, DestroyOptions},
         exit_code,
     };
     let cloud = FakeCloud::new();
@@ -476,7 +476,12 @@ async fn the_apply_and_destroy_commands_run_against_the_in_memory_cloud() {
     )
     .await
     .expect("a second apply: nothing to do");
-    destroy_cmd(&cloud, &t, true, 8, &halt)
+    let destroy = DestroyOptions {
+        auto_approve: true,
+        parallelism: 8,
+        ..Default::default()
+    };
+    destroy_cmd(&cloud, &t, &destroy, &halt)
         .await
         .expect("destroy");
     assert!(cloud.is_empty());

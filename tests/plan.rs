@@ -533,3 +533,145 @@ fn the_school_example_builds_only_the_api_front_door() {
         "the NLB's group may reach the routed services, and nothing else exists"
     );
 }
+
+const PRODUCTION: &str = include_str!("../topology.production.yaml");
+
+/// A health check on its own port: the target group checks that port, and the service's group
+/// admits it from the load balancer's group beside the traffic port; nobody else gets it.
+#[test]
+fn a_health_check_on_its_own_port_is_checked_there_and_admitted_from_the_load_balancer_only() {
+    use ecsform::model::{Resource, RuleSource};
+    let d = expand(&topology(PRODUCTION), "us-east-1");
+    let group_of = |id: &str| match d.resources.get(&ecsform::model::ResourceId::new(id)) {
+        Some(Resource::TargetGroup(g)) => (g.health_check_path.clone(), g.health_check_port),
+        other => panic!("{id}: {other:?}"),
+    };
+    assert_eq!(
+        group_of("tg.nlb.students"),
+        ("/actuator/health".to_string(), Some(8081))
+    );
+    assert_eq!(
+        group_of("tg.nlb.subjects"),
+        ("/subject/health".to_string(), None),
+        "a path alone is checked on the traffic port"
+    );
+    let mut into_students: Vec<(u16, String)> = d
+        .resources
+        .values()
+        .filter_map(|r| match r {
+            Resource::IngressRule(rule) if rule.group.to_string() == "sg.svc.students" => {
+                match &rule.source {
+                    RuleSource::Group(g) => Some((rule.port, g.to_string())),
+                    RuleSource::Cidr(c) => Some((rule.port, c.clone())),
+                }
+            }
+            _ => None,
+        })
+        .collect();
+    into_students.sort();
+    assert_eq!(
+        into_students,
+        vec![(8080, "sg.nlb".to_string()), (8081, "sg.nlb".to_string())]
+    );
+    // Moving the check to the traffic port changes the group in place and drops the rule.
+    let before = as_observed(&d);
+    let after = expand(
+        &topology(&PRODUCTION.replace(
+            "{path: /actuator/health, port: 8081}",
+            "{path: /actuator/health}",
+        )),
+        "us-east-1",
+    );
+    let plan = diff("campus", "us-east-1", &after, &before);
+    let actions: Vec<(String, Action)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.id.to_string(), s.action))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (
+                "sg.svc.students.from.sg.nlb.8081".to_string(),
+                Action::Delete
+            ),
+            ("tg.nlb.students".to_string(), Action::Update),
+        ]
+    );
+}
+
+/// RDS cannot shrink storage: the plan says so on the step, and `apply` refuses the whole plan
+/// before changing anything (the in-memory cloud sees no write).
+#[test]
+fn a_database_storage_shrink_is_refused_in_the_plan() {
+    let before = expand(
+        &topology(&PRODUCTION.replace("storage_gb: 20", "storage_gb: 30")),
+        "us-east-1",
+    );
+    let after = expand(&topology(PRODUCTION), "us-east-1");
+    let plan = diff("campus", "us-east-1", &after, &as_observed(&before));
+    let step = plan.step("db.campus-db").expect("a database step");
+    assert_eq!(step.action, Action::Update);
+    assert!(
+        step.reasons
+            .iter()
+            .any(|r| r.starts_with("REFUSED: RDS cannot shrink storage (30 GiB to 20 GiB)")),
+        "{:?}",
+        step.reasons
+    );
+    let grown = diff(
+        "campus",
+        "us-east-1",
+        &expand(
+            &topology(&PRODUCTION.replace("storage_gb: 20", "storage_gb: 40")),
+            "us-east-1",
+        ),
+        &as_observed(&before),
+    );
+    let step = grown.step("db.campus-db").expect("a database step");
+    assert!(!step.reasons.iter().any(|r| r.starts_with("REFUSED")));
+}
+
+/// Deleting a repository: while it holds images the plan marks the delete REFUSED; with
+/// `--delete-images` it is DATA LOSS; an empty repository needs neither. A database's delete
+/// says its final snapshot is kept, or that deletion protection refuses it.
+#[test]
+fn deletes_say_what_they_lose_and_what_refuses_them() {
+    use ecsform::model::Resource;
+    let desired = expand(&topology(PRODUCTION), "us-east-1");
+    let mut observed = as_observed(&desired);
+    if let Some(Resource::EcrRepository(r)) = observed
+        .resources
+        .get_mut(&ecsform::model::ResourceId::new("ecr.students"))
+        .map(|o| &mut o.resource)
+    {
+        r.holds_images = true;
+    }
+    let nothing = Desired::default();
+    let reasons = |plan: &ecsform::plan::Plan, id: &str| {
+        plan.step(id).map(|s| s.reasons.clone()).unwrap_or_default()
+    };
+    let plan = diff("campus", "us-east-1", &nothing, &observed);
+    assert!(reasons(&plan, "ecr.students")
+        .iter()
+        .any(|r| r.starts_with("REFUSED: ECR repository campus-students still holds images")));
+    assert_eq!(reasons(&plan, "ecr.subjects"), vec!["not in the topology"]);
+    assert!(
+        reasons(&plan, "db.campus-db")
+            .iter()
+            .any(|r| r
+                .starts_with("REFUSED: DB instance campus-campus-db has deletion protection on"))
+    );
+    observed.delete_images_with_repositories();
+    let plan = diff("campus", "us-east-1", &nothing, &observed);
+    assert!(reasons(&plan, "ecr.students")
+        .iter()
+        .any(|r| r.starts_with("DATA LOSS: its images are deleted with it")));
+    assert_eq!(reasons(&plan, "ecr.subjects"), vec!["not in the topology"]);
+    let unprotected = expand(
+        &topology(&PRODUCTION.replace("deletion_protection: true", "deletion_protection: false")),
+        "us-east-1",
+    );
+    let plan = diff("campus", "us-east-1", &nothing, &as_observed(&unprotected));
+    assert!(reasons(&plan, "db.campus-db").contains(&"a final snapshot is kept".to_string()));
+}

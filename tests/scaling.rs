@@ -104,6 +104,7 @@ async fn step_scaling_and_alarms_are_built_as_declared_and_the_scaler_count_is_n
     apply(moto, &f).await;
     assert_plan_empty(moto, &f).await;
     let aws = Clients::new(moto).await;
+    health_check_on_its_own_port(moto, &stack, &mut f).await;
 
     let services = ["students", "subjects"];
     let expected_targets: BTreeMap<String, (i32, i32)> = services
@@ -255,6 +256,102 @@ async fn step_scaling_and_alarms_are_built_as_declared_and_the_scaler_count_is_n
 
     database_as_declared(moto, &mut f).await;
     assert!(aws.alarms(&stack).await.is_empty());
+}
+
+/// students' health check on 8081 (seed 001's actuator): its target group checks that port, its
+/// group admits 8080 and 8081 from the NLB's group only; moved to the traffic port, the group
+/// changes in place and the extra rule goes; moved back, it returns.
+async fn health_check_on_its_own_port(moto: &Moto, stack: &str, f: &mut Fixture) {
+    let conf = moto.sdk_config().await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let group_name = ecsform::topology::derived_target_group_name(stack, "nlb-students-8080");
+    let checked_port = || async {
+        let groups = elb
+            .describe_target_groups()
+            .names(&group_name)
+            .send()
+            .await
+            .expect("the students target group");
+        let g = &groups.target_groups()[0];
+        (
+            g.health_check_path().map(String::from),
+            g.health_check_port().map(String::from),
+        )
+    };
+    let admitted = || async {
+        let groups = ec2
+            .describe_security_groups()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-name")
+                    .values(format!("{stack}-students"))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("the students group");
+        let id = groups.security_groups()[0]
+            .group_id()
+            .expect("id")
+            .to_string();
+        let rules = ec2
+            .describe_security_group_rules()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-id")
+                    .values(&id)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("rules");
+        let mut ports: Vec<(i32, bool)> = rules
+            .security_group_rules()
+            .iter()
+            .filter(|r| r.is_egress() == Some(false))
+            .map(|r| {
+                (
+                    r.from_port().unwrap_or(-1),
+                    r.referenced_group_info().is_some() && r.cidr_ipv4().is_none(),
+                )
+            })
+            .collect();
+        ports.sort();
+        ports
+    };
+    assert_eq!(
+        checked_port().await,
+        (Some("/actuator/health".into()), Some("8081".into()))
+    );
+    assert_eq!(admitted().await, vec![(8080, true), (8081, true)]);
+
+    let own_port = "{path: /actuator/health, port: 8081}";
+    f.edit(None, own_port, "/actuator/health");
+    let (planned, shown) = planned_changes(moto, f).await;
+    assert_eq!(
+        planned,
+        BTreeSet::from([
+            pair("sg.svc.students.from.sg.nlb.8081", "delete"),
+            pair("tg.nlb.students", "update"),
+        ]),
+        "{shown}"
+    );
+    apply(moto, f).await;
+    assert_plan_empty(moto, f).await;
+    assert_eq!(
+        checked_port().await,
+        (Some("/actuator/health".into()), Some("traffic-port".into()))
+    );
+    assert_eq!(admitted().await, vec![(8080, true)]);
+    f.edit(
+        None,
+        "health_check: /actuator/health",
+        &format!("health_check: {own_port}"),
+    );
+    apply(moto, f).await;
+    assert_plan_empty(moto, f).await;
+    assert_eq!(admitted().await, vec![(8080, true), (8081, true)]);
 }
 
 /// The database: private, encrypted, reachable from exactly its callers, who get its address

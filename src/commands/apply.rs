@@ -10,6 +10,8 @@ pub struct ApplyOptions {
     pub wait: bool,
     /// Logical ids whose replacement may lose data (`--allow-replace`).
     pub allow_replace: Vec<String>,
+    /// A repository this run deletes takes its images with it (`--delete-images`).
+    pub delete_images: bool,
 }
 
 /// Everything of `apply` after the lock is taken; any cloud (AWS, or the in-memory one in tests).
@@ -21,12 +23,13 @@ pub async fn apply_cmd<C: StackOps>(
     halt: &Halt,
 ) -> Result<ExitCode> {
     let desired = expand(t, cloud.region());
-    let (plan, observed) = until_halted(halt, make_plan(cloud, t, &desired)).await?;
+    let (plan, observed) =
+        until_halted(halt, make_plan(cloud, t, &desired, options.delete_images)).await?;
     if let Some(path) = saved {
         check_saved_plan(path, &plan)?;
     }
     print!("{}", render_text(&plan));
-    refuse_data_loss(&plan, &options.allow_replace)?;
+    refuse_forbidden(&plan, &options.allow_replace)?;
     if !plan.is_empty() {
         until_halted(halt, confirm(options.auto_approve, "apply")).await?;
         carry_out(cloud, &plan, &desired, &observed, options.parallelism, halt).await?;
@@ -37,9 +40,30 @@ pub async fn apply_cmd<C: StackOps>(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Nothing is changed when any step is one AWS would refuse or the flags do not permit (the
+/// plan marks them REFUSED): CI gets one clear refusal instead of a half-done run.
+pub(super) fn refuse_forbidden(plan: &Plan, allowed: &[String]) -> Result<()> {
+    let forbidden: Vec<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match (&s.after, &s.before) {
+            (Some(want), Some(have)) => want.refuses_change(have),
+            (None, Some(have)) => have.refuses_delete(),
+            _ => None,
+        })
+        .collect();
+    if !forbidden.is_empty() {
+        bail!(
+            "refusing to start: {}; nothing was changed",
+            forbidden.join("; ")
+        );
+    }
+    refuse_data_loss(plan, allowed)
+}
+
 /// A replacement that loses data (a database) happens only when `--allow-replace` names it:
 /// nothing is changed otherwise, so CI gets a clear refusal instead of an empty database.
-pub(super) fn refuse_data_loss(plan: &Plan, allowed: &[String]) -> Result<()> {
+fn refuse_data_loss(plan: &Plan, allowed: &[String]) -> Result<()> {
     let refused: Vec<&str> = plan
         .steps
         .iter()

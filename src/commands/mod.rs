@@ -45,12 +45,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out,
             json,
             detailed_exitcode,
+            delete_images,
         } => with_runtime(|halt| async move {
-            until_halted(
-                &halt,
-                plan::plan_cmd(&file, local, out.as_deref(), json, detailed_exitcode),
-            )
-            .await
+            let options = plan::PlanOptions {
+                out,
+                json,
+                detailed_exitcode,
+                delete_images,
+            };
+            until_halted(&halt, plan::plan_cmd(&file, local, &options)).await
         }),
         Command::Apply {
             file,
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             parallelism,
             wait,
             allow_replace,
+            delete_images,
             lock,
         } => with_runtime(|halt| async move {
             let options = apply::ApplyOptions {
@@ -66,6 +70,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 parallelism,
                 wait,
                 allow_replace,
+                delete_images,
             };
             let t = load(&file)?;
             let cloud = until_halted(&halt, connect(&t, local)).await?;
@@ -78,12 +83,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             file,
             auto_approve,
             parallelism,
+            delete_images,
             lock,
         } => with_runtime(|halt| async move {
+            let options = destroy::DestroyOptions {
+                auto_approve,
+                parallelism,
+                delete_images,
+            };
             let t = load(&file)?;
             let cloud = until_halted(&halt, connect(&t, local)).await?;
             let guard = StackLock::take(&cloud, &t.name, "destroy", lock.timeout(), &halt).await?;
-            let result = destroy::destroy_cmd(&cloud, &t, auto_approve, parallelism, &halt).await;
+            let result = destroy::destroy_cmd(&cloud, &t, &options, &halt).await;
             guard.release(&cloud).await;
             result
         }),
@@ -195,11 +206,15 @@ async fn make_plan<C: StackOps>(
     cloud: &C,
     t: &Topology,
     desired: &Desired,
+    delete_images: bool,
 ) -> Result<(Plan, Observed)> {
-    let observed = cloud
+    let mut observed = cloud
         .observe(&t.name, desired)
         .await
         .context("reading the stack from AWS")?;
+    if delete_images {
+        observed.delete_images_with_repositories();
+    }
     let plan = diff(&t.name, cloud.region(), desired, &observed);
     Ok((plan, observed))
 }

@@ -2,17 +2,25 @@
 
 use super::*;
 
-pub(super) async fn plan_cmd(
-    f: &FileArg,
-    local: bool,
-    out: Option<&Path>,
-    json: bool,
-    detailed: bool,
-) -> Result<ExitCode> {
+/// How `plan` goes about it (its flags).
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub out: Option<std::path::PathBuf>,
+    pub json: bool,
+    pub detailed_exitcode: bool,
+    pub delete_images: bool,
+}
+
+pub(super) async fn plan_cmd(f: &FileArg, local: bool, options: &PlanOptions) -> Result<ExitCode> {
     let t = load(f)?;
     let cloud = connect(&t, local).await?;
     let desired = expand(&t, cloud.region());
-    let (plan, _) = make_plan(&cloud, &t, &desired).await?;
+    let (plan, _) = make_plan(&cloud, &t, &desired, options.delete_images).await?;
+    let (json, out, detailed) = (
+        options.json,
+        options.out.as_deref(),
+        options.detailed_exitcode,
+    );
     if json {
         println!("{}", render_json(&plan));
     } else {

@@ -97,7 +97,8 @@ fn network_load_balancer(d: &mut Desired, t: &Topology, network: &Network) -> Do
                 vpc: Ref::Id(network.vpc.clone()),
                 port: spec.port,
                 protocol: "TCP".into(),
-                health_check_path: spec.health_check.clone().unwrap_or_else(|| "/".into()),
+                health_check_path: spec.health_check_path(),
+                health_check_port: spec.health_check_port(),
             }),
         );
         d.insert_scoped(Resource::Listener(Listener {
@@ -153,7 +154,8 @@ fn internal_alb(d: &mut Desired, t: &Topology, network: &Network) -> Door {
                 vpc: Ref::Id(network.vpc.clone()),
                 port: spec.port,
                 protocol: "HTTP".into(),
-                health_check_path: spec.health_check.clone().unwrap_or_else(|| "/".into()),
+                health_check_path: spec.health_check_path(),
+                health_check_port: spec.health_check_port(),
             }),
         );
     }

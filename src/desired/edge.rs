@@ -39,7 +39,8 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, network: &Network) {
                     vpc: Ref::Id(vpc.clone()),
                     port: spec.port,
                     protocol: "HTTP".into(),
-                    health_check_path: spec.health_check.clone().unwrap_or_else(|| "/".into()),
+                    health_check_path: spec.health_check_path(),
+                    health_check_port: spec.health_check_port(),
                 }),
             );
         }

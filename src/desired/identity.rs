@@ -34,6 +34,8 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, region: &str) -> Identity {
                     crate::topology::TagMutability::Immutable => "IMMUTABLE".into(),
                 },
                 keep_images: spec.keep_images,
+                holds_images: false,
+                delete_images: false,
             }),
         );
     }

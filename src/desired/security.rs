@@ -99,6 +99,19 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, vpc: &ResourceId) {
                 CALLER_API_GATEWAY => continue,
                 service => ids::service_group(service),
             };
+            // The load balancers' health checks come from their group too, on their own port.
+            let checked_from_here = caller == CALLER_LOAD_BALANCER || caller == CALLER_API_GATEWAY;
+            if let (true, Some(port)) = (checked_from_here, spec.health_check_port()) {
+                let rule = Resource::IngressRule(IngressRule {
+                    group: Ref::id(ids::service_group(svc)),
+                    port,
+                    source: RuleSource::Group(Ref::id(source_group.clone())),
+                    description: format!("{caller} health checks to {svc}"),
+                });
+                if let Some(id) = rule.alternative_id() {
+                    d.insert(id.to_string(), rule);
+                }
+            }
             d.insert_scoped(Resource::IngressRule(IngressRule {
                 group: Ref::id(ids::service_group(svc)),
                 port: spec.port,

@@ -41,6 +41,27 @@ impl KindSpec for DbInstance {
             &[]
         }
     }
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html
+    /// ("you can't reduce the amount of storage").
+    fn refuses_change(want: &Self, have: &Self) -> Option<String> {
+        (want.storage_gb < have.storage_gb).then(|| {
+            format!(
+                "RDS cannot shrink storage ({} GiB to {} GiB): keep storage_gb at {} or more; a smaller database needs a new instance and a copy of the data",
+                have.storage_gb, want.storage_gb, have.storage_gb
+            )
+        })
+    }
+    fn refuses_delete(have: &Self) -> Option<String> {
+        have.deletion_protection.then(|| {
+            format!(
+                "DB instance {} has deletion protection on, and ecsform does not turn it off for you: set `deletion_protection: false` for it under `databases`, run apply, then run this again",
+                have.identifier
+            )
+        })
+    }
+    fn delete_note(_have: &Self) -> Option<String> {
+        Some("a final snapshot is kept".into())
+    }
     fn refs(&self) -> Vec<&Ref> {
         let mut out = vec![&self.subnet_group];
         out.extend(self.security_groups.iter());

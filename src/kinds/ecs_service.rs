@@ -20,6 +20,7 @@ pub struct EcsService {
     pub desired_count: u32,
     /// An autoscaler owns the desired count (`autoscaling` in the file): never drift, never set
     /// by an update. Not an AWS property: observe reads it as `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub count_scaled: bool,
     pub subnets: Vec<Ref>,
     pub security_groups: Vec<Ref>,

@@ -44,6 +44,16 @@ impl KindSpec for IngressRule {
             }
         }
     }
+    /// `<group>.from.<source group>.<port>`: a second rule from a source already admitted on
+    /// another port (the load balancer's health checks on their own port).
+    fn alternative_id(&self) -> Option<ResourceId> {
+        match &self.source {
+            RuleSource::Group(_) => self
+                .scoped_id()
+                .map(|id| ResourceId::new(format!("{id}.{}", self.port))),
+            RuleSource::Cidr(_) => None,
+        }
+    }
     fn refs(&self) -> Vec<&Ref> {
         let mut out = vec![&self.group];
         if let RuleSource::Group(g) = &self.source {

@@ -159,6 +159,21 @@ pub trait KindSpec {
     fn kept_elsewhere(_want: &Self) -> &'static [&'static str] {
         &[]
     }
+    /// Why AWS refuses to change `have` into `want` at all (a database's storage shrunk): the
+    /// plan says so and `apply` refuses it before changing anything.
+    fn refuses_change(_want: &Self, _have: &Self) -> Option<String> {
+        None
+    }
+    /// Why deleting `have` is refused until the user says otherwise (a database under deletion
+    /// protection, a repository holding images without `--delete-images`).
+    fn refuses_delete(_have: &Self) -> Option<String> {
+        None
+    }
+    /// What deleting `have` costs, beyond its being gone (images deleted with a repository, a
+    /// database's final snapshot).
+    fn delete_note(_have: &Self) -> Option<String> {
+        None
+    }
     /// Replacement-forcing fields that can still be set in place while `have` lacks them.
     fn completes_in_place(_have: &Self) -> &'static [&'static str] {
         &[]
@@ -168,6 +183,12 @@ pub trait KindSpec {
     /// own key. Expand and observe both use it, so the cloud layer never builds or parses ids;
     /// `None` while the parent is not one of ours (observe then keeps the AWS id).
     fn scoped_id(&self) -> Option<ResourceId> {
+        None
+    }
+    /// Another id the file may give a parent-scoped resource, when two of them share the
+    /// [`KindSpec::scoped_id`] (a second rule from one source group, on a health check port):
+    /// observe uses it when the desired state has it.
+    fn alternative_id(&self) -> Option<ResourceId> {
         None
     }
     /// It holds data that a replacement loses (a database): the plan says so and `apply`
@@ -270,6 +291,33 @@ macro_rules! define_kinds {
             pub fn unknown_on_read(&self) -> &'static [&'static str] {
                 match self {
                     $(Resource::$variant(r) => <$variant as KindSpec>::unknown_on_read(r)),+
+                }
+            }
+            /// The id observe uses when the file has it ([`KindSpec::alternative_id`]).
+            pub fn alternative_id(&self) -> Option<crate::model::ResourceId> {
+                match self {
+                    $(Resource::$variant(r) => r.alternative_id()),+
+                }
+            }
+            /// Why AWS refuses to turn `have` into `self` ([`KindSpec::refuses_change`]).
+            pub fn refuses_change(&self, have: &Resource) -> Option<String> {
+                match (self, have) {
+                    $((Resource::$variant(want), Resource::$variant(have)) => {
+                        <$variant as KindSpec>::refuses_change(want, have)
+                    })+
+                    _ => None,
+                }
+            }
+            /// Why deleting `self` (as observed) is refused ([`KindSpec::refuses_delete`]).
+            pub fn refuses_delete(&self) -> Option<String> {
+                match self {
+                    $(Resource::$variant(r) => <$variant as KindSpec>::refuses_delete(r)),+
+                }
+            }
+            /// What deleting `self` (as observed) costs ([`KindSpec::delete_note`]).
+            pub fn delete_note(&self) -> Option<String> {
+                match self {
+                    $(Resource::$variant(r) => <$variant as KindSpec>::delete_note(r)),+
                 }
             }
             /// The id a parent-scoped kind derives from its parent ([`KindSpec::scoped_id`]).

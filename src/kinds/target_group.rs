@@ -11,8 +11,11 @@ pub struct TargetGroup {
     pub port: u16,
     /// `HTTP` behind an application load balancer, `TCP` behind a network load balancer.
     pub protocol: String,
-    /// Checked over HTTP on the traffic port, whatever the protocol.
+    /// Checked over HTTP, whatever the protocol.
     pub health_check_path: String,
+    /// The port checked when it is not the traffic port (seed 002's actuator on 8081).
+    #[serde(default)]
+    pub health_check_port: Option<u16>,
 }
 
 impl KindSpec for TargetGroup {

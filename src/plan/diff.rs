@@ -50,9 +50,20 @@ fn say_what_it_costs(steps: &mut BTreeMap<ResourceId, Step>) {
                 step.kind, step.id
             )),
             Action::Update => step.kind.update_note().map(String::from),
+            Action::Delete => step.before.as_ref().and_then(|have| {
+                have.refuses_delete()
+                    .map(|why| format!("{REFUSED}: {why}"))
+                    .or_else(|| have.delete_note())
+            }),
             _ => None,
         };
-        if let Some(note) = note {
+        let refusal = match (&step.after, &step.before) {
+            (Some(want), Some(have)) => want
+                .refuses_change(have)
+                .map(|why| format!("{REFUSED}: {why}")),
+            _ => None,
+        };
+        for note in [note, refusal].into_iter().flatten() {
             if !step.reasons.contains(&note) {
                 step.reasons.push(note);
             }
@@ -62,6 +73,8 @@ fn say_what_it_costs(steps: &mut BTreeMap<ResourceId, Step>) {
 
 /// How the plan marks a replacement that loses data.
 pub const DATA_LOSS: &str = "DATA LOSS";
+/// How the plan marks a step that AWS or the user's flags forbid: `apply` refuses the plan.
+pub const REFUSED: &str = "REFUSED";
 
 /// A deployment is an immutable snapshot of its API: when anything it captures changes (a
 /// resource or method added, removed, changed — by the file or by hand), a new one is needed,

@@ -97,7 +97,11 @@ fn render_step(out: &mut String, step: &Step) {
 
 fn fields(r: &Resource) -> Vec<(String, Value)> {
     match serde_json::to_value(r) {
-        Ok(Value::Object(map)) => map.into_iter().filter(|(k, _)| k != "kind").collect(),
+        // A field left unset (null) says nothing on a create.
+        Ok(Value::Object(map)) => map
+            .into_iter()
+            .filter(|(k, v)| k != "kind" && !v.is_null())
+            .collect(),
         _ => vec![],
     }
 }

@@ -154,6 +154,11 @@ fn classify(text: &str, reported: Pos, src: &str) -> Problem {
     if detail.contains("untagged enum NatGateways") {
         return untagged_mismatch(src, "nat_gateways", nat_help());
     }
+    if let Some((_, kind)) = detail.split_once("untagged enum ") {
+        if let Some(problem) = service_field_mismatch(src, path, kind.trim()) {
+            return problem;
+        }
+    }
     if detail.starts_with("invalid type") || detail.starts_with("invalid value") {
         return problem(text.to_string(), expected_hint(detail));
     }
@@ -223,6 +228,31 @@ fn untagged_mismatch(src: &str, field: &str, help: (&str, &str)) -> Problem {
         message: format!("network.{field}: {}", help.0),
         hint: help.1.to_string(),
     }
+}
+
+/// A service field that is a string or a mapping (`image`, `health_check`) matched neither:
+/// serde names the service, point at the field and show both forms.
+fn service_field_mismatch(src: &str, path: &str, kind: &str) -> Option<Problem> {
+    let (field, what, hint) = match kind {
+        "HealthCheck" => (
+            "health_check",
+            "a path, or a mapping with `path` and an optional `port`",
+            "write a path (`health_check: /health`) or `health_check: {path: /actuator/health, port: 8081}`",
+        ),
+        "Image" => (
+            "image",
+            "an image URI, or a mapping with `repository` and an optional `tag`",
+            "write an image URI (`image: nginx:1.27`) or `image: {repository: <key of repositories>, tag: \"1.0\"}`",
+        ),
+        _ => return None,
+    };
+    let service = path.strip_prefix("services.")?;
+    let positions = PositionIndex::build(src);
+    Some(Problem {
+        at: positions.value(&ypath!("services", service, field)),
+        message: format!("services.{service}.{field} must be {what}"),
+        hint: hint.to_string(),
+    })
 }
 
 fn zones_help() -> (&'static str, &'static str) {

@@ -492,6 +492,32 @@ fn health_check_rules() {
         .map(|d| d.0)
         .unwrap_or_default();
     assert_finding(&found, (4, 42), "at most 1024 characters", "`/health`");
+    // The mapping form: its path is checked where it is, its port must be a port.
+    expect_error(
+        &service_doc(&["  api: {image: x, port: 1, health_check: {path: up, port: 8081}}"]),
+        (4, 49),
+        "services.api.health_check `up` does not start with '/'",
+        "`/up`",
+    );
+    expect_error(
+        &service_doc(&["  api: {image: x, port: 1, health_check: {path: /up, port: 0}}"]),
+        (4, 60),
+        "services.api.health_check.port must be 1 to 65535",
+        "leave it out to use 1",
+    );
+    // Neither form: the error points at the field and shows both.
+    expect_error(
+        &service_doc(&["  api: {image: x, port: 1, health_check: {path: /up, prot: 81}}"]),
+        (4, 42),
+        "services.api.health_check must be a path, or a mapping with `path` and an optional `port`",
+        "`health_check: {path: /actuator/health, port: 8081}`",
+    );
+    expect_error(
+        &service_doc(&["  api: {image: {repo: x}, port: 1}"]),
+        (4, 16),
+        "services.api.image must be an image URI, or a mapping with `repository`",
+        "`image: {repository: <key of repositories>",
+    );
 }
 
 #[test]

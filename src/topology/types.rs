@@ -300,7 +300,7 @@ pub struct Service {
     #[serde(default = "default_desired")]
     pub desired_count: u32,
     #[serde(default)]
-    pub health_check: Option<String>,
+    pub health_check: Option<HealthCheck>,
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
     #[serde(default)]
@@ -312,6 +312,55 @@ pub struct Service {
     /// What the application itself may call; without it the task has no task role.
     #[serde(default)]
     pub task_role: Option<TaskRole>,
+}
+
+/// What the load balancer asks a task: a path on the traffic port, or a path on its own port
+/// (seed 002's actuator on 8081).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum HealthCheck {
+    Path(String),
+    Detailed(DetailedHealthCheck),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedHealthCheck {
+    pub path: String,
+    /// The traffic port when absent.
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+impl HealthCheck {
+    pub fn path(&self) -> &str {
+        match self {
+            HealthCheck::Path(path) => path,
+            HealthCheck::Detailed(d) => &d.path,
+        }
+    }
+    /// The port the check goes to when it is not the traffic port.
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            HealthCheck::Path(_) => None,
+            HealthCheck::Detailed(d) => d.port,
+        }
+    }
+}
+
+impl Service {
+    /// The target group's health check: path, and its own port when that differs from `port`.
+    pub fn health_check_path(&self) -> String {
+        self.health_check
+            .as_ref()
+            .map_or_else(|| "/".into(), |h| h.path().to_string())
+    }
+    pub fn health_check_port(&self) -> Option<u16> {
+        self.health_check
+            .as_ref()
+            .and_then(HealthCheck::port)
+            .filter(|p| *p != self.port)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

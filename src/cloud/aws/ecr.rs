@@ -118,23 +118,42 @@ pub async fn update_repository(
     Ok(())
 }
 
-/// Never deletes images silently: a repository that still holds some is refused by ECR
-/// (`RepositoryNotEmptyException`), and the error says what to do.
+/// Never deletes images silently: only with `--delete-images` is the delete forced; otherwise
+/// ECR refuses a repository that still holds images (`RepositoryNotEmptyException`, also when
+/// images were pushed after the plan was made), and the error says what to do.
 pub async fn delete_repository(cloud: &AwsCloud, r: &EcrRepository) -> Result<(), CloudError> {
     let out = cloud
         .ecr
         .delete_repository()
         .repository_name(&r.name)
+        .force(r.delete_images)
         .send()
         .await
         .map_err(aws_err);
     match out {
-        Err(e) if has_code(&e, "RepositoryNotEmptyException") => Err(CloudError::Other(format!(
-            "ECR repository {} still holds images, and ecsform never deletes images silently: delete them (`aws ecr batch-delete-image`) or keep the repository in the file",
-            r.name
-        ))),
+        Err(e) if has_code(&e, "RepositoryNotEmptyException") => {
+            let holding = EcrRepository {
+                holds_images: true,
+                ..r.clone()
+            };
+            let why = <EcrRepository as crate::kinds::KindSpec>::refuses_delete(&holding);
+            Err(CloudError::Other(why.unwrap_or_else(|| e.to_string())))
+        }
         other => gone_is_done(other.map(|_| ())),
     }
+}
+
+/// Whether a repository holds any image: one page of at most one.
+async fn holds_images(cloud: &AwsCloud, name: &str) -> Result<bool, CloudError> {
+    let out = cloud
+        .ecr
+        .list_images()
+        .repository_name(name)
+        .max_results(1)
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(!out.image_ids().is_empty())
 }
 
 /// Repositories named `<stack>-…` whose tags say they are ours (tags and lifecycle read per
@@ -160,13 +179,14 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let reads = repos.iter().map(|repo| async move {
         let arn = repo.repository_arn().unwrap_or_default();
         let name = repo.repository_name().unwrap_or_default();
-        let (tags, policy) = tokio::join!(
+        let (tags, policy, images) = tokio::join!(
             cloud.ecr.list_tags_for_resource().resource_arn(arn).send(),
             cloud
                 .ecr
                 .get_lifecycle_policy()
                 .repository_name(name)
                 .send(),
+            holds_images(cloud, name),
         );
         let tags = tags.map_err(aws_err)?;
         let policy = match policy.map_err(aws_err) {
@@ -177,11 +197,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         Ok::<_, CloudError>((
             tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value())))),
             policy,
+            images?,
         ))
     });
     let details = futures::future::try_join_all(reads).await?;
     let mut found = Found::new(stack);
-    for (repo, (tags, keep_images)) in repos.iter().zip(details) {
+    for (repo, (tags, keep_images, holds_images)) in repos.iter().zip(details) {
         if !owned_by(&tags, stack) {
             continue;
         }
@@ -196,6 +217,8 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                     .map(|m| m.as_str().to_string())
                     .unwrap_or_default(),
                 keep_images,
+                holds_images,
+                delete_images: false,
             })
         });
     }

@@ -191,6 +191,7 @@ pub async fn create_target_group(
         .target_type(TargetTypeEnum::Ip)
         .health_check_protocol(ProtocolEnum::Http)
         .health_check_path(&r.health_check_path)
+        .health_check_port(health_check_port(r))
         .set_tags(Some(tags(ctx, &r.name)))
         .send()
         .await
@@ -236,11 +237,20 @@ pub async fn update_target_group(
         .modify_target_group()
         .target_group_arn(arn)
         .health_check_path(&r.health_check_path)
+        .health_check_port(health_check_port(r))
         .send()
         .await
         .map_err(aws_err)?;
     Ok(())
 }
+
+/// AWS names the traffic port `traffic-port`, any other port by its number.
+/// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+fn health_check_port(r: &TargetGroup) -> String {
+    r.health_check_port
+        .map_or_else(|| TRAFFIC_PORT.to_string(), |p| p.to_string())
+}
+const TRAFFIC_PORT: &str = "traffic-port";
 
 pub async fn delete_target_group(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
     // ResourceInUse until the listeners and rules forwarding to it are gone.
@@ -550,6 +560,10 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_default(),
                 health_check_path: g.health_check_path().unwrap_or_default().into(),
+                health_check_port: g
+                    .health_check_port()
+                    .filter(|p| *p != TRAFFIC_PORT)
+                    .and_then(|p| p.parse().ok()),
             })
         });
         // CloudWatch alarms name it by its metric dimension.

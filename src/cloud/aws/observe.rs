@@ -131,6 +131,11 @@ fn link(found: Found, hint: &Desired) -> Observed {
             }
         });
         if let Some(id) = item.resource.scoped_id() {
+            let id = item
+                .resource
+                .alternative_id()
+                .filter(|alt| hint.resources.contains_key(alt))
+                .unwrap_or(id);
             names.insert(item.physical_id.clone(), id.clone());
             item.id = id;
         }
@@ -142,11 +147,15 @@ fn link(found: Found, hint: &Desired) -> Observed {
         // Two resources with one logical id: a create whose answer was lost and was sent again
         // (AWS has no idempotency token for VPCs, gateways, addresses). The one in use stays;
         // the other gets its own id, which the desired state lacks, so the plan deletes it.
+        // A kind with an alternative id (a second rule from one source, on another port) is
+        // not a duplicate: it takes that id.
         if winners
             .get(&item.id)
             .is_some_and(|w| *w != item.physical_id)
         {
-            item.id = ResourceId::new(format!("{}.duplicate.{}", item.id, item.physical_id));
+            item.id = item.resource.alternative_id().unwrap_or_else(|| {
+                ResourceId::new(format!("{}.duplicate.{}", item.id, item.physical_id))
+            });
         }
         observed.resources.insert(item.id.clone(), item);
     }

@@ -301,10 +301,9 @@ pub async fn update_instance(
 /// group can go after it.
 pub async fn delete_instance(cloud: &AwsCloud, have: &DbInstance) -> Result<(), CloudError> {
     let id = &have.identifier;
-    if have.deletion_protection {
-        return Err(CloudError::Other(format!(
-            "DB instance {id} has deletion protection on, and ecsform does not turn it off for you: set `deletion_protection: false` for it under `databases`, run apply, then run this again"
-        )));
+    // The plan refuses this before anything changes; a saved plan may be older than the flag.
+    if let Some(why) = <DbInstance as crate::kinds::KindSpec>::refuses_delete(have) {
+        return Err(CloudError::Other(why));
     }
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -6,7 +6,7 @@ use super::text::{is_arn_of, is_env_name, lowercase_name_problem};
 use crate::topology::checker::{allows, Checker};
 use crate::topology::naming::env_var_for;
 use crate::topology::positions::{child, ypath};
-use crate::topology::types::{Autoscaling, Image, Service};
+use crate::topology::types::{Autoscaling, HealthCheck, Image, Service};
 
 /// One DNS label: `<service>.<namespace>`.
 const SERVICE_NAME_MAX: usize = 63;
@@ -155,10 +155,24 @@ fn check_desired_count(check: &mut Checker, name: &str, service: &Service) {
 }
 
 fn check_health_check(check: &mut Checker, name: &str, service: &Service) {
-    let Some(path) = &service.health_check else {
+    let Some(health) = &service.health_check else {
         return;
     };
-    let at = ypath!("services", name, "health_check");
+    let path = health.path();
+    let at = match health {
+        HealthCheck::Path(_) => ypath!("services", name, "health_check").to_vec(),
+        HealthCheck::Detailed(_) => ypath!("services", name, "health_check", "path").to_vec(),
+    };
+    if health.port() == Some(0) {
+        check.error(
+            &ypath!("services", name, "health_check", "port"),
+            format!("services.{name}.health_check.port must be 1 to 65535"),
+            format!(
+                "give the port the health endpoint listens on, or leave it out to use {}",
+                service.port
+            ),
+        );
+    }
     if !path.starts_with('/') {
         check.error(
             &at,
