@@ -380,3 +380,117 @@ async fn api_gateway_throttling_is_retried() {
         &desired_counts(fixture.text()),
     );
 }
+
+/// Seed 002 in production under AWS's slowness: the RDS instance stays `creating` with no
+/// endpoint for a while, and CloudWatch, Application Auto Scaling and RDS answer a share of
+/// their calls with throttling errors. The apply gets through in one run; everything that does
+/// not need the endpoint is done before it exists, and only the callers wait for it; destroy
+/// gets through too and leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_production_system_converges_while_rds_creates_and_alarms_and_policies_throttle() {
+    let moto = Moto::start();
+    let stack = unique_stack("prodfault");
+    let mut fixture = Fixture::from_repo_file(&stack, "topology.production.yaml");
+    fixture.edit(
+        None,
+        "deletion_protection: true",
+        "deletion_protection: false",
+    );
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({
+            "seed": 7,
+            "throttle_fraction": 0.3,
+            "fault_actions": ["monitoring:*", "application-autoscaling:*", "rds:*"],
+            "pending_seconds": {"db_instance": 4},
+        }),
+    );
+    let file = fixture.path_str().to_string();
+    let proxied = proxy.ecsform(moto);
+    let out = tokio::task::spawn_blocking(move || {
+        run(proxied, &["apply", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(out.status.success(), "apply:\n{}", show(&out));
+    let stats = proxy.stats();
+    let throttled: BTreeMap<&str, u64> = ["monitoring:", "application-autoscaling:", "rds:"]
+        .into_iter()
+        .map(|service| {
+            let n = stats["by_action"]
+                .as_object()
+                .map(|m| m.keys().filter(|k| k.starts_with(service)).count() as u64)
+                .unwrap_or(0);
+            (service, n)
+        })
+        .collect();
+    assert!(
+        stats["injected"]["throttle"].as_u64().unwrap_or(0) >= 5
+            && throttled.values().all(|&n| n > 0),
+        "throttled: {stats}"
+    );
+    assert!(
+        stats["injected"]["pending"].as_u64().unwrap_or(0) >= 1,
+        "the instance was seen creating: {stats}"
+    );
+    // Finished operations print in order: the instance is done only once the endpoint exists,
+    // and by then everything that does not need it is done too; after it, only its callers'
+    // task definitions and services (and what hangs off the services).
+    let lines =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    let done: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.starts_with("created "))
+        .collect();
+    let db_at = done
+        .iter()
+        .position(|l| l.starts_with("created db.campus-db ("))
+        .unwrap_or_else(|| panic!("no line for the instance:\n{lines}"));
+    let after: Vec<&str> = done[db_at + 1..].to_vec();
+    let waits_for_the_database = |l: &&str| {
+        ["taskdef.", "service.", "alarm."]
+            .iter()
+            .any(|p| l.starts_with(&format!("created {p}")))
+    };
+    assert!(
+        after.iter().all(waits_for_the_database),
+        "only the callers wait for the endpoint, not: {:?}\n{lines}",
+        after
+            .iter()
+            .filter(|l| !waits_for_the_database(l))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        after
+            .iter()
+            .any(|l| l.starts_with("created taskdef.students ")),
+        "the callers' task definitions wait for the endpoint:\n{lines}"
+    );
+    assert!(
+        done[..db_at].iter().any(|l| l.starts_with("created api (")),
+        "the REST API went on meanwhile:\n{lines}"
+    );
+    // Straight to moto: nothing left to do, and the callers have the address.
+    let file = fixture.path_str().to_string();
+    let direct = moto.ecsform();
+    let plan = tokio::task::spawn_blocking(move || {
+        run(direct, &["plan", "-f", &file, "--detailed-exitcode"])
+    })
+    .await
+    .expect("join");
+    assert_eq!(plan.status.code(), Some(0), "plan:\n{}", show(&plan));
+    assert_counts(
+        &tagged_counts(moto, &stack).await,
+        &desired_counts(fixture.text()),
+    );
+    let file = fixture.path_str().to_string();
+    let proxied = proxy.ecsform(moto);
+    let destroyed = tokio::task::spawn_blocking(move || {
+        run(proxied, &["destroy", "-f", &file, "--auto-approve"])
+    })
+    .await
+    .expect("join");
+    assert!(destroyed.status.success(), "destroy:\n{}", show(&destroyed));
+    let left = tagged_counts(moto, &stack).await;
+    assert!(left.values().all(|&n| n == 0), "{left:?}");
+}

@@ -83,7 +83,8 @@ fault_actions             null or a list of fnmatch patterns on
                           limiting throttle_fraction, error_5xx_fraction and
                           drop_fraction to matching requests.
 pending_seconds           {"nat_gateway": S, "load_balancer": S,
-                          "namespace_operation": S}; 0 = off.  Real AWS:
+                          "namespace_operation": S, "db_instance": S}; 0 = off.
+                          Real AWS:
                           NAT gateways are ``pending`` for minutes (and
                           ``deleting`` before ``deleted``), ALBs are
                           ``provisioning`` for up to ~5 min, Cloud Map
@@ -95,7 +96,12 @@ pending_seconds           {"nat_gateway": S, "load_balancer": S,
                           CreateLoadBalancer; GetOperation for an operation
                           from Create{PrivateDns,PublicDns,Http}Namespace or
                           DeleteNamespace shows ``SUBMITTED`` for the first
-                          S/2 s, then ``PENDING`` until S s have passed.
+                          S/2 s, then ``PENDING`` until S s have passed;
+                          an RDS instance is ``creating`` for ~5 min with no
+                          ``Endpoint`` (moto: ``available`` with one at once):
+                          CreateDBInstance / DescribeDBInstances show
+                          DBInstanceStatus ``creating`` and no Endpoint for
+                          S s after the CreateDBInstance answer.
 not_found_after_create_seconds
                           S (0 = off).  Real AWS is eventually consistent:
                           ``InvalidGroup.NotFound`` right after
@@ -358,7 +364,8 @@ DEFAULT_CONFIG = {
     "error_5xx_fraction": 0.0,
     "drop_fraction": 0.0,
     "fault_actions": None,
-    "pending_seconds": {"nat_gateway": 0, "load_balancer": 0, "namespace_operation": 0},
+    "pending_seconds": {"nat_gateway": 0, "load_balancer": 0, "namespace_operation": 0,
+                        "db_instance": 0},
     "not_found_after_create_seconds": 0,
     "not_found_fraction": 1.0,
     "linger_seconds": None,
@@ -784,6 +791,7 @@ class World:
         self.nat_created: dict[str, float] = {}
         self.nat_deleted: dict[str, float] = {}
         self.lb_created: dict[str, float] = {}
+        self.db_created: dict[str, float] = {}  # DB instance identifier -> t
         self.ops_created: dict[str, float] = {}
         self.first_delete: dict[str, float] = {}
         # API Gateway REST VPC links created through the proxy: id -> {"created": t,
@@ -1520,6 +1528,10 @@ class FaultProxy:
                 arn = first_element(reply.text(), "LoadBalancerArn")
                 if arn:
                     world.lb_created.setdefault(arn, now)
+            elif req.key == "rds:CreateDBInstance":
+                ident = first_element(reply.text(), "DBInstanceIdentifier")
+                if ident:
+                    world.db_created.setdefault(ident, now)
             elif req.service == "servicediscovery" and req.action in NAMESPACE_OPERATIONS:
                 op = json_field(reply.body, "OperationId")
                 if op:
@@ -1572,6 +1584,8 @@ class FaultProxy:
             "elasticloadbalancing:CreateLoadBalancer": (self.rewrite_lb, "load_balancer"),
             "elasticloadbalancing:DescribeLoadBalancers": (self.rewrite_lb, "load_balancer"),
             "servicediscovery:GetOperation": (self.rewrite_operation, "namespace_operation"),
+            "rds:CreateDBInstance": (self.rewrite_db_instance, "db_instance"),
+            "rds:DescribeDBInstances": (self.rewrite_db_instance, "db_instance"),
         }.get(req.key)
         if not rewriter or not float(pending.get(rewriter[1]) or 0) > 0:
             return False
@@ -1616,6 +1630,22 @@ class FaultProxy:
 
         text, changed = rewrite_set_items(body.decode("utf-8"), "LoadBalancers", "member",
                                           "LoadBalancerArn", rewrite)
+        return text.encode() if changed else None
+
+    def rewrite_db_instance(self, body: bytes, seconds: float, now: float) -> bytes | None:
+        def rewrite(ident: str, member: str) -> str | None:
+            with self.world.lock:
+                created = self.world.db_created.get(ident)
+            if created is None or now - created >= seconds:
+                return None
+            member = re.sub(r"<DBInstanceStatus>[^<]*</DBInstanceStatus>",
+                            "<DBInstanceStatus>creating</DBInstanceStatus>", member, count=1)
+            return re.sub(r"<Endpoint>.*?</Endpoint>", "", member, count=1, flags=re.S)
+
+        text = body.decode("utf-8")
+        container = "DBInstances" if "<DBInstances>" in text else "CreateDBInstanceResult"
+        text, changed = rewrite_set_items(text, container, "DBInstance", "DBInstanceIdentifier",
+                                          rewrite)
         return text.encode() if changed else None
 
     def rewrite_operation(self, body: bytes, seconds: float, now: float) -> bytes | None:

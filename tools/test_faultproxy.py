@@ -386,6 +386,26 @@ class PendingTests(ProxyTestCase):
         time.sleep(1.05)
         self.assertEqual(state(), "deleted")
 
+    def test_db_instance_creating_without_endpoint_then_available(self):
+        self.configure({"pending_seconds": {"db_instance": 1.0}})
+        rds = self.client("rds")
+        ident = unique("db")
+        created = rds.create_db_instance(
+            DBInstanceIdentifier=ident, Engine="mysql", DBInstanceClass="db.t3.micro",
+            AllocatedStorage=20, MasterUsername="admin", ManageMasterUserPassword=True)["DBInstance"]
+        self.assertEqual(created["DBInstanceStatus"], "creating")
+        self.assertNotIn("Endpoint", created)
+
+        def instance():
+            return rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+
+        self.assertEqual(instance()["DBInstanceStatus"], "creating")
+        self.assertNotIn("Endpoint", instance())
+        time.sleep(1.05)
+        self.assertEqual(instance()["DBInstanceStatus"], "available")
+        self.assertIn("Address", instance()["Endpoint"])
+        rds.delete_db_instance(DBInstanceIdentifier=ident, SkipFinalSnapshot=True)
+
     def test_load_balancer_provisioning_and_namespace_operation(self):
         self.configure({"pending_seconds": {"load_balancer": 1.0, "namespace_operation": 2.0}})
         ec2, elb, sd = self.client("ec2"), self.client("elbv2"), self.client("servicediscovery")
