@@ -312,13 +312,23 @@ impl Probe {
                     .expect("repositories");
                 let mut n = 0;
                 for arn in o.repositories().iter().filter_map(|r| r.repository_arn()) {
-                    let tags = self
+                    // Another test's stack may delete its repository meanwhile.
+                    let tags = match self
                         .ecr
                         .list_tags_for_resource()
                         .resource_arn(arn)
                         .send()
                         .await
-                        .expect("repository tags");
+                    {
+                        Ok(tags) => tags,
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|e| e.is_repository_not_found_exception()) =>
+                        {
+                            continue
+                        }
+                        Err(e) => panic!("repository tags: {e:?}"),
+                    };
                     n +=
                         usize::from(tags.tags().iter().any(|t| {
                             t.key() == "ecsform:stack" && t.value() == self.stack.as_str()
@@ -401,9 +411,15 @@ impl Probe {
                     .await
                     .expect("db subnet groups");
                 let mut n = 0;
+                // Only our names: another test's stack may delete its groups meanwhile.
+                let ours = format!("{}-", self.stack);
                 for arn in o
                     .db_subnet_groups()
                     .iter()
+                    .filter(|g| {
+                        g.db_subnet_group_name()
+                            .is_some_and(|n| n.starts_with(&ours))
+                    })
                     .filter_map(|g| g.db_subnet_group_arn())
                 {
                     let tags = self
@@ -456,7 +472,14 @@ impl Probe {
                     .await
                     .expect("alarms");
                 let mut n = 0;
-                for arn in o.metric_alarms().iter().filter_map(|a| a.alarm_arn()) {
+                // Only our names: another test's stack may delete its alarms meanwhile.
+                let ours = format!("{}-", self.stack);
+                for arn in o
+                    .metric_alarms()
+                    .iter()
+                    .filter(|a| a.alarm_name().is_some_and(|n| n.starts_with(&ours)))
+                    .filter_map(|a| a.alarm_arn())
+                {
                     let tags = self
                         .cloudwatch
                         .list_tags_for_resource()
