@@ -48,6 +48,9 @@ pub enum Command {
         /// Plan as `apply --delete-images` would (a removed repository's images go with it).
         #[arg(long)]
         delete_images: bool,
+        /// Show what `destroy` would delete (nothing is changed; not a plan to save).
+        #[arg(long, conflicts_with = "out")]
+        destroy: bool,
     },
     /// Make AWS match the topology.
     Apply {

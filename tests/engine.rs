@@ -481,6 +481,39 @@ async fn the_apply_and_destroy_commands_run_against_the_in_memory_cloud() {
         parallelism: 8,
         ..Default::default()
     };
+    // A new CIDR replaces the VPC: refused without `--allow-replace vpc`, and not one call.
+    let moved = parse_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/topology.example.yaml"
+        ))
+        .expect("example")
+        .replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16"),
+        "topology.yaml",
+    )
+    .map_err(|e| e.to_string())
+    .expect("valid")
+    .topology;
+    let calls = cloud.calls().len();
+    let err = apply_cmd(
+        &cloud,
+        &moved,
+        None,
+        &ApplyOptions {
+            auto_approve: true,
+            parallelism: 8,
+            ..Default::default()
+        },
+        &halt,
+    )
+    .await
+    .expect_err("a VPC replacement needs --allow-replace");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("vpc (OUTAGE") && text.contains("--allow-replace vpc"),
+        "{text}"
+    );
+    assert_eq!(cloud.calls().len(), calls, "nothing was changed");
     destroy_cmd(&cloud, &t, &destroy, &halt)
         .await
         .expect("destroy");

@@ -146,6 +146,18 @@ fn delete_plan_removes_a_service_and_its_edges() {
             "service.notification-service",
         ]
     );
+    // Each delete says why in words: the service went; the log group says its logs go too.
+    for id in &deleted {
+        let reasons = &plan.step(id).expect("step").reasons;
+        assert_eq!(
+            reasons.first().map(String::as_str),
+            Some("service `notification-service` removed from the topology"),
+            "{id}"
+        );
+    }
+    assert!(plan.step("log.notification-service").is_some_and(|s| s
+        .reasons
+        .contains(&"DATA LOSS: its logs are deleted with it".into())));
     // order-service loses NOTIFICATION_SERVICE_URL: a new revision.
     assert_eq!(
         plan.step("taskdef.order-service").map(|s| s.action),
@@ -674,4 +686,36 @@ fn deletes_say_what_they_lose_and_what_refuses_them() {
     );
     let plan = diff("campus", "us-east-1", &nothing, &as_observed(&unprotected));
     assert!(reasons(&plan, "db.campus-db").contains(&"a final snapshot is kept".to_string()));
+}
+
+/// `destroy` and `plan --destroy` word every step as a destroy, not as "not in the topology".
+#[test]
+fn a_destroy_plan_says_will_be_destroyed() {
+    let desired = expand(&topology(EXAMPLE), "us-east-1");
+    let plan = ecsform::plan::diff::diff_destroy("shop", "us-east-1", &as_observed(&desired));
+    assert_eq!(plan.steps.len(), desired.resources.len());
+    assert!(plan.steps.iter().all(|s| s.action == Action::Delete
+        && s.reasons.first().map(String::as_str) == Some("will be destroyed")));
+}
+
+/// A new CIDR replaces the VPC: the plan flags the outage on the VPC's own step, naming the
+/// flag that allows it.
+#[test]
+fn a_vpc_replacement_is_flagged_as_an_outage_that_needs_allow_replace() {
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let after = expand(
+        &edited(|s| s.replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16")),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &after, &as_observed(&before));
+    let vpc = plan.step("vpc").expect("the VPC step");
+    assert_eq!(vpc.action, Action::Replace);
+    assert!(
+        vpc.reasons.iter().any(
+            |r| r.starts_with("OUTAGE: everything in the VPC is rebuilt")
+                && r.ends_with("apply refuses this without `--allow-replace vpc`")
+        ),
+        "{:?}",
+        vpc.reasons
+    );
 }

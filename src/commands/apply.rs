@@ -47,7 +47,12 @@ pub(super) fn refuse_forbidden(plan: &Plan, allowed: &[String]) -> Result<()> {
         .steps
         .iter()
         .filter_map(|s| match (&s.after, &s.before) {
-            (Some(want), Some(have)) => want.refuses_change(have),
+            (Some(want), Some(have)) => want.refuses_change(have).or_else(|| {
+                // A replacement deletes the old one.
+                (s.action == crate::plan::Action::Replace)
+                    .then(|| have.refuses_delete())
+                    .flatten()
+            }),
             (None, Some(have)) => have.refuses_delete(),
             _ => None,
         })
@@ -61,26 +66,33 @@ pub(super) fn refuse_forbidden(plan: &Plan, allowed: &[String]) -> Result<()> {
     refuse_data_loss(plan, allowed)
 }
 
-/// A replacement that loses data (a database) happens only when `--allow-replace` names it:
-/// nothing is changed otherwise, so CI gets a clear refusal instead of an empty database.
+/// A replacement that loses data (a database) or rebuilds everything in it (a VPC) happens
+/// only when `--allow-replace` names it: nothing is changed otherwise, so CI gets a clear
+/// refusal instead of an empty database or an outage.
 fn refuse_data_loss(plan: &Plan, allowed: &[String]) -> Result<()> {
-    let refused: Vec<&str> = plan
+    let refused: Vec<(&str, String)> = plan
         .steps
         .iter()
-        .filter(|s| s.action == crate::plan::Action::Replace && s.kind.holds_data())
-        .map(|s| s.id.as_str())
-        .filter(|id| !allowed.iter().any(|a| a == id))
+        .filter(|s| s.action == crate::plan::Action::Replace)
+        .filter_map(|s| {
+            let cost = s.before.as_ref()?.replacement_cost()?;
+            Some((s.id.as_str(), cost))
+        })
+        .filter(|(id, _)| !allowed.iter().any(|a| a == id))
         .collect();
     if refused.is_empty() {
         return Ok(());
     }
     bail!(
-        "refusing to apply: the plan replaces {} and loses the data in {} (a final snapshot of the old one is kept); nothing was changed. If that is what you want, run again with {}",
-        refused.join(", "),
-        if refused.len() == 1 { "it" } else { "them" },
+        "refusing to apply: the plan replaces {}; nothing was changed. If that is what you want, run again with {}",
         refused
             .iter()
-            .map(|id| format!("--allow-replace {id}"))
+            .map(|(id, cost)| format!("{id} ({cost})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        refused
+            .iter()
+            .map(|(id, _)| format!("--allow-replace {id}"))
             .collect::<Vec<_>>()
             .join(" ")
     )

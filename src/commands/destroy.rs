@@ -32,7 +32,7 @@ pub async fn destroy_cmd<C: StackOps>(
         observed.delete_images_with_repositories();
     }
     let nothing = Desired::default();
-    let plan = diff(&t.name, cloud.region(), &nothing, &observed);
+    let plan = diff_destroy(&t.name, cloud.region(), &observed);
     print!("{}", render_text(&plan));
     refuse_forbidden(&plan, &[])?;
     if !plan.is_empty() {

@@ -17,7 +17,7 @@ use crate::desired::expand;
 use crate::execute::{execute, Halt, HaltReason, OpReport, Outcome};
 use crate::local;
 use crate::model::{Desired, Observed};
-use crate::plan::diff::diff;
+use crate::plan::diff::{diff, diff_destroy};
 use crate::plan::render::{render_json, render_text, summary_line};
 use crate::plan::schedule::schedule;
 use crate::plan::Plan;
@@ -46,12 +46,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             json,
             detailed_exitcode,
             delete_images,
+            destroy,
         } => with_runtime(|halt| async move {
             let options = plan::PlanOptions {
                 out,
                 json,
                 detailed_exitcode,
                 delete_images,
+                destroy,
             };
             until_halted(&halt, plan::plan_cmd(&file, local, &options)).await
         }),

@@ -9,13 +9,20 @@ pub struct PlanOptions {
     pub json: bool,
     pub detailed_exitcode: bool,
     pub delete_images: bool,
+    /// What `destroy` would do (Terraform's `plan -destroy`).
+    pub destroy: bool,
 }
 
 pub(super) async fn plan_cmd(f: &FileArg, local: bool, options: &PlanOptions) -> Result<ExitCode> {
     let t = load(f)?;
     let cloud = connect(&t, local).await?;
     let desired = expand(&t, cloud.region());
-    let (plan, _) = make_plan(&cloud, &t, &desired, options.delete_images).await?;
+    let (plan, observed) = make_plan(&cloud, &t, &desired, options.delete_images).await?;
+    let plan = if options.destroy {
+        diff_destroy(&t.name, cloud.region(), &observed)
+    } else {
+        plan
+    };
     let (json, out, detailed) = (
         options.json,
         options.out.as_deref(),

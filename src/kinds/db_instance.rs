@@ -4,6 +4,7 @@
 
 use super::{fields, KindSpec};
 use crate::model::{Kind, Ref};
+use crate::plan::diff::DATA_LOSS;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +31,6 @@ impl KindSpec for DbInstance {
     /// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html)
     const FORCES_REPLACEMENT: &'static [&'static str] =
         fields!(DbInstance; identifier, engine, encrypted, master_username, subnet_group);
-    const HOLDS_DATA: bool = true;
     const UPDATE_NOTE: Option<&'static str> = Some(
         "AWS applies it now, not in the maintenance window: a class or version change restarts the instance (with multi_az, a failover of about a minute)",
     );
@@ -58,6 +58,11 @@ impl KindSpec for DbInstance {
                 have.identifier
             )
         })
+    }
+    fn replacement_cost(_have: &Self) -> Option<String> {
+        Some(format!(
+            "{DATA_LOSS}: the new database starts empty (a final snapshot of the old one is kept)"
+        ))
     }
     fn delete_note(_have: &Self) -> Option<String> {
         Some("a final snapshot is kept".into())

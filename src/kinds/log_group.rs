@@ -2,6 +2,7 @@
 
 use super::{fields, KindSpec};
 use crate::model::{Kind, Ref};
+use crate::plan::diff::DATA_LOSS;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,6 +14,15 @@ pub struct LogGroup {
 impl KindSpec for LogGroup {
     const KIND: Kind = Kind::LogGroup;
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(LogGroup; name);
+    /// Deleting a log group deletes its logs.
+    fn replacement_cost(_have: &Self) -> Option<String> {
+        Some(format!(
+            "{DATA_LOSS}: the old log group's logs are deleted with it"
+        ))
+    }
+    fn delete_note(_have: &Self) -> Option<String> {
+        Some(format!("{DATA_LOSS}: its logs are deleted with it"))
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![]
     }

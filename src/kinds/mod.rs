@@ -164,6 +164,12 @@ pub trait KindSpec {
     fn refuses_change(_want: &Self, _have: &Self) -> Option<String> {
         None
     }
+    /// What replacing `have` costs beyond the resource itself: data it holds (a database) or
+    /// everything inside it rebuilt (a VPC). The plan flags it and `apply` refuses it unless
+    /// `--allow-replace <id>` names it.
+    fn replacement_cost(_have: &Self) -> Option<String> {
+        None
+    }
     /// Why deleting `have` is refused until the user says otherwise (a database under deletion
     /// protection, a repository holding images without `--delete-images`).
     fn refuses_delete(_have: &Self) -> Option<String> {
@@ -191,9 +197,6 @@ pub trait KindSpec {
     fn alternative_id(&self) -> Option<ResourceId> {
         None
     }
-    /// It holds data that a replacement loses (a database): the plan says so and `apply`
-    /// refuses it unless `--allow-replace <id>` names it.
-    const HOLDS_DATA: bool = false;
     /// What people should know about an update in place (when AWS carries it out).
     const UPDATE_NOTE: Option<&'static str> = None;
     /// Part of what an API deployment snapshots: a change to it needs a new deployment.
@@ -240,11 +243,6 @@ macro_rules! define_kinds {
             pub fn replace_order(self) -> ReplaceOrder {
                 match self {
                     $(Kind::$variant => <$variant as KindSpec>::REPLACE_ORDER),+
-                }
-            }
-            pub fn holds_data(self) -> bool {
-                match self {
-                    $(Kind::$variant => <$variant as KindSpec>::HOLDS_DATA),+
                 }
             }
             pub fn update_note(self) -> Option<&'static str> {
@@ -306,6 +304,12 @@ macro_rules! define_kinds {
                         <$variant as KindSpec>::refuses_change(want, have)
                     })+
                     _ => None,
+                }
+            }
+            /// What replacing `self` (as observed) costs ([`KindSpec::replacement_cost`]).
+            pub fn replacement_cost(&self) -> Option<String> {
+                match self {
+                    $(Resource::$variant(r) => <$variant as KindSpec>::replacement_cost(r)),+
                 }
             }
             /// Why deleting `self` (as observed) is refused ([`KindSpec::refuses_delete`]).

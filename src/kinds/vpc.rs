@@ -16,6 +16,14 @@ pub struct Vpc {
 impl KindSpec for Vpc {
     const KIND: Kind = Kind::Vpc;
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(Vpc; cidr);
+    /// Nothing moves between VPCs: every subnet, group, load balancer, target group, namespace
+    /// and task in it is rebuilt, and traffic stops meanwhile.
+    fn replacement_cost(_have: &Self) -> Option<String> {
+        Some(
+            "OUTAGE: everything in the VPC is rebuilt in the new one, and traffic stops meanwhile"
+                .into(),
+        )
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![]
     }

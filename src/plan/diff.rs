@@ -6,6 +6,63 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -> Plan {
+    let removed = removed_services(desired, observed);
+    plan(stack, region, desired, observed, |have| {
+        removal_reason(&have.id, &removed)
+    })
+}
+
+/// What `destroy` (and `plan --destroy`) will do: delete everything the stack owns.
+pub fn diff_destroy(stack: &str, region: &str, observed: &Observed) -> Plan {
+    plan(stack, region, &Desired::default(), observed, |_| {
+        "will be destroyed".into()
+    })
+}
+
+/// Services the stack runs that the file no longer has.
+fn removed_services(desired: &Desired, observed: &Observed) -> BTreeSet<String> {
+    observed
+        .resources
+        .iter()
+        .filter(|(id, o)| {
+            o.resource.kind() == Kind::EcsService && !desired.resources.contains_key(*id)
+        })
+        .filter_map(|(id, _)| id.as_str().strip_prefix("service.").map(String::from))
+        .collect()
+}
+
+/// Why a resource goes: its service left the file (everything of a service is named after it
+/// in its logical id: `taskdef.<svc>`, `sg.svc.<svc>`, a rule from `sg.svc.<svc>`, ...), or it
+/// is simply not in the topology. Repositories and databases are never a service's.
+fn removal_reason(id: &ResourceId, removed: &BTreeSet<String>) -> String {
+    const OF_A_SERVICE: [&str; 8] = [
+        "service",
+        "taskdef",
+        "log",
+        "tg",
+        "sg",
+        "alarm",
+        "role",
+        "namespace",
+    ];
+    let mut segments = id.as_str().split('.');
+    let of_a_service = segments.next().is_some_and(|s| OF_A_SERVICE.contains(&s));
+    let named = segments
+        .filter(|_| of_a_service)
+        .find(|segment| removed.contains(*segment));
+    match named {
+        Some(svc) => format!("service `{svc}` removed from the topology"),
+        None => "not in the topology".into(),
+    }
+}
+
+fn plan(
+    stack: &str,
+    region: &str,
+    desired: &Desired,
+    observed: &Observed,
+    removal: impl Fn(&ObservedResource) -> String,
+) -> Plan {
     let mut steps: BTreeMap<ResourceId, Step> = BTreeMap::new();
     for (id, want) in &desired.resources {
         match observed.resources.get(id) {
@@ -21,7 +78,7 @@ pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -
     }
     for (id, have) in &observed.resources {
         if !desired.resources.contains_key(id) {
-            steps.insert(id.clone(), delete_step(have));
+            steps.insert(id.clone(), delete_step(have, removal(have)));
         }
     }
     renew_api_snapshots(desired, observed, &mut steps);
@@ -45,10 +102,16 @@ pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -
 fn say_what_it_costs(steps: &mut BTreeMap<ResourceId, Step>) {
     for step in steps.values_mut() {
         let note = match step.action {
-            Action::Replace if step.kind.holds_data() => Some(format!(
-                "{DATA_LOSS}: the new {} starts empty (a final snapshot of the old one is kept); apply refuses this without `--allow-replace {}`",
-                step.kind, step.id
-            )),
+            Action::Replace => step
+                .before
+                .as_ref()
+                .and_then(Resource::replacement_cost)
+                .map(|cost| {
+                    format!(
+                        "{cost}; apply refuses this without `--allow-replace {}`",
+                        step.id
+                    )
+                }),
             Action::Update => step.kind.update_note().map(String::from),
             Action::Delete => step.before.as_ref().and_then(|have| {
                 have.refuses_delete()
@@ -135,7 +198,7 @@ fn create_step(id: &ResourceId, want: &Resource) -> Step {
     }
 }
 
-fn delete_step(have: &ObservedResource) -> Step {
+fn delete_step(have: &ObservedResource, reason: String) -> Step {
     Step {
         id: have.id.clone(),
         kind: have.resource.kind(),
@@ -144,7 +207,7 @@ fn delete_step(have: &ObservedResource) -> Step {
         after: None,
         physical_id: Some(have.physical_id.clone()),
         changes: vec![],
-        reasons: vec!["not in the topology".into()],
+        reasons: vec![reason],
         replacement: None,
     }
 }
