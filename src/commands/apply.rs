@@ -1,6 +1,7 @@
 //! `apply`: observe, diff, confirm, carry out the plan; `--wait` for steady services.
 
 use super::*;
+use crate::plan::{Action, Step};
 
 /// How `apply` goes about it (its flags).
 #[derive(Debug, Clone, Default)]
@@ -41,60 +42,42 @@ pub async fn apply_cmd<C: StackOps>(
 }
 
 /// Nothing is changed when any step is one AWS would refuse or the flags do not permit (the
-/// plan marks them REFUSED): CI gets one clear refusal instead of a half-done run.
+/// plan marks them REFUSED), or a replacement that loses data (a database) or rebuilds
+/// everything in it (a VPC) is not named by `--allow-replace`: CI gets one clear refusal
+/// listing all of it, instead of a half-done run, an empty database or an outage.
 pub(super) fn refuse_forbidden(plan: &Plan, allowed: &[String]) -> Result<()> {
-    let forbidden: Vec<String> = plan
+    let mut problems: Vec<String> = plan.steps.iter().filter_map(Step::refusal).collect();
+    let unallowed: Vec<(&str, String)> = plan
         .steps
         .iter()
-        .filter_map(|s| match (&s.after, &s.before) {
-            (Some(want), Some(have)) => want.refuses_change(have).or_else(|| {
-                // A replacement deletes the old one.
-                (s.action == crate::plan::Action::Replace)
-                    .then(|| have.refuses_delete())
-                    .flatten()
-            }),
-            (None, Some(have)) => have.refuses_delete(),
-            _ => None,
-        })
-        .collect();
-    if !forbidden.is_empty() {
-        bail!(
-            "refusing to start: {}; nothing was changed",
-            forbidden.join("; ")
-        );
-    }
-    refuse_data_loss(plan, allowed)
-}
-
-/// A replacement that loses data (a database) or rebuilds everything in it (a VPC) happens
-/// only when `--allow-replace` names it: nothing is changed otherwise, so CI gets a clear
-/// refusal instead of an empty database or an outage.
-fn refuse_data_loss(plan: &Plan, allowed: &[String]) -> Result<()> {
-    let refused: Vec<(&str, String)> = plan
-        .steps
-        .iter()
-        .filter(|s| s.action == crate::plan::Action::Replace)
+        .filter(|s| s.action == Action::Replace)
         .filter_map(|s| {
             let cost = s.before.as_ref()?.replacement_cost()?;
             Some((s.id.as_str(), cost))
         })
         .filter(|(id, _)| !allowed.iter().any(|a| a == id))
         .collect();
-    if refused.is_empty() {
+    if !unallowed.is_empty() {
+        problems.push(format!(
+            "the plan replaces {}; if that is what you want, run again with {}",
+            unallowed
+                .iter()
+                .map(|(id, cost)| format!("{id} ({cost})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            unallowed
+                .iter()
+                .map(|(id, _)| format!("--allow-replace {id}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    if problems.is_empty() {
         return Ok(());
     }
     bail!(
-        "refusing to apply: the plan replaces {}; nothing was changed. If that is what you want, run again with {}",
-        refused
-            .iter()
-            .map(|(id, cost)| format!("{id} ({cost})"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        refused
-            .iter()
-            .map(|(id, _)| format!("--allow-replace {id}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+        "refusing to start, nothing was changed: {}",
+        problems.join("; ")
     )
 }
 

@@ -120,11 +120,9 @@ fn say_what_it_costs(steps: &mut BTreeMap<ResourceId, Step>) {
             }),
             _ => None,
         };
-        let refusal = match (&step.after, &step.before) {
-            (Some(want), Some(have)) => want
-                .refuses_change(have)
-                .map(|why| format!("{REFUSED}: {why}")),
-            _ => None,
+        let refusal = match step.action {
+            Action::Delete => None, // said above, with what a delete costs
+            _ => step.refusal().map(|why| format!("{REFUSED}: {why}")),
         };
         for note in [note, refusal].into_iter().flatten() {
             if !step.reasons.contains(&note) {

@@ -58,6 +58,22 @@ pub struct Step {
     pub replacement: Option<Replacement>,
 }
 
+impl Step {
+    /// Why AWS would refuse this step or the flags do not permit it (`apply` and `destroy` then
+    /// change nothing): a change AWS cannot make, or a delete — also the old half of a
+    /// replacement — that is refused (deletion protection, images without `--delete-images`).
+    pub fn refusal(&self) -> Option<String> {
+        let have = self.before.as_ref()?;
+        match (&self.after, self.action) {
+            (None, _) => have.refuses_delete(),
+            (Some(want), Action::Replace) => {
+                want.refuses_change(have).or_else(|| have.refuses_delete())
+            }
+            (Some(want), _) => want.refuses_change(have),
+        }
+    }
+}
+
 /// How a replacement is carried out, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replacement {

@@ -182,7 +182,13 @@ fn pick_duplicates(
             let wanted = hint.resources.get(id);
             let exact: Vec<&str> = items
                 .iter()
-                .filter(|i| &i.id == id && Some(&i.resource) == wanted)
+                // As the diff sees it: a field an endpoint does not return is not a difference.
+                .filter(|i| {
+                    &i.id == id
+                        && wanted.is_some_and(|w| {
+                            crate::plan::diff::field_changes(w, &i.resource).is_empty()
+                        })
+                })
                 .map(|i| i.physical_id.as_str())
                 .collect();
             let physical = if exact.is_empty() { physical } else { exact };
