@@ -1324,7 +1324,7 @@ class FaultProxy:
         headers = forwardable_headers(req.headers)
         if not any(k.lower() == "host" for k, _ in headers):
             headers.append(("Host", f"{self.upstream.host}:{self.upstream.port}"))
-        return self.upstream.send(req.method, req.target, headers, req.body)
+        return self.upstream.send(req.method, req.target, headers, aws_defaults(req))
 
     # -- eventual consistency ----------------------------------------------
 
@@ -1758,6 +1758,20 @@ class FaultProxy:
             with self.log_lock:
                 self.log_file.write(line + "\n")
                 self.log_file.flush()
+
+
+def aws_defaults(req: Request) -> bytes:
+    """The body moto should see: members AWS defaults when absent, written out where moto
+    reads absence differently.  The SDKs omit a boolean member at its default (false), so
+    PutImageScanningConfiguration turning scanning off sends ``{}``, which AWS reads as
+    ``scanOnPush: false`` and moto ignores (scanning stays on)."""
+    if req.key == "ecr:PutImageScanningConfiguration":
+        doc = req.json_body()
+        config = doc.get("imageScanningConfiguration")
+        if isinstance(config, dict) and "scanOnPush" not in config:
+            config["scanOnPush"] = False
+            return json.dumps(doc).encode()
+    return req.body
 
 
 def forwardable_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -433,6 +433,21 @@ pub async fn update_route_table(
         .collect();
     let want_subnets = ctx.resolve_all(&want.subnets)?;
     for subnet in want_subnets.iter().filter(|s| !have_subnets.contains(s)) {
+        // A subnet has one route table: one it moves from (fewer NAT gateways) is moved with
+        // ReplaceRouteTableAssociation, at once and without a gap; AssociateRouteTable would
+        // answer Resource.AlreadyAssociated.
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ReplaceRouteTableAssociation.html
+        if let Some(assoc) = association_of(cloud, subnet).await? {
+            cloud
+                .ec2
+                .replace_route_table_association()
+                .association_id(assoc)
+                .route_table_id(rtb)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            continue;
+        }
         consistent(cloud, "associate route table", || async {
             cloud
                 .ec2
@@ -463,6 +478,29 @@ pub async fn update_route_table(
         }
     }
     Ok(())
+}
+
+/// The association id of a subnet's explicit route table association, if it has one.
+async fn association_of(cloud: &AwsCloud, subnet: &str) -> Result<Option<String>, CloudError> {
+    let out = cloud
+        .ec2
+        .describe_route_tables()
+        .filters(
+            Filter::builder()
+                .name("association.subnet-id")
+                .values(subnet)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(aws_err)?;
+    Ok(out
+        .route_tables()
+        .iter()
+        .flat_map(|t| t.associations())
+        .find(|a| a.subnet_id() == Some(subnet))
+        .and_then(|a| a.route_table_association_id())
+        .map(String::from))
 }
 
 /// (association id, subnet id) of a route table's explicit subnet associations.

@@ -149,6 +149,11 @@ impl AwsCloud {
     fn recall(&self, key: &str) -> Option<String> {
         self.facts.lock().ok()?.get(key).cloned()
     }
+    fn forget(&self, key: &str) {
+        if let Ok(mut facts) = self.facts.lock() {
+            facts.remove(key);
+        }
+    }
 
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;

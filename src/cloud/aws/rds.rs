@@ -71,6 +71,11 @@ fn remember_endpoint(cloud: &AwsCloud, identifier: &str, e: &Endpoint) {
     );
 }
 
+/// A replaced instance keeps its identifier, never its endpoint or secret.
+fn forget_endpoint(cloud: &AwsCloud, identifier: &str) {
+    cloud.forget(&endpoint_key(identifier));
+}
+
 fn recalled_endpoint(cloud: &AwsCloud, identifier: &str) -> Option<Endpoint> {
     let v: serde_json::Value =
         serde_json::from_str(&cloud.recall(&endpoint_key(identifier))?).ok()?;
@@ -305,6 +310,7 @@ pub async fn delete_instance(cloud: &AwsCloud, have: &DbInstance) -> Result<(), 
     if let Some(why) = <DbInstance as crate::kinds::KindSpec>::refuses_delete(have) {
         return Err(CloudError::Other(why));
     }
+    forget_endpoint(cloud, id);
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
