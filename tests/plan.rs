@@ -642,6 +642,48 @@ fn a_database_storage_shrink_is_refused_in_the_plan() {
     );
     let step = grown.step("db.campus-db").expect("a database step");
     assert!(!step.reasons.iter().any(|r| r.starts_with("REFUSED")));
+    // A replacement makes a new instance: any size is fine (only its deletion protection,
+    // switched off here, could refuse it).
+    let unprotected =
+        |t: &str| t.replace("deletion_protection: true", "deletion_protection: false");
+    let replaced = diff(
+        "campus",
+        "us-east-1",
+        &expand(
+            &topology(&unprotected(PRODUCTION).replace(
+                "engine: mysql\n    version: \"8.0\"",
+                "engine: postgres\n    version: \"16\"",
+            )),
+            "us-east-1",
+        ),
+        &as_observed(&expand(
+            &topology(&unprotected(
+                &PRODUCTION.replace("storage_gb: 20", "storage_gb: 30"),
+            )),
+            "us-east-1",
+        )),
+    );
+    let step = replaced.step("db.campus-db").expect("a database step");
+    assert_eq!(step.action, Action::Replace);
+    assert!(step.refusal().is_none(), "{:?}", step.reasons);
+    // RDS does not downgrade an engine.
+    let older = diff(
+        "campus",
+        "us-east-1",
+        &expand(&topology(PRODUCTION), "us-east-1"),
+        &as_observed(&expand(
+            &topology(&PRODUCTION.replace("version: \"8.0\"", "version: \"8.4\"")),
+            "us-east-1",
+        )),
+    );
+    let step = older.step("db.campus-db").expect("a database step");
+    assert!(
+        step.reasons
+            .iter()
+            .any(|r| r.starts_with("REFUSED: RDS cannot downgrade mysql from 8.4 to 8.0")),
+        "{:?}",
+        step.reasons
+    );
 }
 
 /// Deleting a repository: while it holds images the plan marks the delete REFUSED; with

@@ -1531,7 +1531,8 @@ class FaultProxy:
             elif req.key == "rds:CreateDBInstance":
                 ident = first_element(reply.text(), "DBInstanceIdentifier")
                 if ident:
-                    world.db_created.setdefault(ident, now)
+                    # A replacement keeps the identifier: each new instance creates anew.
+                    world.db_created[ident] = now
             elif req.service == "servicediscovery" and req.action in NAMESPACE_OPERATIONS:
                 op = json_field(reply.body, "OperationId")
                 if op:
@@ -1638,6 +1639,9 @@ class FaultProxy:
                 created = self.world.db_created.get(ident)
             if created is None or now - created >= seconds:
                 return None
+            status = first_element(member, "DBInstanceStatus")
+            if status not in ("creating", "available", "backing-up"):
+                return None  # deleting, modifying, ...: moto's own answer
             member = re.sub(r"<DBInstanceStatus>[^<]*</DBInstanceStatus>",
                             "<DBInstanceStatus>creating</DBInstanceStatus>", member, count=1)
             return re.sub(r"<Endpoint>.*?</Endpoint>", "", member, count=1, flags=re.S)

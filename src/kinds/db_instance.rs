@@ -43,13 +43,21 @@ impl KindSpec for DbInstance {
     }
     /// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html
     /// ("you can't reduce the amount of storage").
+    /// Nor downgrade the engine: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Upgrading.html
     fn refuses_change(want: &Self, have: &Self) -> Option<String> {
-        (want.storage_gb < have.storage_gb).then(|| {
-            format!(
+        if want.storage_gb < have.storage_gb {
+            return Some(format!(
                 "RDS cannot shrink storage ({} GiB to {} GiB): keep storage_gb at {} or more; a smaller database needs a new instance and a copy of the data",
                 have.storage_gb, want.storage_gb, have.storage_gb
-            )
-        })
+            ));
+        }
+        match (&want.engine_version, &have.engine_version) {
+            (Some(w), Some(h)) if want.engine == have.engine && is_downgrade(w, h) => Some(format!(
+                "RDS cannot downgrade {} from {h} to {w}: keep version at {h} or later; an older engine needs a new instance and a copy of the data",
+                have.engine
+            )),
+            _ => None,
+        }
     }
     fn refuses_delete(have: &Self) -> Option<String> {
         have.deletion_protection.then(|| {
@@ -76,5 +84,38 @@ impl KindSpec for DbInstance {
         let mut out = vec![&mut self.subnet_group];
         out.extend(self.security_groups.iter_mut());
         out
+    }
+}
+
+/// `want` is older than `have`, compared on the parts `want` names ("8.0" < "8.4.3",
+/// "8.0" is not older than "8.0.35").
+fn is_downgrade(want: &str, have: &str) -> bool {
+    let parts = |v: &str| -> Option<Vec<u32>> { v.split('.').map(|p| p.parse().ok()).collect() };
+    match (parts(want), parts(have)) {
+        (Some(w), Some(h)) => {
+            let h: Vec<u32> = h.into_iter().take(w.len()).collect();
+            w < h
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn downgrades() {
+        for (want, have, down) in [
+            ("8.0", "8.4", true),
+            ("8.0", "8.4.3", true),
+            ("8.0", "8.0.35", false),
+            ("8.4", "8.0", false),
+            ("15", "16.2", true),
+            ("16", "16.2", false),
+            ("8.0.36", "8.0.35", false),
+            ("8.0.34", "8.0.35", true),
+            ("latest", "8.0", false),
+        ] {
+            assert_eq!(super::is_downgrade(want, have), down, "{want} after {have}");
+        }
     }
 }

@@ -31,29 +31,36 @@ fn removed_services(desired: &Desired, observed: &Observed) -> BTreeSet<String> 
         .collect()
 }
 
-/// Why a resource goes: its service left the file (everything of a service is named after it
-/// in its logical id: `taskdef.<svc>`, `sg.svc.<svc>`, a rule from `sg.svc.<svc>`, ...), or it
-/// is simply not in the topology. Repositories and databases are never a service's.
+/// Why a resource goes: its service left the file, or it is simply not in the topology.
 fn removal_reason(id: &ResourceId, removed: &BTreeSet<String>) -> String {
-    const OF_A_SERVICE: [&str; 8] = [
-        "service",
-        "taskdef",
-        "log",
-        "tg",
-        "sg",
-        "alarm",
-        "role",
-        "namespace",
-    ];
-    let mut segments = id.as_str().split('.');
-    let of_a_service = segments.next().is_some_and(|s| OF_A_SERVICE.contains(&s));
-    let named = segments
-        .filter(|_| of_a_service)
-        .find(|segment| removed.contains(*segment));
-    match named {
+    match services_named(id.as_str())
+        .into_iter()
+        .find(|svc| removed.contains(*svc))
+    {
         Some(svc) => format!("service `{svc}` removed from the topology"),
         None => "not in the topology".into(),
     }
+}
+
+/// The services a logical id belongs to, by where `desired::ids` puts a service's name: its
+/// own resources (`taskdef.<svc>`, `tg.nlb.<svc>`, `role.task.<svc>`, ...) and either end of
+/// a rule between service groups (`sg.svc.<a>.from.sg.svc.<b>`).
+fn services_named(id: &str) -> Vec<&str> {
+    let segments: Vec<&str> = id.split('.').collect();
+    let mut named = match segments.as_slice() {
+        ["service" | "taskdef" | "log" | "alarm", svc, ..] => vec![*svc],
+        ["tg", "nlb" | "api", svc, ..] => vec![*svc],
+        ["tg", svc, ..] => vec![*svc],
+        ["role", "task", svc, ..] | ["namespace", "service", svc, ..] => vec![*svc],
+        _ => vec![],
+    };
+    named.extend(
+        segments
+            .windows(3)
+            .filter(|w| w[0] == "sg" && w[1] == "svc")
+            .map(|w| w[2]),
+    );
+    named
 }
 
 fn plan(

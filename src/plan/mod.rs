@@ -62,13 +62,17 @@ impl Step {
     /// Why AWS would refuse this step or the flags do not permit it (`apply` and `destroy` then
     /// change nothing): a change AWS cannot make, or a delete — also the old half of a
     /// replacement — that is refused (deletion protection, images without `--delete-images`).
+    /// A replacement makes a new one, so what AWS refuses to change in place does not apply.
     pub fn refusal(&self) -> Option<String> {
         let have = self.before.as_ref()?;
         match (&self.after, self.action) {
             (None, _) => have.refuses_delete(),
-            (Some(want), Action::Replace) => {
-                want.refuses_change(have).or_else(|| have.refuses_delete())
-            }
+            (Some(_), Action::Replace) => have.refuses_delete().map(|why| {
+                format!(
+                    "{} is replaced, which deletes the old one first, and {why}; apply what permits the delete on its own (without the change that replaces it), then that change",
+                    self.id
+                )
+            }),
             (Some(want), _) => want.refuses_change(have),
         }
     }

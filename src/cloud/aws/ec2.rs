@@ -437,26 +437,30 @@ pub async fn update_route_table(
         // ReplaceRouteTableAssociation, at once and without a gap; AssociateRouteTable would
         // answer Resource.AlreadyAssociated.
         // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ReplaceRouteTableAssociation.html
-        if let Some(assoc) = association_of(cloud, subnet).await? {
-            cloud
-                .ec2
-                .replace_route_table_association()
-                .association_id(assoc)
-                .route_table_id(rtb)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            continue;
-        }
+        // Looked up and moved in one retried step: a table just created may not be known yet,
+        // and the association may move (or go) meanwhile.
         consistent(cloud, "associate route table", || async {
-            cloud
-                .ec2
-                .associate_route_table()
-                .route_table_id(rtb)
-                .subnet_id(subnet)
-                .send()
-                .await
-                .map_err(aws_err)
+            match association_of(cloud, subnet).await? {
+                Some((_, table)) if table == rtb => Ok(()),
+                Some((assoc, _)) => cloud
+                    .ec2
+                    .replace_route_table_association()
+                    .association_id(assoc)
+                    .route_table_id(rtb)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(aws_err),
+                None => cloud
+                    .ec2
+                    .associate_route_table()
+                    .route_table_id(rtb)
+                    .subnet_id(subnet)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(aws_err),
+            }
         })
         .await?;
     }
@@ -467,21 +471,31 @@ pub async fn update_route_table(
     if !stale.is_empty() {
         for (assoc, subnet) in associations(cloud, rtb).await? {
             if stale.contains(&&subnet) {
-                cloud
+                // Moved to another table meanwhile (ReplaceRouteTableAssociation): done.
+                let out = cloud
                     .ec2
                     .disassociate_route_table()
                     .association_id(assoc)
                     .send()
                     .await
-                    .map_err(aws_err)?;
+                    .map_err(aws_err);
+                match out {
+                    Err(e) if is_not_found(&e) => {}
+                    other => {
+                        other?;
+                    }
+                }
             }
         }
     }
     Ok(())
 }
 
-/// The association id of a subnet's explicit route table association, if it has one.
-async fn association_of(cloud: &AwsCloud, subnet: &str) -> Result<Option<String>, CloudError> {
+/// (association id, route table id) of a subnet's explicit route table association, if any.
+async fn association_of(
+    cloud: &AwsCloud,
+    subnet: &str,
+) -> Result<Option<(String, String)>, CloudError> {
     let out = cloud
         .ec2
         .describe_route_tables()
@@ -499,8 +513,12 @@ async fn association_of(cloud: &AwsCloud, subnet: &str) -> Result<Option<String>
         .iter()
         .flat_map(|t| t.associations())
         .find(|a| a.subnet_id() == Some(subnet))
-        .and_then(|a| a.route_table_association_id())
-        .map(String::from))
+        .and_then(|a| {
+            Some((
+                a.route_table_association_id()?.to_string(),
+                a.route_table_id()?.to_string(),
+            ))
+        }))
 }
 
 /// (association id, subnet id) of a route table's explicit subnet associations.

@@ -179,8 +179,19 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let reads = repos.iter().map(|repo| async move {
         let arn = repo.repository_arn().unwrap_or_default();
         let name = repo.repository_name().unwrap_or_default();
-        let (tags, policy, images) = tokio::join!(
-            cloud.ecr.list_tags_for_resource().resource_arn(arn).send(),
+        let tags = cloud
+            .ecr
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(aws_err)?;
+        let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+        // Only ours are read further: a repository of someone else is never listed.
+        if !owned_by(&tags, stack) {
+            return Ok::<_, CloudError>((tags, 0, false));
+        }
+        let (policy, images) = tokio::join!(
             cloud
                 .ecr
                 .get_lifecycle_policy()
@@ -188,17 +199,12 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 .send(),
             holds_images(cloud, name),
         );
-        let tags = tags.map_err(aws_err)?;
         let policy = match policy.map_err(aws_err) {
             Ok(p) => p.lifecycle_policy_text().map(kept).unwrap_or(0),
             Err(CloudError::NotFound(_)) => 0,
             Err(e) => return Err(e),
         };
-        Ok::<_, CloudError>((
-            tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value())))),
-            policy,
-            images?,
-        ))
+        Ok((tags, policy, images?))
     });
     let details = futures::future::try_join_all(reads).await?;
     let mut found = Found::new(stack);

@@ -182,11 +182,14 @@ fn pick_duplicates(
             let wanted = hint.resources.get(id);
             let exact: Vec<&str> = items
                 .iter()
-                // As the diff sees it: a field an endpoint does not return is not a difference.
+                // As the diff sees it, and only what would replace it: a description moto drops
+                // (or AWS keeps from an older file) does not make a rule another rule.
                 .filter(|i| {
                     &i.id == id
                         && wanted.is_some_and(|w| {
-                            crate::plan::diff::field_changes(w, &i.resource).is_empty()
+                            crate::plan::diff::field_changes(w, &i.resource)
+                                .iter()
+                                .all(|c| !c.forces_replacement)
                         })
                 })
                 .map(|i| i.physical_id.as_str())
