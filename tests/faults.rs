@@ -25,6 +25,17 @@ fn run(mut cmd: assert_cmd::Command, args: &[&str]) -> std::process::Output {
     cmd.args(args).output().expect("running ecsform")
 }
 
+/// `run` on a blocking thread, so the test's runtime goes on serving the probes meanwhile.
+async fn run_blocking(cmd: assert_cmd::Command, args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(cmd, &args)
+    })
+    .await
+    .expect("join")
+}
+
 fn show(o: &std::process::Output) -> String {
     format!(
         "exit {:?}\n{}\n{}",
@@ -50,13 +61,11 @@ async fn apply_converges_under_throttling_5xx_consistency_and_pending_states() {
                 "pending_seconds": {"nat_gateway": 2, "load_balancer": 2, "namespace_operation": 2},
             }),
         );
-        let file = fixture.path_str().to_string();
-        let proxied = proxy.ecsform(moto);
-        let out = tokio::task::spawn_blocking(move || {
-            run(proxied, &["apply", "-f", &file, "--auto-approve"])
-        })
-        .await
-        .expect("join");
+        let out = run_blocking(
+            proxy.ecsform(moto),
+            &["apply", "-f", fixture.path_str(), "--auto-approve"],
+        )
+        .await;
         assert!(
             out.status.success(),
             "seed {seed}: apply failed under faults:\n{}",
@@ -72,13 +81,11 @@ async fn apply_converges_under_throttling_5xx_consistency_and_pending_states() {
             "seed {seed}: the proxy injected nothing: {stats}"
         );
         // Straight to moto, no faults: nothing left to do.
-        let file = fixture.path_str().to_string();
-        let direct = moto.ecsform();
-        let plan = tokio::task::spawn_blocking(move || {
-            run(direct, &["plan", "-f", &file, "--detailed-exitcode"])
-        })
-        .await
-        .expect("join");
+        let plan = run_blocking(
+            moto.ecsform(),
+            &["plan", "-f", fixture.path_str(), "--detailed-exitcode"],
+        )
+        .await;
         assert_eq!(
             plan.status.code(),
             Some(0),
@@ -98,25 +105,21 @@ async fn destroy_waits_out_lingering_interfaces_and_leaves_nothing() {
     for seed in [21, 22] {
         let stack = unique_stack("linger");
         let fixture = Fixture::seed(&stack);
-        let file = fixture.path_str().to_string();
-        let direct = moto.ecsform();
-        let out = tokio::task::spawn_blocking(move || {
-            run(direct, &["apply", "-f", &file, "--auto-approve"])
-        })
-        .await
-        .expect("join");
+        let out = run_blocking(
+            moto.ecsform(),
+            &["apply", "-f", fixture.path_str(), "--auto-approve"],
+        )
+        .await;
         assert!(out.status.success(), "{}", show(&out));
         let proxy = FaultProxy::start(
             moto,
             &json!({"seed": seed, "linger_seconds": 2, "throttle_fraction": 0.05, "pending_seconds": {"nat_gateway": 1}}),
         );
-        let file = fixture.path_str().to_string();
-        let proxied = proxy.ecsform(moto);
-        let out = tokio::task::spawn_blocking(move || {
-            run(proxied, &["destroy", "-f", &file, "--auto-approve"])
-        })
-        .await
-        .expect("join");
+        let out = run_blocking(
+            proxy.ecsform(moto),
+            &["destroy", "-f", fixture.path_str(), "--auto-approve"],
+        )
+        .await;
         assert!(
             out.status.success(),
             "seed {seed}: destroy failed:\n{}",
@@ -152,13 +155,11 @@ async fn lost_answers_never_leave_duplicates_after_a_rerun() {
         let mut converged = false;
         let mut last = String::new();
         for _ in 0..4 {
-            let file = fixture.path_str().to_string();
-            let proxied = proxy.ecsform(moto);
-            let out = tokio::task::spawn_blocking(move || {
-                run(proxied, &["apply", "-f", &file, "--auto-approve"])
-            })
-            .await
-            .expect("join");
+            let out = run_blocking(
+                proxy.ecsform(moto),
+                &["apply", "-f", fixture.path_str(), "--auto-approve"],
+            )
+            .await;
             if out.status.success() {
                 converged = true;
                 break;
@@ -170,21 +171,17 @@ async fn lost_answers_never_leave_duplicates_after_a_rerun() {
             "seed {seed}: no convergence in 4 runs; the last said:\n{last}"
         );
         // A duplicate created by a retried create is deleted by the next run.
-        let file = fixture.path_str().to_string();
-        let direct = moto.ecsform();
-        let out = tokio::task::spawn_blocking(move || {
-            run(direct, &["apply", "-f", &file, "--auto-approve"])
-        })
-        .await
-        .expect("join");
+        let out = run_blocking(
+            moto.ecsform(),
+            &["apply", "-f", fixture.path_str(), "--auto-approve"],
+        )
+        .await;
         assert!(out.status.success(), "{}", show(&out));
-        let file = fixture.path_str().to_string();
-        let direct = moto.ecsform();
-        let plan = tokio::task::spawn_blocking(move || {
-            run(direct, &["plan", "-f", &file, "--detailed-exitcode"])
-        })
-        .await
-        .expect("join");
+        let plan = run_blocking(
+            moto.ecsform(),
+            &["plan", "-f", fixture.path_str(), "--detailed-exitcode"],
+        )
+        .await;
         assert_eq!(plan.status.code(), Some(0), "{}", show(&plan));
         let mut tagged = tagged_counts(moto, &stack).await;
         let desired = desired_counts(fixture.text());
@@ -223,13 +220,11 @@ async fn the_orders_aws_enforces_hold_on_the_first_apply() {
             "pending_seconds": {"load_balancer": 4},
         }),
     );
-    let file = fixture.path_str().to_string();
-    let proxied = proxy.ecsform(moto);
-    let out = tokio::task::spawn_blocking(move || {
-        run(proxied, &["apply", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(out.status.success(), "first apply:\n{}", show(&out));
     let stats = proxy.stats();
     assert_eq!(
@@ -249,13 +244,11 @@ async fn the_orders_aws_enforces_hold_on_the_first_apply() {
     let tagged = tagged_counts(moto, &stack).await;
     assert_eq!(tagged.get(&Kind::NatGateway), Some(&2), "{tagged:?}");
     assert_eq!(tagged.get(&Kind::EcsService), Some(&5), "{tagged:?}");
-    let file = fixture.path_str().to_string();
-    let direct = moto.ecsform();
-    let destroyed = tokio::task::spawn_blocking(move || {
-        run(direct, &["destroy", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let destroyed = run_blocking(
+        moto.ecsform(),
+        &["destroy", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(destroyed.status.success(), "{}", show(&destroyed));
 }
 
@@ -277,13 +270,11 @@ async fn the_vpc_link_is_waited_for_on_the_way_up_and_down() {
             "vpc_link_delete_s": 3,
         }),
     );
-    let file = fixture.path_str().to_string();
-    let proxied = proxy.ecsform(moto);
-    let out = tokio::task::spawn_blocking(move || {
-        run(proxied, &["apply", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(out.status.success(), "first apply:\n{}", show(&out));
     let stats = proxy.stats();
     assert_eq!(
@@ -295,13 +286,11 @@ async fn the_vpc_link_is_waited_for_on_the_way_up_and_down() {
         &tagged_counts(moto, &stack).await,
         &desired_counts(fixture.text()),
     );
-    let file = fixture.path_str().to_string();
-    let proxied = proxy.ecsform(moto);
-    let destroyed = tokio::task::spawn_blocking(move || {
-        run(proxied, &["destroy", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let destroyed = run_blocking(
+        proxy.ecsform(moto),
+        &["destroy", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(destroyed.status.success(), "destroy:\n{}", show(&destroyed));
     let stats = proxy.stats();
     assert_eq!(
@@ -324,13 +313,11 @@ async fn a_failed_vpc_link_stops_the_apply_with_aws_reason() {
         moto,
         &json!({"seed": 11, "vpc_link_fail": true, "vpc_link_pending_s": 1}),
     );
-    let file = fixture.path_str().to_string();
-    let proxied = proxy.ecsform(moto);
-    let out = tokio::task::spawn_blocking(move || {
-        run(proxied, &["apply", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(
         !out.status.success(),
         "the apply must fail:\n{}",
@@ -362,13 +349,11 @@ async fn api_gateway_throttling_is_retried() {
         moto,
         &json!({"seed": 5, "throttle_fraction": 0.3, "fault_actions": ["apigateway:*"]}),
     );
-    let file = fixture.path_str().to_string();
-    let proxied = proxy.ecsform(moto);
-    let out = tokio::task::spawn_blocking(move || {
-        run(proxied, &["apply", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(out.status.success(), "{}", show(&out));
     let stats = proxy.stats();
     assert!(
@@ -405,13 +390,11 @@ async fn the_production_system_converges_while_rds_creates_and_alarms_and_polici
             "pending_seconds": {"db_instance": 4},
         }),
     );
-    let file = fixture.path_str().to_string();
-    let proxied = proxy.ecsform(moto);
-    let out = tokio::task::spawn_blocking(move || {
-        run(proxied, &["apply", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(out.status.success(), "apply:\n{}", show(&out));
     let stats = proxy.stats();
     let throttled: BTreeMap<&str, u64> = ["monitoring:", "application-autoscaling:", "rds:"]
@@ -471,25 +454,21 @@ async fn the_production_system_converges_while_rds_creates_and_alarms_and_polici
         "the REST API went on meanwhile:\n{lines}"
     );
     // Straight to moto: nothing left to do, and the callers have the address.
-    let file = fixture.path_str().to_string();
-    let direct = moto.ecsform();
-    let plan = tokio::task::spawn_blocking(move || {
-        run(direct, &["plan", "-f", &file, "--detailed-exitcode"])
-    })
-    .await
-    .expect("join");
+    let plan = run_blocking(
+        moto.ecsform(),
+        &["plan", "-f", fixture.path_str(), "--detailed-exitcode"],
+    )
+    .await;
     assert_eq!(plan.status.code(), Some(0), "plan:\n{}", show(&plan));
     assert_counts(
         &tagged_counts(moto, &stack).await,
         &desired_counts(fixture.text()),
     );
-    let file = fixture.path_str().to_string();
-    let proxied = proxy.ecsform(moto);
-    let destroyed = tokio::task::spawn_blocking(move || {
-        run(proxied, &["destroy", "-f", &file, "--auto-approve"])
-    })
-    .await
-    .expect("join");
+    let destroyed = run_blocking(
+        proxy.ecsform(moto),
+        &["destroy", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
     assert!(destroyed.status.success(), "destroy:\n{}", show(&destroyed));
     let left = tagged_counts(moto, &stack).await;
     assert!(left.values().all(|&n| n == 0), "{left:?}");
