@@ -160,6 +160,7 @@ pub async fn execute<C: Cloud>(
         .values()
         .map(|o| (o.id.clone(), o.physical_id.clone()))
         .collect();
+    let observed_ids = physical.clone();
     let n = schedule.ops.len();
     let mut waiting: Vec<usize> = schedule.after.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -196,8 +197,13 @@ pub async fn execute<C: Cloud>(
             pushed[i] = true;
             let op = &schedule.ops[i];
             let kind = plan.steps[op.step].kind;
-            // Each op sees the ids of what it points at, known by the time it is ready.
-            let known = ids_for(&plan.steps[op.step], &physical);
+            // Each op sees the ids of what it points at, known by the time it is ready. A delete
+            // sees what the old resource points at: after a create-first replacement the same
+            // logical id names the new one (an old gateway detaches from the old VPC).
+            let known = match op.kind {
+                OpKind::Delete => ids_for(&plan.steps[op.step], &observed_ids),
+                OpKind::Create | OpKind::Update => ids_for(&plan.steps[op.step], &physical),
+            };
             let slots = &slots;
             running.push(async move {
                 // Waiting for AWS's rate limits does not hold a slot: other work goes on.

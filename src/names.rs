@@ -72,8 +72,29 @@ pub fn database(stack: &str, key: &str) -> String {
     format!("{stack}-{key}")
 }
 
+/// The second name of a resource whose name is unique in the account (a load balancer, a
+/// target group): what its replacement is called while the old one still holds `name`, within
+/// `max` characters. A later replacement takes `name` again, so the two alternate.
+pub fn replacement_name(name: &str, max: usize) -> String {
+    const SUFFIX: &str = "-2";
+    let keep = name.len().min(max.saturating_sub(SUFFIX.len()));
+    let stem = name.get(..keep).unwrap_or(name).trim_end_matches('-');
+    format!("{stem}{SUFFIX}")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_replacement_name_fits_and_differs() {
+        assert_eq!(super::replacement_name("shop-alb", 32), "shop-alb-2");
+        let long = "a".repeat(29) + "-bc";
+        let second = super::replacement_name(&long, 32);
+        assert_eq!(second.len(), 31, "{second}");
+        assert_eq!(second, "a".repeat(29) + "-2");
+        assert_ne!(super::replacement_name(&"x".repeat(32), 32), "x".repeat(32));
+        assert_eq!(super::replacement_name(&"x".repeat(32), 32).len(), 32);
+    }
+
     #[test]
     fn task_role_names_fit_iam() {
         assert_eq!(super::task_role("shop", "api"), "shop-api-task");

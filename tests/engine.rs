@@ -510,7 +510,7 @@ async fn the_apply_and_destroy_commands_run_against_the_in_memory_cloud() {
     .expect_err("a VPC replacement needs --allow-replace");
     let text = format!("{err:#}");
     assert!(
-        text.contains("vpc (OUTAGE") && text.contains("--allow-replace vpc"),
+        text.contains("vpc (REBUILD") && text.contains("--allow-replace vpc"),
         "{text}"
     );
     assert_eq!(cloud.calls().len(), calls, "nothing was changed");

@@ -1706,3 +1706,167 @@ async fn unknown_caller_is_an_error_with_its_position() {
         );
     }
 }
+
+/// Issue 12's wall: a new `network.cidr` on a deployed stack. Without `--allow-replace vpc`
+/// apply refuses and changes nothing; with it one apply moves everything to the new VPC (the
+/// new network built beside the old one, the services moved, the old one torn down), the next
+/// plan is empty, the stack has what a fresh apply has, and nothing is left in the old VPC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_cidr_moves_the_stack_to_a_new_vpc_in_one_apply_and_leaves_nothing_behind() {
+    let moto = Moto::start();
+    let stack = unique_stack("cidr");
+    let mut f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    let aws = Aws::new(moto).await;
+    let vpcs = |cidr: &'static str| {
+        let ec2 = aws.ec2.clone();
+        let stack = stack.clone();
+        async move {
+            ec2.describe_vpcs()
+                .filters(stack_tag(&stack))
+                .send()
+                .await
+                .expect("vpcs")
+                .vpcs()
+                .iter()
+                .filter(|v| v.cidr_block() == Some(cidr))
+                .filter_map(|v| v.vpc_id().map(String::from))
+                .collect::<Vec<_>>()
+        }
+    };
+    let old = vpcs("10.0.0.0/16").await;
+    assert_eq!(old.len(), 1);
+    f.edit(None, "cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16");
+
+    let refused = moto
+        .run(&["apply", "-f", f.path_str(), "--auto-approve"])
+        .await;
+    refused.expect_code(1);
+    assert!(
+        refused.stderr().contains("--allow-replace vpc"),
+        "{}",
+        refused.stderr()
+    );
+    assert_eq!(vpcs("10.0.0.0/16").await, old, "refused: nothing changed");
+    assert!(vpcs("10.1.0.0/16").await.is_empty());
+
+    let moved = moto
+        .run(&[
+            "apply",
+            "-f",
+            f.path_str(),
+            "--auto-approve",
+            "--allow-replace",
+            "vpc",
+        ])
+        .await;
+    assert_eq!(
+        moved.code(),
+        Some(0),
+        "{}\n{}",
+        moved.stdout(),
+        moved.stderr()
+    );
+    assert_plan_empty(moto, &f).await;
+    assert!(vpcs("10.0.0.0/16").await.is_empty(), "the old VPC is gone");
+    let new = vpcs("10.1.0.0/16").await;
+    assert_eq!(new.len(), 1);
+    let live = common::probe::tagged_counts(moto, &stack).await;
+    let fresh = common::probe::desired_counts(f.text());
+    assert_eq!(live, fresh, "the moved stack has what a fresh apply has");
+
+    // Nothing of the stack is left in the old VPC, under any id: subnets, groups, interfaces,
+    // load balancers, target groups.
+    let in_old = || filter("vpc-id", &[old[0].as_str()]);
+    let ec2 = &aws.ec2;
+    let subnets = ec2
+        .describe_subnets()
+        .filters(in_old())
+        .send()
+        .await
+        .unwrap();
+    let groups = ec2
+        .describe_security_groups()
+        .filters(in_old())
+        .send()
+        .await
+        .unwrap();
+    let interfaces = ec2
+        .describe_network_interfaces()
+        .filters(in_old())
+        .send()
+        .await
+        .unwrap();
+    assert!(subnets.subnets().is_empty(), "{:?}", subnets.subnets());
+    assert!(
+        groups
+            .security_groups()
+            .iter()
+            .all(|g| g.group_name() == Some("default")),
+        "{:?}",
+        groups.security_groups()
+    );
+    // moto keeps a deleted NAT gateway's interface (AWS deletes it with the gateway).
+    let nat_interfaces: BTreeSet<String> = ec2
+        .describe_nat_gateways()
+        .filter(filter("vpc-id", &[old[0].as_str()]))
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.state() == Some(&NatGatewayState::Deleted))
+        .flat_map(|n| n.nat_gateway_addresses())
+        .filter_map(|a| a.network_interface_id().map(String::from))
+        .collect();
+    let left: Vec<_> = interfaces
+        .network_interfaces()
+        .iter()
+        .filter(|i| {
+            !i.network_interface_id()
+                .is_some_and(|id| nat_interfaces.contains(id))
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
+    let tgs = aws.elb.describe_target_groups().send().await.unwrap();
+    for lb in lbs.load_balancers() {
+        assert_ne!(lb.vpc_id(), Some(old[0].as_str()), "{lb:?}");
+    }
+    for tg in tgs.target_groups() {
+        assert_ne!(tg.vpc_id(), Some(old[0].as_str()), "{tg:?}");
+    }
+    // Services run in the new VPC's private subnets.
+    let private: BTreeSet<String> = ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", &[new[0].as_str()]))
+        .send()
+        .await
+        .unwrap()
+        .subnets()
+        .iter()
+        .filter(|s| {
+            ec2_tags(s.tags())
+                .get("ecsform:id")
+                .is_some_and(|id| id.starts_with("subnet.private."))
+        })
+        .filter_map(|s| s.subnet_id().map(String::from))
+        .collect();
+    let svc = ecs_service(&aws, &stack, "api-gateway").await;
+    let in_subnets: BTreeSet<String> = svc
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .map(|a| a.subnets().to_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    assert!(
+        !in_subnets.is_empty() && in_subnets.is_subset(&private),
+        "{in_subnets:?} in {private:?}"
+    );
+
+    moto.run(&["destroy", "-f", f.path_str(), "--auto-approve"])
+        .await
+        .expect_code(0);
+    assert!(vpcs("10.1.0.0/16").await.is_empty());
+}

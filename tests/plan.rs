@@ -740,10 +740,10 @@ fn a_destroy_plan_says_will_be_destroyed() {
         && s.reasons.first().map(String::as_str) == Some("will be destroyed")));
 }
 
-/// A new CIDR replaces the VPC: the plan flags the outage on the VPC's own step, naming the
+/// A new CIDR replaces the VPC: the plan flags the rebuild on the VPC's own step, naming the
 /// flag that allows it.
 #[test]
-fn a_vpc_replacement_is_flagged_as_an_outage_that_needs_allow_replace() {
+fn a_vpc_replacement_is_flagged_as_a_rebuild_that_needs_allow_replace() {
     let before = expand(&topology(EXAMPLE), "us-east-1");
     let after = expand(
         &edited(|s| s.replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16")),
@@ -754,10 +754,165 @@ fn a_vpc_replacement_is_flagged_as_an_outage_that_needs_allow_replace() {
     assert_eq!(vpc.action, Action::Replace);
     assert!(
         vpc.reasons.iter().any(
-            |r| r.starts_with("OUTAGE: everything in the VPC is rebuilt")
+            |r| r.starts_with("REBUILD: everything in the VPC is rebuilt")
                 && r.ends_with("apply refuses this without `--allow-replace vpc`")
         ),
         "{:?}",
         vpc.reasons
     );
+}
+
+/// A new CIDR moves the whole network: everything that lives in the VPC is built in the new
+/// one beside the old (under second names where names are unique in the region), the services
+/// move to it in place, and only then is the old network torn down, so no step waits for one
+/// that comes after it. The NAT gateway is the one gap: its address moves.
+#[test]
+fn a_new_cidr_builds_the_new_network_beside_the_old_and_moves_the_services() {
+    use ecsform::kinds::ReplaceOrder;
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let after = expand(
+        &edited(|s| s.replace("cidr: 10.0.0.0/16", "cidr: 10.1.0.0/16")),
+        "us-east-1",
+    );
+    let observed = as_observed(&before);
+    let plan = diff("shop", "us-east-1", &after, &observed);
+    let order = |id: &str| {
+        let step = plan.step(id).unwrap_or_else(|| panic!("no step {id}"));
+        (step.action, step.replacement.map(|r| r.order))
+    };
+    let create_first = (Action::Replace, Some(ReplaceOrder::CreateFirst));
+    for id in [
+        "vpc",
+        "subnet.public.1",
+        "subnet.private.2",
+        "igw",
+        "rtb.public",
+        "sg.alb",
+        "sg.svc.api-gateway",
+        "sg.svc.product-service.from.sg.svc.api-gateway",
+        "alb",
+        "nlb",
+        "tg.api-gateway",
+        "tg.nlb.product-service",
+        "alb.listener.80",
+        "namespace",
+        "namespace.service.user-service",
+        "vpc-link",
+    ] {
+        assert_eq!(order(id), create_first, "{id}");
+    }
+    let nat = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == ecsform::model::Kind::NatGateway)
+        .expect("a NAT gateway");
+    assert_eq!(
+        nat.replacement.map(|r| r.order),
+        Some(ReplaceOrder::DeleteFirst)
+    );
+    for svc in [
+        "api-gateway",
+        "user-service",
+        "product-service",
+        "order-service",
+        "notification-service",
+    ] {
+        assert_eq!(
+            order(&format!("service.{svc}")),
+            (Action::Update, None),
+            "{svc}"
+        );
+    }
+    // Names unique in the region: the new ones take the second name.
+    let name_of = |id: &str| match plan.step(id).and_then(|s| s.after.as_ref()) {
+        Some(ecsform::model::Resource::LoadBalancer(lb)) => lb.name.clone(),
+        Some(ecsform::model::Resource::TargetGroup(tg)) => tg.name.clone(),
+        other => panic!("{id}: {other:?}"),
+    };
+    assert_eq!(name_of("alb"), "shop-alb-2");
+    assert_eq!(name_of("tg.api-gateway"), "shop-api-gateway-3000-2");
+
+    let s = schedule(&plan, &after, &observed).expect("acyclic");
+    let op = |id: &str, kind: OpKind| {
+        s.ops
+            .iter()
+            .position(|o| o.id.as_str() == id && o.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} {id}"))
+    };
+    let waits_for = |later: usize, earlier: usize| {
+        let mut stack = vec![later];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(o) = stack.pop() {
+            if o == earlier {
+                return true;
+            }
+            if seen.insert(o) {
+                stack.extend(s.after[o].iter().copied());
+            }
+        }
+        false
+    };
+    let service = op("service.api-gateway", OpKind::Update);
+    for new in [
+        "subnet.private.1",
+        "sg.svc.api-gateway",
+        "tg.api-gateway",
+        "alb.listener.80",
+    ] {
+        assert!(
+            waits_for(service, op(new, OpKind::Create)),
+            "the move waits for the new {new}"
+        );
+        assert!(
+            !waits_for(service, op(new, OpKind::Delete)),
+            "the move never waits for the old {new} to go"
+        );
+    }
+    for old in [
+        "subnet.private.1",
+        "sg.svc.api-gateway",
+        "tg.api-gateway",
+        "namespace.service.api-gateway",
+        "vpc",
+    ] {
+        assert!(
+            waits_for(op(old, OpKind::Delete), service),
+            "the old {old} goes after the service moved"
+        );
+    }
+    assert!(waits_for(
+        op("tg.api-gateway", OpKind::Delete),
+        op("alb.listener.80.rule.1", OpKind::Delete)
+    ));
+    assert!(waits_for(
+        op("vpc", OpKind::Delete),
+        op("igw", OpKind::Delete)
+    ));
+    // A second plan of the moved stack is empty: the second names are the file's resources.
+    let mut moved = Observed::default();
+    for step in &plan.steps {
+        if let Some(r) = &step.after {
+            moved.resources.insert(
+                step.id.clone(),
+                ObservedResource {
+                    id: step.id.clone(),
+                    resource: r.clone(),
+                    physical_id: format!("new-{}", step.id),
+                },
+            );
+        }
+    }
+    for (id, r) in &after.resources {
+        moved
+            .resources
+            .entry(id.clone())
+            .or_insert_with(|| ObservedResource {
+                id: id.clone(),
+                resource: r.clone(),
+                physical_id: format!("aws-{id}"),
+            });
+    }
+    let again = diff("shop", "us-east-1", &after, &moved);
+    assert!(again.is_empty(), "{}", render_text(&again));
+    insta::assert_snapshot!("vpc_move", render_text(&plan));
 }

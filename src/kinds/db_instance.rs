@@ -27,10 +27,13 @@ pub struct DbInstance {
 
 impl KindSpec for DbInstance {
     const KIND: Kind = Kind::DbInstance;
-    /// Class, storage, version, multi-AZ, deletion protection and groups change in place.
-    /// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html)
+    /// Class, storage, version, multi-AZ, deletion protection and groups change in place
+    /// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html),
+    /// and so does the subnet group, also one in another VPC: `DBSubnetGroupName` of
+    /// `ModifyDBInstance` moves a Single-AZ instance there, its data with it
+    /// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html).
     const FORCES_REPLACEMENT: &'static [&'static str] =
-        fields!(DbInstance; identifier, engine, encrypted, master_username, subnet_group);
+        fields!(DbInstance; identifier, engine, encrypted, master_username);
     const UPDATE_NOTE: Option<&'static str> = Some(
         "AWS applies it now, not in the maintenance window: a class or version change restarts the instance (with multi_az, a failover of about a minute)",
     );

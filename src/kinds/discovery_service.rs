@@ -20,6 +20,10 @@ impl KindSpec for DiscoveryService {
     fn scoped_id(&self) -> Option<ResourceId> {
         child_id(&self.namespace, "service", &self.name)
     }
+    /// Created beside the old one when its `namespace` is replaced: a service name is unique within its namespace only.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.namespace)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.namespace]
     }

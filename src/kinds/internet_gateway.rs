@@ -23,6 +23,10 @@ impl KindSpec for InternetGateway {
             &[]
         }
     }
+    /// Created beside the old one when its `vpc` is replaced: a VPC has one internet gateway; a new VPC gets its own.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.vpc)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.vpc]
     }

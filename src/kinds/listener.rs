@@ -28,6 +28,10 @@ impl KindSpec for Listener {
     fn scoped_id(&self) -> Option<ResourceId> {
         child_id(&self.load_balancer, "listener", self.port)
     }
+    /// Created beside the old one when its `load_balancer` is replaced: a port is unique on its load balancer only.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.load_balancer)
+    }
     fn refs(&self) -> Vec<&Ref> {
         let mut out = vec![&self.load_balancer];
         if let ListenerAction::Forward { target_group } = &self.default_action {

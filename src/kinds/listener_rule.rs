@@ -20,6 +20,10 @@ impl KindSpec for ListenerRule {
     fn scoped_id(&self) -> Option<ResourceId> {
         child_id(&self.listener, "rule", self.priority)
     }
+    /// Created beside the old one when its `listener` is replaced: a priority is unique within its listener only.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.listener)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.listener, &self.target_group]
     }

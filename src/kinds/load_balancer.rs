@@ -1,6 +1,6 @@
 //! The `load_balancer` kind: its model and what the engine must know about it.
 
-use super::{fields, KindSpec};
+use super::{fields, KindSpec, ReplaceOrder};
 use crate::model::{Kind, Ref};
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,17 @@ impl KindSpec for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;
     const FORCES_REPLACEMENT: &'static [&'static str] =
         fields!(LoadBalancer; name, lb_type, internal);
+    /// Replaced create-first under its second name (names are unique in the region): the
+    /// listeners move to the new one before the old one goes.
+    const REPLACE_ORDER: ReplaceOrder = ReplaceOrder::CreateFirst;
+    /// Its subnets and groups change in place only within its VPC
+    /// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetSubnets.html).
+    const BOUND_TO_VPC: bool = true;
+    /// At most 32 characters
+    /// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html).
+    fn unique_name(&mut self) -> Option<(&mut String, usize)> {
+        Some((&mut self.name, 32))
+    }
     /// Emulators do not return the PrivateLink setting: absent is unknown, not drift.
     fn unknown_on_read(have: &Self) -> &'static [&'static str] {
         if have.private_link_inbound_rules.is_none() {

@@ -197,6 +197,22 @@ pub trait KindSpec {
     fn alternative_id(&self) -> Option<ResourceId> {
         None
     }
+    /// It lives in one VPC for its whole life, also where no field of its own says so (a load
+    /// balancer's subnets and groups can change in place, but only within its VPC): when its
+    /// VPC is replaced, it is replaced with it.
+    const BOUND_TO_VPC: bool = false;
+    /// The parent within which what makes this kind delete-first is unique (a subnet's CIDR in
+    /// its VPC, a listener's port on its load balancer, a service name in its namespace): when
+    /// that parent is itself replaced create-first, the new one is created beside the old one.
+    fn unique_within(&self) -> Option<&Ref> {
+        None
+    }
+    /// A name unique in the account and region (load balancers, target groups, DB subnet
+    /// groups) and its longest allowed length: a replacement created beside the old resource
+    /// takes the other of two names ([`crate::names::replacement_name`]).
+    fn unique_name(&mut self) -> Option<(&mut String, usize)> {
+        None
+    }
     /// What people should know about an update in place (when AWS carries it out).
     const UPDATE_NOTE: Option<&'static str> = None;
     /// Part of what an API deployment snapshots: a change to it needs a new deployment.
@@ -248,6 +264,11 @@ macro_rules! define_kinds {
             pub fn update_note(self) -> Option<&'static str> {
                 match self {
                     $(Kind::$variant => <$variant as KindSpec>::UPDATE_NOTE),+
+                }
+            }
+            pub fn bound_to_vpc(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::BOUND_TO_VPC),+
                 }
             }
             pub fn update_renews_identity(self) -> bool {
@@ -354,6 +375,18 @@ macro_rules! define_kinds {
                     $(Resource::$variant(r) => <$variant as KindSpec>::kept_elsewhere(r)),+
                 }
             }
+            /// The parent a new one can be created beside the old one in ([`KindSpec::unique_within`]).
+            pub fn unique_within(&self) -> Option<&Ref> {
+                match self {
+                    $(Resource::$variant(r) => r.unique_within()),+
+                }
+            }
+            /// The account-unique name and its longest length ([`KindSpec::unique_name`]).
+            pub fn unique_name(&mut self) -> Option<(&mut String, usize)> {
+                match self {
+                    $(Resource::$variant(r) => r.unique_name()),+
+                }
+            }
             /// Forcing fields `self` (as observed) lacks and that can be set in place.
             pub fn completes_in_place(&self) -> &'static [&'static str] {
                 match self {
@@ -374,3 +407,33 @@ macro_rules! define_kinds {
     };
 }
 with_kinds!(define_kinds);
+
+impl Resource {
+    /// `self` (as observed) under `want`'s name when it holds the replacement name of that name:
+    /// a resource created beside its predecessor is still the one the file asks for.
+    pub fn named_as(&self, want: &Resource) -> Resource {
+        let mut have = self.clone();
+        let mut want = want.clone();
+        if let (Some((held, _)), Some((wanted, max))) = (have.unique_name(), want.unique_name()) {
+            if *held == crate::names::replacement_name(wanted, max) {
+                held.clone_from(wanted);
+            }
+        }
+        have
+    }
+
+    /// Gives `self`, a replacement created while `old` still exists, the other of its two
+    /// names when `old` holds this one (AWS refuses a second resource of the same name).
+    /// Returns the name it takes, if it changed.
+    pub fn take_name_beside(&mut self, old: &Resource) -> Option<String> {
+        let mut old = old.clone();
+        let (held, _) = old.unique_name()?;
+        let (name, max) = self.unique_name()?;
+        // `old` holding the second name leaves the first one free.
+        if held != name {
+            return None;
+        }
+        *name = crate::names::replacement_name(name, max);
+        Some(name.clone())
+    }
+}

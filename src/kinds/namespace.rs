@@ -13,6 +13,10 @@ pub struct Namespace {
 impl KindSpec for Namespace {
     const KIND: Kind = Kind::Namespace;
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(Namespace; name, vpc);
+    /// Created beside the old one when its `vpc` is replaced: a private DNS namespace is a Route 53 private hosted zone, and zones of one name may exist for different VPCs (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html).
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.vpc)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.vpc]
     }

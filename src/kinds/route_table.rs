@@ -17,6 +17,10 @@ pub struct RouteTable {
 impl KindSpec for RouteTable {
     const KIND: Kind = Kind::RouteTable;
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(RouteTable; vpc);
+    /// Created beside the old one when its `vpc` is replaced: routes and associations belong to one VPC; a new VPC gets its own tables.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.vpc)
+    }
     fn refs(&self) -> Vec<&Ref> {
         let mut out = vec![&self.vpc];
         out.extend(self.default_route.iter());

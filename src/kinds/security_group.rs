@@ -15,6 +15,10 @@ impl KindSpec for SecurityGroup {
     const KIND: Kind = Kind::SecurityGroup;
     const FORCES_REPLACEMENT: &'static [&'static str] =
         fields!(SecurityGroup; name, vpc, description);
+    /// Created beside the old one when its `vpc` is replaced: a group name is unique within its VPC only.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.vpc)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.vpc]
     }

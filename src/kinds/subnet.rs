@@ -17,6 +17,10 @@ impl KindSpec for Subnet {
     const KIND: Kind = Kind::Subnet;
     const FORCES_REPLACEMENT: &'static [&'static str] =
         fields!(Subnet; vpc, cidr, availability_zone);
+    /// Created beside the old one when its `vpc` is replaced: a CIDR is unique within its VPC only.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.vpc)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.vpc]
     }

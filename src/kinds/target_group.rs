@@ -24,6 +24,12 @@ impl KindSpec for TargetGroup {
         fields!(TargetGroup; name, vpc, port, protocol);
     /// Replaced create-first: the new one can coexist with the old, so traffic never has a gap.
     const REPLACE_ORDER: ReplaceOrder = ReplaceOrder::CreateFirst;
+    /// At most 32 characters, unique in the region: a replacement of the same name (a new
+    /// VPC) takes the second name
+    /// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html).
+    fn unique_name(&mut self) -> Option<(&mut String, usize)> {
+        Some((&mut self.name, 32))
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.vpc]
     }

@@ -17,6 +17,10 @@ impl KindSpec for VpcLink {
     /// AWS cannot change a link's target; the name can be patched, but it is derived from the
     /// stack and never changes on its own.
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(VpcLink; load_balancer);
+    /// Created beside the old one when its `load_balancer` is replaced: a network load balancer serves one VPC link; a new one gets its own.
+    fn unique_within(&self) -> Option<&Ref> {
+        Some(&self.load_balancer)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.load_balancer]
     }

@@ -1,6 +1,7 @@
 //! `diff`: desired × observed → plan. Pure.
 
 use super::{Action, FieldChange, Plan, Step, PLAN_FORMAT_VERSION};
+use crate::kinds::ReplaceOrder;
 use crate::model::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,6 +89,8 @@ fn plan(
             steps.insert(id.clone(), delete_step(have, removal(have)));
         }
     }
+    propagate_new_identities(desired, observed, &mut steps);
+    // A method moved to a new VPC link above needs a new snapshot, whose stage then moves.
     renew_api_snapshots(desired, observed, &mut steps);
     propagate_new_identities(desired, observed, &mut steps);
     say_what_it_costs(&mut steps);
@@ -95,12 +98,28 @@ fn plan(
     let how = super::schedule::replacements(&steps, desired, observed);
     for (step, replacement) in steps.iter_mut().zip(how) {
         step.replacement = replacement;
+        if replacement.is_some_and(|r| r.order == ReplaceOrder::CreateFirst) {
+            take_second_names(step);
+        }
     }
     Plan {
         version: PLAN_FORMAT_VERSION,
         stack: stack.to_string(),
         region: region.to_string(),
         steps,
+    }
+}
+
+/// A replacement created while the old resource still exists cannot share its name when the
+/// name is unique in the region: it takes the other of its two names, and the plan says so.
+fn take_second_names(step: &mut Step) {
+    let (Some(after), Some(before)) = (step.after.as_mut(), step.before.as_ref()) else {
+        return;
+    };
+    if let Some(name) = after.take_name_beside(before) {
+        step.reasons.push(format!(
+            "created as `{name}` beside the old one, whose name is unique in the region"
+        ));
     }
 }
 
@@ -260,6 +279,7 @@ fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Opt
 
 /// Top-level fields that differ, each marked with whether AWS can change it in place.
 pub fn field_changes(want: &Resource, have: &Resource) -> Vec<FieldChange> {
+    let have = &have.named_as(want);
     let kind = want.kind();
     let unknown = have.unknown_on_read();
     let kept_elsewhere = want.kept_elsewhere();
@@ -328,6 +348,7 @@ fn propagate_new_identities(
     observed: &Observed,
     steps: &mut BTreeMap<ResourceId, Step>,
 ) {
+    let moving = in_replaced_vpc(desired, steps);
     loop {
         let renewed: BTreeSet<ResourceId> = steps
             .values()
@@ -358,8 +379,13 @@ fn propagate_new_identities(
                     .find(|(_, v)| mentions(v, dep.as_str()))
                     .map(|(k, _)| k.clone())
                     .unwrap_or_default();
-                let replace = forces_replacement(want.kind(), &field);
-                let reason = format!("{dep} gets a new identity ({field})");
+                let moves = want.kind().bound_to_vpc() && moving.contains(id);
+                let replace = forces_replacement(want.kind(), &field) || moves;
+                let reason = if moves {
+                    format!("{dep} gets a new identity ({field}) in the new VPC, which it cannot move to in place")
+                } else {
+                    format!("{dep} gets a new identity ({field})")
+                };
                 let step = steps.entry(id.clone()).or_insert_with(|| Step {
                     id: id.clone(),
                     kind: want.kind(),
@@ -383,6 +409,26 @@ fn propagate_new_identities(
         }
         if !added {
             break;
+        }
+    }
+}
+
+/// Everything the file places, directly or through what it points at, in a VPC being replaced.
+fn in_replaced_vpc(desired: &Desired, steps: &BTreeMap<ResourceId, Step>) -> BTreeSet<ResourceId> {
+    let mut inside: BTreeSet<ResourceId> = steps
+        .values()
+        .filter(|s| s.kind == Kind::Vpc && s.action == Action::Replace)
+        .map(|s| s.id.clone())
+        .collect();
+    loop {
+        let before = inside.len();
+        for (id, r) in &desired.resources {
+            if !inside.contains(id) && r.dependencies().iter().any(|d| inside.contains(d)) {
+                inside.insert(id.clone());
+            }
+        }
+        if inside.len() == before {
+            return inside;
         }
     }
 }

@@ -94,6 +94,9 @@ pub enum ReplaceCause {
     KindRule,
     /// Something it depends on is itself replaced delete-first, so it goes with it.
     FollowsDeleteFirst,
+    /// What keeps it delete-first is unique only within a parent that is replaced create-first
+    /// (a subnet's CIDR in a new VPC): the new one is built in the new parent, beside the old.
+    NewParent,
 }
 
 impl Replacement {
@@ -108,6 +111,9 @@ impl Replacement {
             }
             ReplaceCause::KindRule => {
                 "delete first: the old one must go before the new one can exist; what uses it has a gap"
+            }
+            ReplaceCause::NewParent => {
+                "create first, in its new parent: the new one exists before the old one goes, no gap"
             }
             ReplaceCause::FollowsDeleteFirst => {
                 "delete first, with what it depends on; what uses it has a gap"

@@ -182,8 +182,32 @@ pub fn replacements(
             Action::Create | Action::Update => false,
         })
     };
+    let created_first = |out: &[Option<Replacement>], parent: &ResourceId| {
+        index
+            .get(parent)
+            .is_some_and(|&p| out[p].is_some_and(|r| r.order == ReplaceOrder::CreateFirst))
+    };
     loop {
         let mut changed = false;
+        // What is delete-first only because a key is unique within its parent can be created
+        // first in a new parent that is itself created first.
+        for (i, step) in steps.iter().enumerate() {
+            if !out[i].is_some_and(|r| r.cause == ReplaceCause::KindRule) {
+                continue;
+            }
+            let parent = step
+                .after
+                .as_ref()
+                .and_then(|r| r.unique_within())
+                .and_then(|p| p.as_id());
+            if parent.is_some_and(|p| created_first(&out, p)) {
+                out[i] = Some(Replacement {
+                    order: ReplaceOrder::CreateFirst,
+                    cause: ReplaceCause::NewParent,
+                });
+                changed = true;
+            }
+        }
         for (i, step) in steps.iter().enumerate() {
             if !out[i].is_some_and(|r| r.order == ReplaceOrder::CreateFirst) {
                 continue;

@@ -809,8 +809,73 @@ pub async fn delete_nat_gateway(cloud: &AwsCloud, nat: &str) -> Result<(), Cloud
             .map_err(aws_err)
     })
     .await?;
-    // Its elastic IP can be released only once the gateway is gone.
-    wait_nat(cloud, nat, NatGatewayState::Deleted).await
+    // Its elastic IP can be released or reused only once the gateway is gone.
+    wait_nat(cloud, nat, NatGatewayState::Deleted).await?;
+    free_nat_addresses(cloud, nat).await
+}
+
+/// A deleted NAT gateway's Elastic IP is disassociated by AWS, not released
+/// (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html); an address
+/// still associated with the gone gateway's interface (moto keeps it so) is disassociated
+/// here, so a replacement gateway can take it. On AWS this is one read that finds nothing.
+async fn free_nat_addresses(cloud: &AwsCloud, nat: &str) -> Result<(), CloudError> {
+    let out = match cloud
+        .ec2
+        .describe_nat_gateways()
+        .nat_gateway_ids(nat)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
+        Err(e) if is_not_found(&e) => return Ok(()),
+        other => other?,
+    };
+    let held: Vec<(String, String)> = out
+        .nat_gateways()
+        .iter()
+        .flat_map(|n| n.nat_gateway_addresses())
+        .filter_map(|a| {
+            Some((
+                a.allocation_id()?.to_string(),
+                a.network_interface_id()?.to_string(),
+            ))
+        })
+        .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    let addresses = match cloud
+        .ec2
+        .describe_addresses()
+        .set_allocation_ids(Some(held.iter().map(|(a, _)| a.clone()).collect()))
+        .send()
+        .await
+        .map_err(aws_err)
+    {
+        Err(e) if is_not_found(&e) => return Ok(()),
+        other => other?,
+    };
+    for address in addresses.addresses() {
+        let still_held = held.iter().any(|(allocation, interface)| {
+            address.allocation_id() == Some(allocation.as_str())
+                && address.network_interface_id() == Some(interface.as_str())
+        });
+        let Some(association) = address.association_id().filter(|_| still_held) else {
+            continue;
+        };
+        match cloud
+            .ec2
+            .disassociate_address()
+            .association_id(association)
+            .send()
+            .await
+            .map_err(aws_err)
+        {
+            Err(e) if !is_not_found(&e) => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 pub async fn delete_route_table(cloud: &AwsCloud, rtb: &str) -> Result<(), CloudError> {

@@ -51,6 +51,11 @@ fn tags(ctx: &OpContext<'_>, name: &str) -> Vec<Tag> {
         .collect()
 }
 
+/// The DB subnet group an instance is in, as observed (so an update knows whether it moves).
+fn subnet_group_key(identifier: &str) -> String {
+    format!("rds-subnet-group:{identifier}")
+}
+
 fn endpoint_key(identifier: &str) -> String {
     format!("rds-endpoint:{identifier}")
 }
@@ -279,6 +284,19 @@ pub async fn update_instance(
     let version = (r.engine_version.is_some() && r.engine_version != have.engine_version)
         .then(|| r.engine_version.clone())
         .flatten();
+    // A new subnet group (its VPC replaced) moves the instance, with its data; RDS moves only
+    // a Single-AZ instance to another VPC
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html).
+    let group = ctx.resolve(&r.subnet_group)?;
+    let moves = cloud
+        .recall(&subnet_group_key(&r.identifier))
+        .is_none_or(|current| current != group);
+    if moves && (r.multi_az || have.multi_az) {
+        return Err(CloudError::Other(format!(
+            "DB instance {} is Multi-AZ, and RDS moves only a Single-AZ instance to another VPC: set `multi_az: false` for it under `databases`, apply, then apply the network change",
+            r.identifier
+        )));
+    }
     cloud
         .rds
         .modify_db_instance()
@@ -295,9 +313,11 @@ pub async fn update_instance(
         .multi_az(r.multi_az)
         .deletion_protection(r.deletion_protection)
         .set_vpc_security_group_ids(Some(ctx.resolve_all(&r.security_groups)?))
+        .set_db_subnet_group_name(moves.then(|| group.clone()))
         .send()
         .await
         .map_err(aws_err)?;
+    cloud.remember(&subnet_group_key(&r.identifier), &group);
     Ok(r.identifier.clone())
 }
 
@@ -453,12 +473,14 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
                 publicly_accessible: db.publicly_accessible().unwrap_or(false),
                 deletion_protection: db.deletion_protection().unwrap_or(false),
                 master_username: db.master_username().unwrap_or_default().into(),
-                subnet_group: Ref::Unowned(
-                    db.db_subnet_group()
+                subnet_group: Ref::Unowned({
+                    let group = db
+                        .db_subnet_group()
                         .and_then(|g| g.db_subnet_group_name())
-                        .unwrap_or_default()
-                        .into(),
-                ),
+                        .unwrap_or_default();
+                    cloud.remember(&subnet_group_key(identifier), group);
+                    group.into()
+                }),
                 security_groups: groups,
             })
         });
