@@ -200,8 +200,9 @@ pub async fn execute<C: Cloud>(
             // Each op sees the ids of what it points at, known by the time it is ready. A delete
             // sees what the old resource points at: after a create-first replacement the same
             // logical id names the new one (an old gateway detaches from the old VPC).
+            let before = ids_for(&plan.steps[op.step], &observed_ids);
             let known = match op.kind {
-                OpKind::Delete => ids_for(&plan.steps[op.step], &observed_ids),
+                OpKind::Delete => before.clone(),
                 OpKind::Create | OpKind::Update => ids_for(&plan.steps[op.step], &physical),
             };
             let slots = &slots;
@@ -220,7 +221,7 @@ pub async fn execute<C: Cloud>(
                 }
                 progress.started(&op.id, op.kind);
                 let started = Instant::now();
-                let result = run_op(cloud, plan, schedule, observed, i, &known).await;
+                let result = run_op(cloud, plan, schedule, observed, i, &known, &before).await;
                 (i, result.map_err(Some), started.elapsed())
             });
         }
@@ -344,6 +345,7 @@ async fn run_op<C: Cloud>(
     observed: &Observed,
     i: usize,
     physical: &BTreeMap<ResourceId, String>,
+    observed_ids: &BTreeMap<ResourceId, String>,
 ) -> Result<Option<String>, CloudError> {
     let op = &schedule.ops[i];
     let step = &plan.steps[op.step];
@@ -351,6 +353,7 @@ async fn run_op<C: Cloud>(
         stack: &plan.stack,
         id: &op.id,
         physical,
+        observed: observed_ids,
     };
     let have = || -> Result<ObservedResource, CloudError> {
         if let Some(o) = observed.resources.get(&op.id) {

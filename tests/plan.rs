@@ -916,3 +916,60 @@ fn a_new_cidr_builds_the_new_network_beside_the_old_and_moves_the_services() {
     assert!(again.is_empty(), "{}", render_text(&again));
     insta::assert_snapshot!("vpc_move", render_text(&plan));
 }
+
+/// A subnet moved to a CIDR clear of every existing subnet is created before the old one goes,
+/// so the services move without a gap; one that keeps its CIDR in another zone must go first,
+/// and AWS does not delete it while tasks are in it: the plan refuses that, saying how to get
+/// out, instead of an apply that retries until its timeout.
+#[test]
+fn a_subnet_is_moved_create_first_when_its_new_cidr_is_clear_and_refused_when_it_cannot_be() {
+    use ecsform::kinds::ReplaceOrder;
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let observed = as_observed(&before);
+
+    let clear = expand(
+        &edited(|s| {
+            s.replace(
+                "  nat_gateways: 1 ",
+                "  public_subnets: [10.0.1.0/24, 10.0.2.0/24]\n  private_subnets: [10.0.11.0/24, 10.0.22.0/24]\n  nat_gateways: 1 ",
+            )
+        }),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &clear, &observed);
+    let subnet = plan.step("subnet.private.2").expect("the moved subnet");
+    assert_eq!(subnet.action, Action::Replace);
+    assert_eq!(
+        subnet.replacement.map(|r| r.order),
+        Some(ReplaceOrder::CreateFirst)
+    );
+    assert!(
+        plan.steps.iter().all(|s| s.refusal().is_none()),
+        "{}",
+        render_text(&plan)
+    );
+    assert_eq!(plan.step("subnet.private.1").map(|s| s.action), None);
+
+    let same_cidr_elsewhere = expand(
+        &edited(|s| {
+            s.replace(
+                "availability_zones: 2 ",
+                "availability_zones: [us-east-1a, us-east-1c] ",
+            )
+        }),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &same_cidr_elsewhere, &observed);
+    let subnet = plan.step("subnet.private.2").expect("the moved subnet");
+    assert_eq!(
+        subnet.replacement.map(|r| r.order),
+        Some(ReplaceOrder::DeleteFirst)
+    );
+    let service = plan.step("service.api-gateway").expect("the service moves");
+    let why = service.refusal().expect("refused");
+    assert!(
+        why.contains("subnet.private.2") && why.contains("a CIDR clear of every subnet"),
+        "{why}"
+    );
+    insta::assert_snapshot!("subnet_refused", render_text(&plan));
+}

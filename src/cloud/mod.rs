@@ -53,6 +53,9 @@ pub struct OpContext<'a> {
     pub stack: &'a str,
     pub id: &'a ResourceId,
     pub physical: &'a BTreeMap<ResourceId, String>,
+    /// The AWS ids as observed when the run began: what an update's `have` points at, which a
+    /// create-first replacement may since have given a new id under the same logical id.
+    pub observed: &'a BTreeMap<ResourceId, String>,
 }
 
 impl OpContext<'_> {
@@ -64,6 +67,13 @@ impl OpContext<'_> {
                 .cloned()
                 .ok_or_else(|| CloudError::Unresolved(id.to_string())),
             Ref::Unowned(p) => Ok(p.clone()),
+        }
+    }
+    /// The AWS id `r` had when the run began (for what an update moves away from).
+    pub fn resolve_observed(&self, r: &Ref) -> Option<String> {
+        match r {
+            Ref::Id(id) => self.observed.get(id).cloned(),
+            Ref::Unowned(p) => Some(p.clone()),
         }
     }
     pub fn resolve_all(&self, refs: &[Ref]) -> Result<Vec<String>, CloudError> {

@@ -27,6 +27,7 @@ pub struct DbInstance {
 
 impl KindSpec for DbInstance {
     const KIND: Kind = Kind::DbInstance;
+    const HOLDS_INTERFACES: bool = true;
     /// Class, storage, version, multi-AZ, deletion protection and groups change in place
     /// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html),
     /// and so does the subnet group, also one in another VPC: `DBSubnetGroupName` of

@@ -35,6 +35,7 @@ pub struct EcsService {
 
 impl KindSpec for EcsService {
     const KIND: Kind = Kind::EcsService;
+    const HOLDS_INTERFACES: bool = true;
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(EcsService; name, cluster);
     /// moto drops the deployment configuration on read (AWS returns it).
     fn unknown_on_read(have: &Self) -> &'static [&'static str] {

@@ -25,6 +25,7 @@ pub struct LoadBalancer {
 
 impl KindSpec for LoadBalancer {
     const KIND: Kind = Kind::LoadBalancer;
+    const HOLDS_INTERFACES: bool = true;
     const FORCES_REPLACEMENT: &'static [&'static str] =
         fields!(LoadBalancer; name, lb_type, internal);
     /// Replaced create-first under its second name (names are unique in the region): the

@@ -201,10 +201,20 @@ pub trait KindSpec {
     /// balancer's subnets and groups can change in place, but only within its VPC): when its
     /// VPC is replaced, it is replaced with it.
     const BOUND_TO_VPC: bool = false;
+    /// Its network interfaces are in the subnets and groups it points at (tasks, load balancer
+    /// nodes, a database): AWS deletes neither while they are there.
+    const HOLDS_INTERFACES: bool = false;
     /// The parent within which what makes this kind delete-first is unique (a subnet's CIDR in
     /// its VPC, a listener's port on its load balancer, a service name in its namespace): when
     /// that parent is itself replaced create-first, the new one is created beside the old one.
     fn unique_within(&self) -> Option<&Ref> {
+        None
+    }
+    /// For a kind replaced delete-first because its new self may clash with one that exists (a
+    /// subnet's CIDR): whether `want` clashes with `other`, an existing resource of the kind.
+    /// `None`: no such test, the kind stays delete-first. A replacement that clashes with none
+    /// of them is created first.
+    fn clashes_with(_want: &Self, _other: &Self) -> Option<bool> {
         None
     }
     /// A name unique in the account and region (load balancers, target groups, DB subnet
@@ -269,6 +279,11 @@ macro_rules! define_kinds {
             pub fn bound_to_vpc(self) -> bool {
                 match self {
                     $(Kind::$variant => <$variant as KindSpec>::BOUND_TO_VPC),+
+                }
+            }
+            pub fn holds_interfaces(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::HOLDS_INTERFACES),+
                 }
             }
             pub fn update_renews_identity(self) -> bool {
@@ -379,6 +394,15 @@ macro_rules! define_kinds {
             pub fn unique_within(&self) -> Option<&Ref> {
                 match self {
                     $(Resource::$variant(r) => r.unique_within()),+
+                }
+            }
+            /// Whether `self` (as desired) clashes with `other` ([`KindSpec::clashes_with`]).
+            pub fn clashes_with(&self, other: &Resource) -> Option<bool> {
+                match (self, other) {
+                    $((Resource::$variant(want), Resource::$variant(other)) => {
+                        <$variant as KindSpec>::clashes_with(want, other)
+                    })+
+                    _ => Some(false),
                 }
             }
             /// The account-unique name and its longest length ([`KindSpec::unique_name`]).

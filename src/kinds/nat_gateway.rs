@@ -13,6 +13,7 @@ pub struct NatGateway {
 
 impl KindSpec for NatGateway {
     const KIND: Kind = Kind::NatGateway;
+    const HOLDS_INTERFACES: bool = true;
     /// Replaced delete-first (the default): its Elastic IP moves to the new one, and an address
     /// serves one NAT gateway at a time. A second address would keep outbound traffic flowing,
     /// but the quota is 5 per region (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).

@@ -21,6 +21,22 @@ impl KindSpec for Subnet {
     fn unique_within(&self) -> Option<&Ref> {
         Some(&self.vpc)
     }
+    /// CIDRs may not overlap within a VPC
+    /// (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html): a new CIDR clear
+    /// of every existing subnet is created before the old subnet goes, so the services move
+    /// without a gap; one that overlaps (the same CIDR in another zone) goes delete-first.
+    fn clashes_with(want: &Self, other: &Self) -> Option<bool> {
+        if want.vpc != other.vpc {
+            return Some(false);
+        }
+        match (
+            want.cidr.parse::<ipnet::Ipv4Net>(),
+            other.cidr.parse::<ipnet::Ipv4Net>(),
+        ) {
+            (Ok(a), Ok(b)) => Some(a.contains(&b.network()) || b.contains(&a.network())),
+            _ => Some(true),
+        }
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.vpc]
     }

@@ -102,11 +102,58 @@ fn plan(
             take_second_names(step);
         }
     }
+    refuse_deadlocks(&mut steps, desired, observed);
     Plan {
         version: PLAN_FORMAT_VERSION,
         stack: stack.to_string(),
         region: region.to_string(),
         steps,
+    }
+}
+
+/// A resource whose network interfaces are in something replaced delete-first cannot move to
+/// the replacement: AWS keeps the old one while the interfaces are in it (`DependencyViolation`
+/// for a subnet or group in use), and the new one cannot exist until the old one is gone. That
+/// apply would retry until its timeout; the plan refuses it instead, saying how to get out.
+fn refuse_deadlocks(steps: &mut [Step], desired: &Desired, observed: &Observed) {
+    let delete_first: BTreeSet<ResourceId> = steps
+        .iter()
+        .filter(|s| {
+            s.replacement
+                .is_some_and(|r| r.order == ReplaceOrder::DeleteFirst)
+        })
+        .map(|s| s.id.clone())
+        .collect();
+    for step in steps.iter_mut() {
+        if step.action != Action::Update || !step.kind.holds_interfaces() {
+            continue;
+        }
+        let Some(have) = observed.resources.get(&step.id) else {
+            continue;
+        };
+        let wanted = desired.prerequisites(&step.id);
+        let stuck: Vec<String> = have
+            .resource
+            .dependencies()
+            .into_iter()
+            .filter(|d| delete_first.contains(d) && wanted.contains(d))
+            .filter(|d| {
+                observed.resources.get(d).is_some_and(|o| {
+                    matches!(o.resource.kind(), Kind::Subnet | Kind::SecurityGroup)
+                })
+            })
+            .map(|d| d.to_string())
+            .collect();
+        if stuck.is_empty() {
+            continue;
+        }
+        let why = format!(
+            "{} has network interfaces in {}, which must be deleted before its replacement can exist, and AWS does not delete it while they are in it: change it so the new one can exist beside the old one (a subnet: a CIDR clear of every subnet now in the VPC), or take it out of the file and apply (everything leaves it), then put the new one in and apply",
+            step.id,
+            stuck.join(", ")
+        );
+        step.reasons.push(format!("{REFUSED}: {why}"));
+        step.blocked = Some(why);
     }
 }
 
@@ -203,6 +250,7 @@ fn renew_api_snapshots(
                 changes: vec![],
                 reasons: vec![format!("the API changed: {}", changed.join(", "))],
                 replacement: None,
+                blocked: None,
             },
         );
     }
@@ -219,6 +267,7 @@ fn create_step(id: &ResourceId, want: &Resource) -> Step {
         changes: vec![],
         reasons: vec![],
         replacement: None,
+        blocked: None,
     }
 }
 
@@ -233,6 +282,7 @@ fn delete_step(have: &ObservedResource, reason: String) -> Step {
         changes: vec![],
         reasons: vec![reason],
         replacement: None,
+        blocked: None,
     }
 }
 
@@ -274,6 +324,7 @@ fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Opt
         changes,
         reasons,
         replacement: None,
+        blocked: None,
     })
 }
 
@@ -396,6 +447,7 @@ fn propagate_new_identities(
                     changes: vec![],
                     reasons: vec![],
                     replacement: None,
+                    blocked: None,
                 });
                 if replace && step.action != Action::Replace {
                     step.action = Action::Replace;

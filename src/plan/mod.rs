@@ -56,6 +56,9 @@ pub struct Step {
     /// For a replacement: whether the new one comes first (no gap) or the old one goes first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement: Option<Replacement>,
+    /// Why the steps cannot be carried out in any order AWS accepts (set by `diff`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
 }
 
 impl Step {
@@ -64,6 +67,9 @@ impl Step {
     /// replacement — that is refused (deletion protection, images without `--delete-images`).
     /// A replacement makes a new one, so what AWS refuses to change in place does not apply.
     pub fn refusal(&self) -> Option<String> {
+        if let Some(why) = &self.blocked {
+            return Some(why.clone());
+        }
         let have = self.before.as_ref()?;
         match (&self.after, self.action) {
             (None, _) => have.refuses_delete(),

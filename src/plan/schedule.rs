@@ -160,7 +160,7 @@ pub fn replacements(
         .iter()
         .map(|s| {
             (s.action == Action::Replace).then(|| {
-                if create_before_destroy(s.kind) {
+                if create_before_destroy(s.kind) || clear_of_everything(s, observed) {
                     Replacement {
                         order: ReplaceOrder::CreateFirst,
                         cause: ReplaceCause::CoexistsWithOld,
@@ -232,6 +232,20 @@ pub fn replacements(
             return out;
         }
     }
+}
+
+/// A replacement whose kind tests for clashes ([`crate::kinds::KindSpec::clashes_with`]) and
+/// that clashes with no existing resource of its kind, itself included.
+fn clear_of_everything(step: &Step, observed: &Observed) -> bool {
+    let Some(want) = &step.after else {
+        return false;
+    };
+    let mut others = observed
+        .resources
+        .values()
+        .filter(|o| o.resource.kind() == step.kind)
+        .map(|o| want.clashes_with(&o.resource));
+    others.all(|clash| clash == Some(false))
 }
 
 /// Kinds replaced by creating the new one first, then moving what points at the old one, then

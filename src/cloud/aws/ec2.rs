@@ -393,7 +393,17 @@ pub async fn update_route_table(
     if have.name != want.name {
         retag(cloud, ctx, rtb, &want.name).await?;
     }
-    if have.default_route != want.default_route {
+    // Compared by AWS id: a NAT gateway replaced under the same logical id is a new target.
+    let old_target = have
+        .default_route
+        .as_ref()
+        .and_then(|r| ctx.resolve_observed(r));
+    let new_target = want
+        .default_route
+        .as_ref()
+        .map(|r| ctx.resolve(r))
+        .transpose()?;
+    if old_target != new_target {
         if have.default_route.is_some() {
             let res = cloud
                 .ec2
@@ -426,10 +436,12 @@ pub async fn update_route_table(
             .await?;
         }
     }
+    // The subnets as they were: a subnet replaced create-first is a new one to associate, and
+    // the old one's association is dropped.
     let have_subnets: Vec<String> = have
         .subnets
         .iter()
-        .filter_map(|s| ctx.resolve(s).ok())
+        .filter_map(|s| ctx.resolve_observed(s))
         .collect();
     let want_subnets = ctx.resolve_all(&want.subnets)?;
     for subnet in want_subnets.iter().filter(|s| !have_subnets.contains(s)) {
