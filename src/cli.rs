@@ -51,6 +51,9 @@ pub enum Command {
         /// Show what `destroy` would delete (nothing is changed; not a plan to save).
         #[arg(long, conflicts_with = "out")]
         destroy: bool,
+        /// Show only what was changed outside ecsform since the last apply (drift).
+        #[arg(long, conflicts_with_all = ["out", "destroy"])]
+        refresh_only: bool,
     },
     /// Make AWS match the topology.
     Apply {

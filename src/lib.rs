@@ -3,6 +3,7 @@
 //! Pipeline (DESIGN §1): parse → validate → `desired::expand` → `Cloud::observe` →
 //! `plan::diff::diff` → `plan::schedule::schedule` → `execute::execute`.
 
+pub mod applied;
 pub mod cli;
 pub mod clock;
 pub mod cloud;

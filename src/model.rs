@@ -94,6 +94,10 @@ pub struct ObservedResource {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observed {
     pub resources: BTreeMap<ResourceId, ObservedResource>,
+    /// The last-applied record (`crate::applied`), if the stack has one: tells a change made
+    /// outside ecsform from a change of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_applied: Option<BTreeMap<ResourceId, String>>,
 }
 
 impl Observed {
@@ -111,6 +115,9 @@ impl Observed {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Desired {
     pub resources: BTreeMap<ResourceId, Resource>,
+    /// Services renamed in the file (`renamed_from`): old name → new name.
+    #[serde(default)]
+    pub renamed: BTreeMap<String, String>,
 }
 
 impl Desired {

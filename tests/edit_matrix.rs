@@ -76,6 +76,7 @@ services:
       max: 4
       step: {scale_out_above: 70, scale_in_below: 50, minutes: 5}
   jobs:
+    renamed_from: worker
     image: public.ecr.aws/docker/library/busybox:1.36
     port: 7070
     allowed_callers: [web]
@@ -232,7 +233,9 @@ const EDITS: &[Edit] = &[
     edit(&["services.*.task_role.managed_policies[]"], None, "[arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]", "[arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess]"),
     edit(&["services.*.task_role.statements[].actions[]", "services.*.task_role.statements[].resources[]"], None, "[\"sqs:SendMessage\"]", "[\"sqs:SendMessage\", \"sqs:GetQueueUrl\"]"),
     edit(&["services.*.task_role"], None, "    task_role:\n      managed_policies: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]\n      statements:\n        - {actions: [\"sqs:SendMessage\"], resources: [\"arn:aws:sqs:us-east-1:123456789012:edits\"]}\n", ""),
-    edit(&["services.*"], None, "  jobs:\n    image: public.ecr.aws/docker/library/busybox:1.36\n    port: 7070\n    allowed_callers: [web]\n    autoscaling: {min: 1, max: 3, cpu_target: 60}\n", ""),
+    edit(&["services.*"], None, "  jobs:\n    renamed_from: worker\n    image: public.ecr.aws/docker/library/busybox:1.36\n    port: 7070\n    allowed_callers: [web]\n    autoscaling: {min: 1, max: 3, cpu_target: 60}\n", ""),
+    // A rename keeps the logs: the log group stays under the name it was made with.
+    edit(&["services.*.renamed_from"], None, "  jobs:\n    renamed_from: worker\n", "  tasks:\n    renamed_from: worker\n"),
     edit(&["services.*.autoscaling"], Some("  jobs:"), "    autoscaling: {min: 1, max: 3, cpu_target: 60}\n", ""),
     // Last: moto names a new instance's automated snapshot by the minute, so the same
     // identifier cannot be created twice in one minute (AWS can); no revert.

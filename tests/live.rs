@@ -1051,6 +1051,65 @@ async fn hand_made_ingress_is_drift_and_is_removed() {
         "only the drift is planned"
     );
 
+    // A count changed by hand, and a change of the file: each in its own section.
+    aws.ecs
+        .update_service()
+        .cluster(&stack)
+        .service(format!("{stack}-user-service"))
+        .desired_count(5)
+        .send()
+        .await
+        .unwrap();
+    let mut f = f;
+    f.edit(
+        Some("  order-service:\n"),
+        "desired_count: 2",
+        "desired_count: 3",
+    );
+    let text = moto.run(&["plan", "-f", f.path_str()]).await;
+    text.expect_code(0);
+    let out = text.stdout();
+    let (outside, file) = out
+        .split_once("Changes of the file:")
+        .unwrap_or_else(|| panic!("two sections:\n{out}"));
+    assert!(outside.contains("Changed outside ecsform"), "{out}");
+    for id in [drift_id, "service.user-service"] {
+        assert!(
+            outside.contains(id) && !file.contains(id),
+            "{id} is drift:\n{out}"
+        );
+    }
+    assert!(
+        file.contains("service.order-service") && !outside.contains("service.order-service"),
+        "{out}"
+    );
+    let json = moto
+        .run(&["plan", "-f", f.path_str(), "--json"])
+        .await
+        .json();
+    let drift: BTreeSet<String> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["drift"] == true)
+        .filter_map(|s| s["id"].as_str().map(String::from))
+        .collect();
+    assert_eq!(
+        drift,
+        set([drift_id.to_string(), "service.user-service".to_string()])
+    );
+    let refresh = moto
+        .run(&["plan", "-f", f.path_str(), "--refresh-only", "--json"])
+        .await;
+    assert_eq!(
+        steps(&refresh.json()),
+        set([
+            pair(drift_id, "delete"),
+            pair("service.user-service", "update")
+        ]),
+        "--refresh-only shows only what changed outside ecsform"
+    );
+
     apply(moto, &f).await;
     assert_eq!(
         ingress_rules(&aws, &stack).await,
@@ -1058,6 +1117,16 @@ async fn hand_made_ingress_is_drift_and_is_removed() {
         "the hand-made rule is gone"
     );
     assert_plan_empty(moto, &f).await;
+    let refresh = moto
+        .run(&[
+            "plan",
+            "-f",
+            f.path_str(),
+            "--refresh-only",
+            "--detailed-exitcode",
+        ])
+        .await;
+    refresh.expect_code(0);
 }
 
 /// Detaches the stack's internet gateway, as a run killed between its create and its attach

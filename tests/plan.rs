@@ -973,3 +973,173 @@ fn a_subnet_is_moved_create_first_when_its_new_cidr_is_clear_and_refused_when_it
     );
     insta::assert_snapshot!("subnet_refused", render_text(&plan));
 }
+
+/// With a last-applied record, what AWS changed behind ecsform's back is told apart from what
+/// the file changed: a count scaled by hand and a rule added by hand are "changed outside
+/// ecsform", a resource deleted by hand is one to create again, a new count in the file is the
+/// file's.
+#[test]
+fn drift_is_listed_apart_from_the_files_changes() {
+    use ecsform::model::Resource;
+    let applied = expand(&topology(EXAMPLE), "us-east-1");
+    let mut observed = as_observed(&applied);
+    observed.last_applied = Some(
+        applied
+            .resources
+            .iter()
+            .map(|(id, r)| (id.clone(), ecsform::applied::fingerprint(r)))
+            .collect(),
+    );
+    // By hand: user-service scaled to 5, a rule from anywhere, the log group of
+    // notification-service deleted.
+    let user = ecsform::model::ResourceId::new("service.user-service".to_string());
+    if let Some(Resource::EcsService(s)) =
+        observed.resources.get_mut(&user).map(|o| &mut o.resource)
+    {
+        s.desired_count = 5;
+    }
+    let rule_id =
+        ecsform::model::ResourceId::new("sg.svc.user-service.3001.from.0.0.0.0/0".to_string());
+    let hand_rule = observed
+        .resources
+        .values()
+        .find_map(|o| match &o.resource {
+            Resource::IngressRule(r)
+                if o.id.as_str() == "sg.svc.user-service.from.sg.svc.api-gateway" =>
+            {
+                let mut r = r.clone();
+                r.source = ecsform::model::RuleSource::Cidr("0.0.0.0/0".into());
+                Some(r)
+            }
+            _ => None,
+        })
+        .expect("a rule to copy");
+    observed.resources.insert(
+        rule_id.clone(),
+        ObservedResource {
+            id: rule_id,
+            resource: Resource::IngressRule(hand_rule),
+            physical_id: "sgr-hand".into(),
+        },
+    );
+    observed.resources.remove(&ecsform::model::ResourceId::new(
+        "log.notification-service".to_string(),
+    ));
+    // In the file: order-service to 3.
+    let desired = expand(
+        &edited(|s| {
+            s.replacen("desired_count: 2\n    health_check: /health\n    allowed_callers: [api-gateway]\n    task_role", "desired_count: 3\n    health_check: /health\n    allowed_callers: [api-gateway]\n    task_role", 1)
+        }),
+        "us-east-1",
+    );
+    let plan = diff("shop", "us-east-1", &desired, &observed);
+    let drift: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.drift)
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        drift,
+        vec![
+            "sg.svc.user-service.3001.from.0.0.0.0/0",
+            "log.notification-service",
+            "service.user-service"
+        ],
+        "{}",
+        render_text(&plan)
+    );
+    assert!(plan.step("service.order-service").is_some_and(|s| !s.drift));
+    // Without a record nothing can be told apart: no step is drift.
+    observed.last_applied = None;
+    assert!(diff("shop", "us-east-1", &desired, &observed)
+        .steps
+        .iter()
+        .all(|s| !s.drift));
+    insta::assert_snapshot!("drift", render_text(&plan));
+}
+
+/// A database engine change replaces it: DATA LOSS on its own line, refused without the flag.
+#[test]
+fn a_database_replacement_is_marked_data_loss() {
+    let before = expand(&topology(PRODUCTION), "us-east-1");
+    let after = expand(
+        &topology(
+            &PRODUCTION
+                .replacen("engine: mysql", "engine: postgres", 1)
+                .replacen("version: \"8.0\"", "version: \"16\"", 1),
+        ),
+        "us-east-1",
+    );
+    let plan = diff("school", "us-east-1", &after, &as_observed(&before));
+    let db = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == ecsform::model::Kind::DbInstance)
+        .expect("the database");
+    assert_eq!(db.action, Action::Replace);
+    assert!(
+        db.reasons
+            .iter()
+            .any(|r| r.starts_with("DATA LOSS: the new database starts empty")),
+        "{:?}",
+        db.reasons
+    );
+    let text = render_text(&plan);
+    let db_lines: String = text
+        .lines()
+        .skip_while(|l| !l.contains("(db_instance)"))
+        .take_while(|l| {
+            !l.contains("(dns_namespace)") && !l.contains("(ecs_cluster)")
+                || l.contains("(db_instance)")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("database_replaced", db_lines);
+}
+
+/// A service renamed with `renamed_from` keeps its log group (and logs) under the old name;
+/// everything else is made again under the new one, and the deletes say it was renamed, not
+/// removed. Without `renamed_from` the log group goes too, marked DATA LOSS.
+#[test]
+fn a_renamed_service_keeps_its_logs_and_says_so() {
+    let before = expand(&topology(EXAMPLE), "us-east-1");
+    let rename = |with: &str| {
+        expand(
+            &edited(|s| s.replace("  user-service:\n", &format!("  accounts:\n{with}"))),
+            "us-east-1",
+        )
+    };
+    let after = rename("    renamed_from: user-service\n");
+    let plan = diff("shop", "us-east-1", &after, &as_observed(&before));
+    assert!(
+        plan.step("log.user-service").is_none(),
+        "the log group is kept:\n{}",
+        render_text(&plan)
+    );
+    let service = plan
+        .step("service.user-service")
+        .expect("the old service goes");
+    assert_eq!(service.action, Action::Delete);
+    assert!(
+        service.reasons[0].starts_with("service `user-service` renamed to `accounts`"),
+        "{:?}",
+        service.reasons
+    );
+    assert_eq!(
+        plan.step("service.accounts").map(|s| s.action),
+        Some(Action::Create)
+    );
+    insta::assert_snapshot!("rename", render_text(&plan));
+
+    let plain = rename("");
+    let plan = diff("shop", "us-east-1", &plain, &as_observed(&before));
+    let logs = plan
+        .step("log.user-service")
+        .expect("without renamed_from the logs go");
+    assert!(
+        logs.reasons.iter().any(|r| r.starts_with("DATA LOSS")),
+        "{:?}",
+        logs.reasons
+    );
+}

@@ -21,6 +21,8 @@ struct FakeState {
     /// Kinds whose operations wait this long for (pretend) rate limits.
     paced: BTreeMap<Kind, std::time::Duration>,
     pub calls: Vec<String>,
+    /// The last-applied record, as AWS would keep it.
+    applied: Option<crate::applied::AppliedRecord>,
 }
 
 impl FakeCloud {
@@ -152,6 +154,7 @@ impl Cloud for FakeCloud {
                 },
             );
         }
+        observed.last_applied = s.applied.clone();
         Ok(observed)
     }
 
@@ -215,6 +218,18 @@ impl Cloud for FakeCloud {
 impl super::StackOps for FakeCloud {
     fn region(&self) -> &str {
         "us-east-1"
+    }
+    async fn record_applied(
+        &self,
+        _stack: &str,
+        record: &crate::applied::AppliedRecord,
+    ) -> Result<(), CloudError> {
+        self.lock().applied = Some(record.clone());
+        Ok(())
+    }
+    async fn forget_applied(&self, _stack: &str) -> Result<(), CloudError> {
+        self.lock().applied = None;
+        Ok(())
     }
     /// Nothing runs in memory: every service is steady at once.
     async fn wait_for_steady_services(

@@ -120,6 +120,14 @@ pub trait Cloud: Send + Sync {
 /// the in-memory cloud as well as AWS (the stack lock stays AWS's: see `stack_lock`).
 pub trait StackOps: Cloud {
     fn region(&self) -> &str;
+    /// Keeps the last-applied record of `stack` (`crate::applied`); `observe` reads it back.
+    fn record_applied(
+        &self,
+        stack: &str,
+        record: &crate::applied::AppliedRecord,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
+    /// Deletes the record, after a destroy left nothing.
+    fn forget_applied(&self, stack: &str) -> impl Future<Output = Result<(), CloudError>> + Send;
     /// Waits until the named ECS services run their desired count on one deployment.
     fn wait_for_steady_services(
         &self,

@@ -34,6 +34,18 @@ pub async fn apply_cmd<C: StackOps>(
     if !plan.is_empty() {
         until_halted(halt, confirm(options.auto_approve, "apply")).await?;
         carry_out(cloud, &plan, &desired, &observed, options.parallelism, halt).await?;
+    } else {
+        // Nothing to change, and AWS equals the file: the record says so (a stack applied by an
+        // older ecsform gets its first one).
+        let record = crate::applied::after_run(
+            &desired,
+            &observed,
+            &plan,
+            &crate::execute::Report::default(),
+        );
+        if observed.last_applied.as_ref() != Some(&record) {
+            keep_record(cloud, &plan.stack, &record, false).await;
+        }
     }
     if options.wait {
         until_halted(halt, wait_for_services(cloud, t)).await?;
@@ -97,7 +109,25 @@ pub(super) fn check_saved_plan(path: &Path, fresh: &Plan) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn carry_out<C: Cloud>(
+/// Writes the last-applied record (or deletes it, after a destroy that left nothing). Failing
+/// to keep it loses nothing of the stack: the next plan cannot tell drift apart, and says so.
+async fn keep_record<C: StackOps>(
+    cloud: &C,
+    stack: &str,
+    record: &crate::applied::AppliedRecord,
+    forget: bool,
+) {
+    let kept = if forget {
+        cloud.forget_applied(stack).await
+    } else {
+        cloud.record_applied(stack, record).await
+    };
+    if let Err(e) = kept {
+        eprintln!("warning: the last-applied record was not kept ({e}): the next plan cannot tell changes made outside ecsform from the file's");
+    }
+}
+
+pub(super) async fn carry_out<C: StackOps>(
     cloud: &C,
     plan: &Plan,
     desired: &Desired,
@@ -110,6 +140,15 @@ pub(super) async fn carry_out<C: Cloud>(
     let progress = Reporter::new(sched.ops.len());
     let report = execute(cloud, plan, &sched, observed, parallelism, &progress, halt).await;
     progress.finish();
+    // What now equals the file is recorded, also after a failure (a rerun resumes from it).
+    let record = crate::applied::after_run(desired, observed, plan, &report);
+    keep_record(
+        cloud,
+        &plan.stack,
+        &record,
+        record.is_empty() && desired.resources.is_empty(),
+    )
+    .await;
     let failed: Vec<&OpReport> = report.failed().collect();
     let skipped = report.skipped().count();
     if let Some(reason) = halt.reason() {

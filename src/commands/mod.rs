@@ -12,7 +12,7 @@ mod validate;
 
 use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
 use crate::cloud::aws::AwsCloud;
-use crate::cloud::{Cloud, StackOps};
+use crate::cloud::StackOps;
 use crate::desired::expand;
 use crate::execute::{execute, Halt, HaltReason, OpReport, Outcome};
 use crate::local;
@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             detailed_exitcode,
             delete_images,
             destroy,
+            refresh_only,
         } => with_runtime(|halt| async move {
             let options = plan::PlanOptions {
                 out,
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 detailed_exitcode,
                 delete_images,
                 destroy,
+                refresh_only,
             };
             until_halted(&halt, plan::plan_cmd(&file, local, &options)).await
         }),

@@ -11,6 +11,9 @@ pub struct PlanOptions {
     pub delete_images: bool,
     /// What `destroy` would do (Terraform's `plan -destroy`).
     pub destroy: bool,
+    /// Only the changes made outside ecsform (Terraform's `-refresh-only`, without a state to
+    /// refresh: the file stays the truth, and `apply` puts these back).
+    pub refresh_only: bool,
 }
 
 pub(super) async fn plan_cmd(f: &FileArg, local: bool, options: &PlanOptions) -> Result<ExitCode> {
@@ -20,6 +23,13 @@ pub(super) async fn plan_cmd(f: &FileArg, local: bool, options: &PlanOptions) ->
     let (plan, observed) = make_plan(&cloud, &t, &desired, options.delete_images).await?;
     let plan = if options.destroy {
         diff_destroy(&t.name, cloud.region(), &observed)
+    } else if options.refresh_only {
+        if observed.last_applied.is_none() {
+            eprintln!("note: stack `{}` has no last-applied record yet (apply writes one): nothing can be told apart as changed outside ecsform", t.name);
+        }
+        let mut plan = plan;
+        plan.steps.retain(|s| s.drift);
+        plan
     } else {
         plan
     };

@@ -48,7 +48,7 @@ pub(super) fn expand(
                 environment: environment_for(t, svc),
                 secrets: spec.secrets.clone(),
                 databases: super::data::links_for(t, svc),
-                log_group: names::log_group(stack, svc),
+                log_group: names::log_group(stack, spec.logs_name(svc)),
                 log_region: region.to_string(),
             }),
         );

@@ -14,11 +14,12 @@ pub(crate) struct Identity {
 }
 
 pub(super) fn expand(d: &mut Desired, t: &Topology, region: &str) -> Identity {
-    for svc in t.services.keys() {
+    for (svc, spec) in &t.services {
+        let logs = spec.logs_name(svc);
         d.insert(
-            ids::log_group(svc),
+            ids::log_group(logs),
             Resource::LogGroup(LogGroup {
-                name: names::log_group(&t.name, svc),
+                name: names::log_group(&t.name, logs),
                 retention_days: Some(LOG_RETENTION_DAYS),
             }),
         );

@@ -40,6 +40,11 @@ pub fn expand(t: &Topology, region: &str) -> Desired {
     compute::expand(&mut d, t, region, &network, &identity, &discovery);
     scaling::expand(&mut d, t);
     alarms::expand(&mut d, t);
+    d.renamed = t
+        .services
+        .iter()
+        .filter_map(|(name, s)| Some((s.renamed_from.clone()?, name.clone())))
+        .collect();
     d
 }
 

@@ -8,9 +8,44 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub fn diff(stack: &str, region: &str, desired: &Desired, observed: &Observed) -> Plan {
     let removed = removed_services(desired, observed);
-    plan(stack, region, desired, observed, |have| {
-        removal_reason(&have.id, &removed)
-    })
+    let mut plan = plan(stack, region, desired, observed, |have| {
+        removal_reason(&have.id, &removed, &desired.renamed)
+    });
+    if let Some(record) = &observed.last_applied {
+        mark_drift(&mut plan, desired, record);
+    }
+    plan
+}
+
+/// Steps whose difference was made outside ecsform: the file asks for what the last apply
+/// carried out, yet AWS differs (changed or deleted by hand), or AWS has what no apply made (a
+/// rule added by hand). Everything else is a change of the file.
+fn mark_drift(plan: &mut Plan, desired: &Desired, record: &crate::applied::AppliedRecord) {
+    for step in &mut plan.steps {
+        let applied = record.get(&step.id);
+        let (drift, what) = match step.action {
+            Action::Create => (
+                applied.is_some(),
+                "deleted outside ecsform since the last apply: apply creates it again",
+            ),
+            Action::Delete => (
+                applied.is_none(),
+                "made outside ecsform (no apply made it): apply removes it",
+            ),
+            Action::Update | Action::Replace => (
+                !step.changes.is_empty()
+                    && desired
+                        .resources
+                        .get(&step.id)
+                        .is_some_and(|want| applied == Some(&crate::applied::fingerprint(want))),
+                "changed outside ecsform since the last apply: apply puts the file's values back",
+            ),
+        };
+        if drift {
+            step.drift = true;
+            step.reasons.insert(0, what.to_string());
+        }
+    }
 }
 
 /// What `destroy` (and `plan --destroy`) will do: delete everything the stack owns.
@@ -33,12 +68,21 @@ fn removed_services(desired: &Desired, observed: &Observed) -> BTreeSet<String> 
 }
 
 /// Why a resource goes: its service left the file, or it is simply not in the topology.
-fn removal_reason(id: &ResourceId, removed: &BTreeSet<String>) -> String {
+fn removal_reason(
+    id: &ResourceId,
+    removed: &BTreeSet<String>,
+    renamed: &BTreeMap<String, String>,
+) -> String {
     match services_named(id.as_str())
         .into_iter()
         .find(|svc| removed.contains(*svc))
     {
-        Some(svc) => format!("service `{svc}` removed from the topology"),
+        Some(svc) => match renamed.get(svc) {
+            Some(new) => format!(
+                "service `{svc}` renamed to `{new}` (`renamed_from`): made again under the new name, its logs kept"
+            ),
+            None => format!("service `{svc}` removed from the topology"),
+        },
         None => "not in the topology".into(),
     }
 }
@@ -251,6 +295,7 @@ fn renew_api_snapshots(
                 reasons: vec![format!("the API changed: {}", changed.join(", "))],
                 replacement: None,
                 blocked: None,
+                drift: false,
             },
         );
     }
@@ -268,6 +313,7 @@ fn create_step(id: &ResourceId, want: &Resource) -> Step {
         reasons: vec![],
         replacement: None,
         blocked: None,
+        drift: false,
     }
 }
 
@@ -283,6 +329,7 @@ fn delete_step(have: &ObservedResource, reason: String) -> Step {
         reasons: vec![reason],
         replacement: None,
         blocked: None,
+        drift: false,
     }
 }
 
@@ -325,6 +372,7 @@ fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Opt
         reasons,
         replacement: None,
         blocked: None,
+        drift: false,
     })
 }
 
@@ -448,6 +496,7 @@ fn propagate_new_identities(
                     reasons: vec![],
                     replacement: None,
                     blocked: None,
+                    drift: false,
                 });
                 if replace && step.action != Action::Replace {
                     step.action = Action::Replace;

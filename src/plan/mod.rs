@@ -59,6 +59,9 @@ pub struct Step {
     /// Why the steps cannot be carried out in any order AWS accepts (set by `diff`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<String>,
+    /// The difference was made outside ecsform: the file asks for what the last apply did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drift: bool,
 }
 
 impl Step {

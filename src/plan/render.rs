@@ -25,7 +25,20 @@ pub fn render_text(plan: &Plan) -> String {
         return out;
     }
     let _ = writeln!(out, "Stack `{}` in {}:\n", plan.stack, plan.region);
-    for step in &plan.steps {
+    let (drift, file): (Vec<&Step>, Vec<&Step>) = plan.steps.iter().partition(|s| s.drift);
+    if !drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "Changed outside ecsform (AWS differs from the last apply):\n"
+        );
+        for step in drift {
+            render_step(&mut out, step);
+        }
+        if !file.is_empty() {
+            let _ = writeln!(out, "\nChanges of the file:\n");
+        }
+    }
+    for step in file {
         render_step(&mut out, step);
     }
     let _ = writeln!(out, "{}", summary_line(plan));

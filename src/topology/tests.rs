@@ -379,6 +379,35 @@ fn at_least_one_service() {
     );
 }
 
+#[test]
+fn renamed_from_names_a_service_no_longer_in_the_file_once() {
+    let hint = "a service no longer in the file";
+    expect_error(
+        &service_doc(&[
+            "  api: {image: x, port: 1, desired_count: 2}",
+            "  web: {image: x, port: 2, desired_count: 2, renamed_from: api}",
+        ]),
+        (5, 60),
+        "`api` is still a service in this file",
+        hint,
+    );
+    expect_error(
+        &service_doc(&[
+            "  api: {image: x, port: 1, desired_count: 2, renamed_from: old}",
+            "  web: {image: x, port: 2, desired_count: 2, renamed_from: old}",
+        ]),
+        (4, 60),
+        "another service is also renamed from `old`",
+        hint,
+    );
+    expect_error(
+        &service_doc(&["  api: {image: x, port: 1, desired_count: 2, renamed_from: Old}"]),
+        (4, 60),
+        "invalid renamed_from `Old` of service `api`",
+        hint,
+    );
+}
+
 fn service_doc(service_lines: &[&'static str]) -> Vec<&'static str> {
     let mut lines = vec!["name: shop", "network: {cidr: 10.0.0.0/16}", "services:"];
     lines.extend(service_lines);

@@ -312,6 +312,19 @@ pub struct Service {
     /// What the application itself may call; without it the task has no task role.
     #[serde(default)]
     pub task_role: Option<TaskRole>,
+    /// The service's name before a rename: its log group, and the logs in it, are kept under
+    /// the old name (CloudWatch cannot rename one); everything else is made again under the new
+    /// name. Keep it while the logs matter (removing it replaces the log group), and keep it
+    /// as it is through later renames: it names the log group.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
+}
+
+impl Service {
+    /// The name its logs are kept under: the name before a rename, or `name`.
+    pub fn logs_name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.renamed_from.as_deref().unwrap_or(name)
+    }
 }
 
 /// What the load balancer asks a task: a path on the traffic port, or a path on its own port

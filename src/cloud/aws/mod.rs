@@ -2,6 +2,7 @@
 //! and returns the project's own model.
 
 mod apigateway;
+mod applied;
 mod autoscaling;
 mod cloudmap;
 mod cloudwatch;
@@ -184,7 +185,13 @@ impl Cloud for AwsCloud {
     }
 
     async fn observe(&self, stack: &str, hint: &Desired) -> Result<Observed, CloudError> {
-        observe::observe(self, stack, hint).await
+        let (observed, record) = tokio::join!(
+            observe::observe(self, stack, hint),
+            applied::read(self, stack)
+        );
+        let mut observed = observed?;
+        observed.last_applied = record?;
+        Ok(observed)
     }
 
     async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
@@ -267,6 +274,16 @@ async fn preflight(conf: &aws_config::SdkConfig) -> Result<Option<String>, Cloud
 impl super::StackOps for AwsCloud {
     fn region(&self) -> &str {
         &self.region
+    }
+    async fn record_applied(
+        &self,
+        stack: &str,
+        record: &crate::applied::AppliedRecord,
+    ) -> Result<(), CloudError> {
+        applied::write(self, stack, record).await
+    }
+    async fn forget_applied(&self, stack: &str) -> Result<(), CloudError> {
+        applied::forget(self, stack).await
     }
     async fn wait_for_steady_services(
         &self,

@@ -26,6 +26,7 @@ pub(super) fn check(check: &mut Checker) {
     }
     for (name, service) in &topology.services {
         check_name(check, name);
+        check_renamed_from(check, name, service);
         check_image(check, name, service);
         check_port(check, name, service);
         check_size(check, name, service);
@@ -50,6 +51,33 @@ fn check_name(check: &mut Checker, name: &str) {
             &ypath!("services", name),
             format!("invalid service name `{name}`: {problem}"),
             "a service name is one DNS label: lowercase letters, digits and '-', starting with a letter, at most 63 characters",
+        );
+    }
+}
+
+/// The old name is a service name that is no longer in the file, claimed by one service only.
+fn check_renamed_from(check: &mut Checker, name: &str, service: &Service) {
+    let topology = check.topology;
+    let Some(old) = &service.renamed_from else {
+        return;
+    };
+    let path = ypath!("services", name, "renamed_from");
+    let problem = if topology.services.contains_key(old) {
+        Some(format!("`{old}` is still a service in this file"))
+    } else if topology
+        .services
+        .iter()
+        .any(|(other, s)| other.as_str() != name && s.renamed_from.as_deref() == Some(old))
+    {
+        Some(format!("another service is also renamed from `{old}`"))
+    } else {
+        lowercase_name_problem(old, SERVICE_NAME_MAX)
+    };
+    if let Some(problem) = problem {
+        check.error(
+            &path,
+            format!("invalid renamed_from `{old}` of service `{name}`: {problem}"),
+            "renamed_from names what this service was called before, a service no longer in the file",
         );
     }
 }

@@ -1,0 +1,121 @@
+//! Where AWS keeps the last-applied record (`crate::applied`): log events in the log group
+//! `/ecsform/applied/<stack>`, one event per apply, the newest read back. Like the stack lock
+//! it needs nothing set up first and only permissions ecsform uses anyway; the events are a
+//! history of applies. An event holds at most 1 MiB
+//! (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html):
+//! a fingerprint is 8 characters, an id rarely 60, so thousands of resources fit.
+
+use super::errors::{aws_err, has_code};
+use super::AwsCloud;
+use crate::applied::AppliedRecord;
+use crate::cloud::CloudError;
+use crate::model::TAG_STACK;
+
+const STREAM: &str = "applies";
+
+pub fn record_group(stack: &str) -> String {
+    format!("/ecsform/applied/{stack}")
+}
+
+fn missing(e: &CloudError) -> bool {
+    super::retry::is_not_found(e) || has_code(e, "ResourceNotFoundException")
+}
+
+/// The newest record, or `None` when the stack has none yet (never applied by this version).
+pub async fn read(cloud: &AwsCloud, stack: &str) -> Result<Option<AppliedRecord>, CloudError> {
+    let out = cloud
+        .logs
+        .get_log_events()
+        .log_group_name(record_group(stack))
+        .log_stream_name(STREAM)
+        .start_from_head(false)
+        .limit(1)
+        .send()
+        .await
+        .map_err(aws_err);
+    let out = match out {
+        Err(e) if missing(&e) => return Ok(None),
+        other => other?,
+    };
+    Ok(out
+        .events()
+        .last()
+        .and_then(|e| e.message())
+        .and_then(|m| serde_json::from_str(m).ok()))
+}
+
+/// Appends `record` as the newest event, creating the group and stream on first use.
+pub async fn write(
+    cloud: &AwsCloud,
+    stack: &str,
+    record: &AppliedRecord,
+) -> Result<(), CloudError> {
+    let group = record_group(stack);
+    let message = serde_json::to_string(record).map_err(|e| CloudError::Other(e.to_string()))?;
+    let put = || async {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        cloud
+            .logs
+            .put_log_events()
+            .log_group_name(&group)
+            .log_stream_name(STREAM)
+            .log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now)
+                    .message(&message)
+                    .build()
+                    .map_err(|e| CloudError::Other(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws_err)
+    };
+    match put().await {
+        Err(e) if missing(&e) => {}
+        other => return other,
+    }
+    let created = cloud
+        .logs
+        .create_log_group()
+        .log_group_name(&group)
+        .tags(TAG_STACK, stack)
+        .send()
+        .await
+        .map_err(aws_err);
+    match created {
+        Err(e) if !has_code(&e, "ResourceAlreadyExistsException") => return Err(e),
+        _ => {}
+    }
+    let stream = cloud
+        .logs
+        .create_log_stream()
+        .log_group_name(&group)
+        .log_stream_name(STREAM)
+        .send()
+        .await
+        .map_err(aws_err);
+    match stream {
+        Err(e) if !has_code(&e, "ResourceAlreadyExistsException") => return Err(e),
+        _ => {}
+    }
+    put().await
+}
+
+/// Deletes the record (after a destroy that left nothing).
+pub async fn forget(cloud: &AwsCloud, stack: &str) -> Result<(), CloudError> {
+    match cloud
+        .logs
+        .delete_log_group()
+        .log_group_name(record_group(stack))
+        .send()
+        .await
+        .map_err(aws_err)
+    {
+        Err(e) if !missing(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
