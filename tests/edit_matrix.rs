@@ -97,22 +97,6 @@ struct Edit {
     flags: &'static [&'static str],
 }
 
-const fn one_way(
-    covers: &'static [&'static str],
-    from: &'static str,
-    to: &'static str,
-    flags: &'static [&'static str],
-) -> Edit {
-    Edit {
-        covers,
-        anchor: None,
-        from,
-        to,
-        one_way: true,
-        flags,
-    }
-}
-
 const fn edit(
     covers: &'static [&'static str],
     anchor: Option<&'static str>,
@@ -126,6 +110,21 @@ const fn edit(
         to,
         one_way: false,
         flags: &[],
+    }
+}
+
+impl Edit {
+    /// AWS cannot undo it: the edited file becomes the base.
+    const fn one_way(self) -> Edit {
+        Edit {
+            one_way: true,
+            ..self
+        }
+    }
+
+    /// Its apply needs these flags.
+    const fn with_flags(self, flags: &'static [&'static str]) -> Edit {
+        Edit { flags, ..self }
     }
 }
 
@@ -159,30 +158,15 @@ const NOT_RUN: &[(&str, &str)] = &[
 ];
 
 /// An edit whose apply, and its revert's, needs `flags`.
-const fn edit_with(
-    covers: &'static [&'static str],
-    from: &'static str,
-    to: &'static str,
-    flags: &'static [&'static str],
-) -> Edit {
-    Edit {
-        covers,
-        anchor: None,
-        from,
-        to,
-        one_way: false,
-        flags,
-    }
-}
-
 const EDITS: &[Edit] = &[
     // The whole network moves: a new VPC beside the old one, the database moved with its data.
-    edit_with(
+    edit(
         &["network.cidr"],
+        None,
         "cidr: 10.40.0.0/16\n  availability_zones: 2\n  nat_gateways: 1\n  public_subnets: [10.40.1.0/24, 10.40.2.0/24]\n  private_subnets: [10.40.11.0/24, 10.40.12.0/24]",
         "cidr: 10.41.0.0/16\n  availability_zones: 2\n  nat_gateways: 1\n  public_subnets: [10.41.1.0/24, 10.41.2.0/24]\n  private_subnets: [10.41.11.0/24, 10.41.12.0/24]",
-        &["--allow-replace", "vpc"],
-    ),
+    )
+    .with_flags(&["--allow-replace", "vpc"]),
     edit(&["network.public_subnets[]"], None, "[10.40.1.0/24, 10.40.2.0/24]", "[10.40.3.0/24, 10.40.2.0/24]"),
     edit(&["network.nat_gateways"], None, "nat_gateways: 1", "nat_gateways: per_az"),
     edit(&["discovery.ttl"], None, "ttl: 10", "ttl: 30"),
@@ -208,10 +192,10 @@ const EDITS: &[Edit] = &[
     edit(&["repositories.*.keep_images"], None, "keep_images: 30", "keep_images: 10"),
     edit(&["repositories.*.tag_mutability"], None, "tag_mutability: mutable", "tag_mutability: immutable"),
     edit(&["databases.*.instance_class"], None, "instance_class: db.t3.micro", "instance_class: db.t3.small"),
-    one_way(&["databases.*.storage_gb"], "storage_gb: 20", "storage_gb: 30", &[]),
+    edit(&["databases.*.storage_gb"], None, "storage_gb: 20", "storage_gb: 30").one_way(),
     edit(&["databases.*.multi_az"], None, "multi_az: false", "multi_az: true"),
     edit(&["databases.*.deletion_protection"], None, "deletion_protection: false", "deletion_protection: true"),
-    one_way(&["databases.*.version"], "version: \"8.0\"", "version: \"8.4\"", &[]),
+    edit(&["databases.*.version"], None, "version: \"8.0\"", "version: \"8.4\"").one_way(),
     edit(&["databases.*.allowed_callers[]"], None, "allowed_callers: [items]\nalarms", "allowed_callers: [items, jobs]\nalarms"),
     edit(&["alarms.notify"], None, "edits-ops", "edits-oncall"),
     edit(&["services.*.image"], Some("  web:"), "nginx:1.27", "nginx:1.28"),
@@ -239,12 +223,14 @@ const EDITS: &[Edit] = &[
     edit(&["services.*.autoscaling"], Some("  jobs:"), "    autoscaling: {min: 1, max: 3, cpu_target: 60}\n", ""),
     // Last: moto names a new instance's automated snapshot by the minute, so the same
     // identifier cannot be created twice in one minute (AWS can); no revert.
-    one_way(
+    edit(
         &["databases.*.engine"],
+        None,
         "engine: mysql\n    version: \"8.4\"",
         "engine: postgres\n    version: \"16\"",
-        &["--allow-replace", "db.items-db"],
-    ),
+    )
+    .one_way()
+    .with_flags(&["--allow-replace", "db.items-db"]),
 ];
 
 /// Schema paths of a serialised topology: map keys as `*`, list items as `[]`.

@@ -4,7 +4,7 @@ use ecsform::desired::expand;
 use ecsform::model::{Desired, Observed, ObservedResource};
 use ecsform::plan::diff::{diff, forces_replacement};
 use ecsform::plan::render::{reachability_changes, render_text};
-use ecsform::plan::schedule::{schedule, OpKind};
+use ecsform::plan::schedule::{schedule, OpKind, Schedule};
 use ecsform::plan::Action;
 use ecsform::topology::{parse_str, Topology};
 
@@ -346,25 +346,8 @@ fn a_new_port_for_a_routed_service_creates_the_new_target_group_before_deleting_
         Some(Action::Replace)
     );
     let s = schedule(&plan, &after, &observed).expect("acyclic");
-    let op = |id: &str, kind: OpKind| {
-        s.ops
-            .iter()
-            .position(|o| o.id.as_str() == id && o.kind == kind)
-            .unwrap_or_else(|| panic!("no {kind:?} {id}"))
-    };
-    let waits_for = |later: usize, earlier: usize| {
-        let mut stack = vec![later];
-        let mut seen = std::collections::BTreeSet::new();
-        while let Some(o) = stack.pop() {
-            if o == earlier {
-                return true;
-            }
-            if seen.insert(o) {
-                stack.extend(s.after[o].iter().copied());
-            }
-        }
-        false
-    };
+    let op = |id: &str, kind: OpKind| op_index(&s, id, kind);
+    let waits_for = |later: usize, earlier: usize| waits_for(&s, later, earlier);
     let (new_tg, old_tg) = (
         op("tg.api-gateway", OpKind::Create),
         op("tg.api-gateway", OpKind::Delete),
@@ -483,12 +466,7 @@ fn a_removed_route_is_deleted_before_the_new_deployment_the_stage_moves_to() {
         ]
     );
     let s = schedule(&plan, &after, &observed).expect("acyclic");
-    let op = |id: &str, kind: OpKind| {
-        s.ops
-            .iter()
-            .position(|o| o.id.as_str() == id && o.kind == kind)
-            .unwrap_or_else(|| panic!("no {kind:?} {id}"))
-    };
+    let op = |id: &str, kind: OpKind| op_index(&s, id, kind);
     let new_deployment = op("api.deployment.current", OpKind::Create);
     let old_deployment = op("api.deployment.current", OpKind::Delete);
     let stage = op("api.stage.prod", OpKind::Update);
@@ -833,25 +811,8 @@ fn a_new_cidr_builds_the_new_network_beside_the_old_and_moves_the_services() {
     assert_eq!(name_of("tg.api-gateway"), "shop-api-gateway-3000-2");
 
     let s = schedule(&plan, &after, &observed).expect("acyclic");
-    let op = |id: &str, kind: OpKind| {
-        s.ops
-            .iter()
-            .position(|o| o.id.as_str() == id && o.kind == kind)
-            .unwrap_or_else(|| panic!("no {kind:?} {id}"))
-    };
-    let waits_for = |later: usize, earlier: usize| {
-        let mut stack = vec![later];
-        let mut seen = std::collections::BTreeSet::new();
-        while let Some(o) = stack.pop() {
-            if o == earlier {
-                return true;
-            }
-            if seen.insert(o) {
-                stack.extend(s.after[o].iter().copied());
-            }
-        }
-        false
-    };
+    let op = |id: &str, kind: OpKind| op_index(&s, id, kind);
+    let waits_for = |later: usize, earlier: usize| waits_for(&s, later, earlier);
     let service = op("service.api-gateway", OpKind::Update);
     for new in [
         "subnet.private.1",
@@ -1142,4 +1103,27 @@ fn a_renamed_service_keeps_its_logs_and_says_so() {
         "{:?}",
         logs.reasons
     );
+}
+
+/// The index of the operation `kind` on `id` in the schedule.
+fn op_index(s: &Schedule, id: &str, kind: OpKind) -> usize {
+    s.ops
+        .iter()
+        .position(|o| o.id.as_str() == id && o.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} {id}"))
+}
+
+/// Whether operation `later` waits, directly or through others, for operation `earlier`.
+fn waits_for(s: &Schedule, later: usize, earlier: usize) -> bool {
+    let mut stack = vec![later];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(o) = stack.pop() {
+        if o == earlier {
+            return true;
+        }
+        if seen.insert(o) {
+            stack.extend(s.after[o].iter().copied());
+        }
+    }
+    false
 }

@@ -3,7 +3,7 @@
 use super::errors::{aws_err, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::{adopt_if_exists, delete_retrying, nothing_of_ours};
-use super::retry::{is_not_found, retry_while, wait_until};
+use super::retry::{found, is_not_found, retry_while, wait_until};
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -831,16 +831,17 @@ pub async fn delete_nat_gateway(cloud: &AwsCloud, nat: &str) -> Result<(), Cloud
 /// still associated with the gone gateway's interface (moto keeps it so) is disassociated
 /// here, so a replacement gateway can take it. On AWS this is one read that finds nothing.
 async fn free_nat_addresses(cloud: &AwsCloud, nat: &str) -> Result<(), CloudError> {
-    let out = match cloud
-        .ec2
-        .describe_nat_gateways()
-        .nat_gateway_ids(nat)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
-        Err(e) if is_not_found(&e) => return Ok(()),
-        other => other?,
+    let Some(out) = found(
+        cloud
+            .ec2
+            .describe_nat_gateways()
+            .nat_gateway_ids(nat)
+            .send()
+            .await
+            .map_err(aws_err),
+    )?
+    else {
+        return Ok(());
     };
     let held: Vec<(String, String)> = out
         .nat_gateways()
@@ -856,16 +857,17 @@ async fn free_nat_addresses(cloud: &AwsCloud, nat: &str) -> Result<(), CloudErro
     if held.is_empty() {
         return Ok(());
     }
-    let addresses = match cloud
-        .ec2
-        .describe_addresses()
-        .set_allocation_ids(Some(held.iter().map(|(a, _)| a.clone()).collect()))
-        .send()
-        .await
-        .map_err(aws_err)
-    {
-        Err(e) if is_not_found(&e) => return Ok(()),
-        other => other?,
+    let Some(addresses) = found(
+        cloud
+            .ec2
+            .describe_addresses()
+            .set_allocation_ids(Some(held.iter().map(|(a, _)| a.clone()).collect()))
+            .send()
+            .await
+            .map_err(aws_err),
+    )?
+    else {
+        return Ok(());
     };
     for address in addresses.addresses() {
         let still_held = held.iter().any(|(allocation, interface)| {
@@ -875,17 +877,15 @@ async fn free_nat_addresses(cloud: &AwsCloud, nat: &str) -> Result<(), CloudErro
         let Some(association) = address.association_id().filter(|_| still_held) else {
             continue;
         };
-        match cloud
-            .ec2
-            .disassociate_address()
-            .association_id(association)
-            .send()
-            .await
-            .map_err(aws_err)
-        {
-            Err(e) if !is_not_found(&e) => return Err(e),
-            _ => {}
-        }
+        found(
+            cloud
+                .ec2
+                .disassociate_address()
+                .association_id(association)
+                .send()
+                .await
+                .map_err(aws_err),
+        )?;
     }
     Ok(())
 }

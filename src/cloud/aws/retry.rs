@@ -51,6 +51,14 @@ pub fn is_not_found(e: &CloudError) -> bool {
     matches!(e, CloudError::NotFound(_))
 }
 
+/// `None` for an answer saying the thing does not exist (any more), the answer otherwise.
+pub fn found<T>(answer: Result<T, CloudError>) -> Result<Option<T>, CloudError> {
+    match answer {
+        Err(e) if is_not_found(&e) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
 pub fn is_dependency(e: &CloudError) -> bool {
     matches!(e, CloudError::DependencyViolation(_))
 }
