@@ -659,3 +659,101 @@ async fn the_school_example_applies_and_converges() {
     let tagged = common::probe::tagged_counts(moto, &stack).await;
     assert_eq!(tagged, common::probe::desired_counts(f.text()));
 }
+
+/// A private subnet moves to a new CIDR: the NLB in it swaps that zone's subnet in two
+/// `SetSubnets` calls, the old subnet out before the new one in, as AWS requires of a network
+/// load balancer (one call is refused on AWS). moto refuses the one-zone list in between (it
+/// holds NLBs to two zones) and takes the swap in one call, so the calls are counted through the
+/// proxy, which also holds every request to the service models.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_subnet_move_swaps_the_nlb_zone_in_two_calls() {
+    let moto = Moto::start();
+    let stack = unique_stack("nlbmove");
+    let mut f = Fixture::seed(&stack);
+    apply(moto, &f).await;
+    f.edit(
+        None,
+        "  nat_gateways: 1",
+        "  public_subnets: [10.0.1.0/24, 10.0.2.0/24]\n  private_subnets: [10.0.21.0/24, 10.0.12.0/24]\n  nat_gateways: 1",
+    );
+    let proxy = common::proxy::FaultProxy::start(moto, &serde_json::json!({}));
+    let mut cmd = proxy.ecsform(moto);
+    cmd.args(["apply", "-f", f.path_str(), "--auto-approve"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
+        .await
+        .expect("join");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = proxy.stats();
+    assert_eq!(
+        stats["by_action"]["elasticloadbalancing:SetSubnets"], 2,
+        "one call to take the old subnet out, one to put the new one in: {}",
+        stats["by_action"]
+    );
+    assert_plan_empty(moto, &f).await;
+    let aws = Api::new(moto).await;
+    let nlb = aws.nlb(&stack).await;
+    let conf = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let subnet_ids: Vec<String> = nlb
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.subnet_id().map(String::from))
+        .collect();
+    let described = ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(subnet_ids))
+        .send()
+        .await
+        .expect("subnets");
+    let mut cidrs: Vec<String> = described
+        .subnets()
+        .iter()
+        .filter_map(|s| s.cidr_block().map(String::from))
+        .collect();
+    cidrs.sort();
+    assert_eq!(cidrs, vec!["10.0.12.0/24", "10.0.21.0/24"]);
+}
+
+/// `via: alb` and a private subnet moved: the VPC link V2 in it is replaced create-first (a
+/// V2 link's subnets cannot change), the methods move to the new link before the old one goes,
+/// and exactly one link of the stack is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_subnet_move_replaces_the_v2_link_create_first() {
+    let moto = Moto::start();
+    let stack = unique_stack("v2move");
+    let mut f = school(&stack, "alb");
+    apply(moto, &f).await;
+    f.edit(
+        None,
+        "  nat_gateways: 1",
+        "  public_subnets: [10.20.1.0/24, 10.20.2.0/24]\n  private_subnets: [10.20.21.0/24, 10.20.12.0/24]\n  nat_gateways: 1",
+    );
+    let plan = moto
+        .run(&["plan", "-f", f.path_str(), "--json", "--detailed-exitcode"])
+        .await;
+    plan.expect_code(2);
+    let plan = plan.json();
+    let link = plan["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["kind"] == "vpc_link_v2")
+        .unwrap_or_else(|| panic!("the V2 link is in the plan: {plan}"));
+    assert_eq!(link["action"], "replace", "{link}");
+    assert_eq!(link["replacement"]["order"], "create_first", "{link}");
+    apply(moto, &f).await;
+    assert_plan_empty(moto, &f).await;
+    let apigw2 = aws_sdk_apigatewayv2::Client::new(&moto.sdk_config().await);
+    let links = apigw2.get_vpc_links().send().await.expect("v2 links");
+    let ours: Vec<_> = links
+        .items()
+        .iter()
+        .filter(|l| l.name() == Some(format!("{stack}-api-link").as_str()))
+        .collect();
+    assert_eq!(ours.len(), 1, "the old link is gone: {ours:?}");
+}

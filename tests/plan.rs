@@ -5,7 +5,7 @@ use ecsform::model::{Desired, Observed, ObservedResource};
 use ecsform::plan::diff::{diff, forces_replacement};
 use ecsform::plan::render::{reachability_changes, render_text};
 use ecsform::plan::schedule::{schedule, OpKind, Schedule};
-use ecsform::plan::Action;
+use ecsform::plan::{Action, Reason, ReasonCode};
 use ecsform::topology::{parse_str, Topology};
 
 const EXAMPLE: &str = include_str!("../topology.example.yaml");
@@ -102,7 +102,7 @@ fn replace_plan_names_the_forcing_field() {
         .step("sg.svc.user-service.from.sg.svc.api-gateway")
         .expect("rule step");
     assert_eq!(rule.action, Action::Replace);
-    assert_eq!(rule.reasons, vec!["port forces replacement"]);
+    assert_eq!(rule.reason_texts(), vec!["port forces replacement"]);
     assert_eq!(
         plan.step("taskdef.api-gateway").map(|s| s.action),
         Some(Action::Update)
@@ -148,16 +148,19 @@ fn delete_plan_removes_a_service_and_its_edges() {
     );
     // Each delete says why in words: the service went; the log group says its logs go too.
     for id in &deleted {
-        let reasons = &plan.step(id).expect("step").reasons;
+        let reasons = plan.step(id).expect("step").reason_texts();
         assert_eq!(
-            reasons.first().map(String::as_str),
+            reasons.first().copied(),
             Some("service `notification-service` removed from the topology"),
             "{id}"
         );
     }
-    assert!(plan.step("log.notification-service").is_some_and(|s| s
-        .reasons
-        .contains(&"DATA LOSS: its logs are deleted with it".into())));
+    assert!(plan
+        .step("log.notification-service")
+        .is_some_and(|s| s.reasons.contains(&Reason::new(
+            ReasonCode::DataLoss,
+            "DATA LOSS: its logs are deleted with it"
+        ))));
     // order-service loses NOTIFICATION_SERVICE_URL: a new revision.
     assert_eq!(
         plan.step("taskdef.order-service").map(|s| s.action),
@@ -603,7 +606,7 @@ fn a_database_storage_shrink_is_refused_in_the_plan() {
     let step = plan.step("db.campus-db").expect("a database step");
     assert_eq!(step.action, Action::Update);
     assert!(
-        step.reasons
+        step.reason_texts()
             .iter()
             .any(|r| r.starts_with("REFUSED: RDS cannot shrink storage (30 GiB to 20 GiB)")),
         "{:?}",
@@ -619,7 +622,7 @@ fn a_database_storage_shrink_is_refused_in_the_plan() {
         &as_observed(&before),
     );
     let step = grown.step("db.campus-db").expect("a database step");
-    assert!(!step.reasons.iter().any(|r| r.starts_with("REFUSED")));
+    assert!(!step.reason_texts().iter().any(|r| r.starts_with("REFUSED")));
     // A replacement makes a new instance: any size is fine (only its deletion protection,
     // switched off here, could refuse it).
     let unprotected =
@@ -656,7 +659,7 @@ fn a_database_storage_shrink_is_refused_in_the_plan() {
     );
     let step = older.step("db.campus-db").expect("a database step");
     assert!(
-        step.reasons
+        step.reason_texts()
             .iter()
             .any(|r| r.starts_with("REFUSED: RDS cannot downgrade mysql from 8.4 to 8.0")),
         "{:?}",
@@ -681,7 +684,14 @@ fn deletes_say_what_they_lose_and_what_refuses_them() {
     }
     let nothing = Desired::default();
     let reasons = |plan: &ecsform::plan::Plan, id: &str| {
-        plan.step(id).map(|s| s.reasons.clone()).unwrap_or_default()
+        plan.step(id)
+            .map(|s| {
+                s.reason_texts()
+                    .into_iter()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
     };
     let plan = diff("campus", "us-east-1", &nothing, &observed);
     assert!(reasons(&plan, "ecr.students")
@@ -714,8 +724,11 @@ fn a_destroy_plan_says_will_be_destroyed() {
     let desired = expand(&topology(EXAMPLE), "us-east-1");
     let plan = ecsform::plan::diff::diff_destroy("shop", "us-east-1", &as_observed(&desired));
     assert_eq!(plan.steps.len(), desired.resources.len());
-    assert!(plan.steps.iter().all(|s| s.action == Action::Delete
-        && s.reasons.first().map(String::as_str) == Some("will be destroyed")));
+    assert!(plan
+        .steps
+        .iter()
+        .all(|s| s.action == Action::Delete
+            && s.reason_texts().first() == Some(&"will be destroyed")));
 }
 
 /// A new CIDR replaces the VPC: the plan flags the rebuild on the VPC's own step, naming the
@@ -731,10 +744,9 @@ fn a_vpc_replacement_is_flagged_as_a_rebuild_that_needs_allow_replace() {
     let vpc = plan.step("vpc").expect("the VPC step");
     assert_eq!(vpc.action, Action::Replace);
     assert!(
-        vpc.reasons.iter().any(
-            |r| r.starts_with("REBUILD: everything in the VPC is rebuilt")
-                && r.ends_with("apply refuses this without `--allow-replace vpc`")
-        ),
+        vpc.reason_texts().iter().any(|r| r
+            .starts_with("REBUILD: everything in the VPC is rebuilt")
+            && r.ends_with("apply refuses this without `--allow-replace vpc`")),
         "{:?}",
         vpc.reasons
     );
@@ -1040,7 +1052,7 @@ fn a_database_replacement_is_marked_data_loss() {
         .expect("the database");
     assert_eq!(db.action, Action::Replace);
     assert!(
-        db.reasons
+        db.reason_texts()
             .iter()
             .any(|r| r.starts_with("DATA LOSS: the new database starts empty")),
         "{:?}",
@@ -1083,7 +1095,10 @@ fn a_renamed_service_keeps_its_logs_and_says_so() {
         .expect("the old service goes");
     assert_eq!(service.action, Action::Delete);
     assert!(
-        service.reasons[0].starts_with("service `user-service` renamed to `accounts`"),
+        service.reasons[0].code == ReasonCode::ServiceRenamed
+            && service.reasons[0]
+                .text
+                .starts_with("service `user-service` renamed to `accounts`"),
         "{:?}",
         service.reasons
     );
@@ -1099,7 +1114,9 @@ fn a_renamed_service_keeps_its_logs_and_says_so() {
         .step("log.user-service")
         .expect("without renamed_from the logs go");
     assert!(
-        logs.reasons.iter().any(|r| r.starts_with("DATA LOSS")),
+        logs.reason_texts()
+            .iter()
+            .any(|r| r.starts_with("DATA LOSS")),
         "{:?}",
         logs.reasons
     );

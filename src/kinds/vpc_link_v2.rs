@@ -1,7 +1,7 @@
 //! The `vpc_link_v2` kind: an API Gateway VPC link V2, network interfaces in our subnets with a
 //! group of our choosing, through which a REST API reaches an internal ALB directly.
 
-use super::{fields, KindSpec};
+use super::{fields, KindSpec, ReplaceOrder};
 use crate::model::{Kind, Ref};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,11 @@ impl KindSpec for VpcLinkV2 {
     /// Only the name of a V2 link can be changed.
     const FORCES_REPLACEMENT: &'static [&'static str] =
         fields!(VpcLinkV2; subnets, security_groups);
+    /// The new link comes first and the methods move to it before the old one goes: no moment
+    /// without a link, and no delete of a link integrations still use. Names need not be unique
+    /// (links are known by id:
+    /// https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks.html).
+    const REPLACE_ORDER: ReplaceOrder = ReplaceOrder::CreateFirst;
     fn refs(&self) -> Vec<&Ref> {
         self.subnets.iter().chain(&self.security_groups).collect()
     }

@@ -1,6 +1,6 @@
 //! `diff`: desired × observed → plan. Pure.
 
-use super::{Action, FieldChange, Plan, Step, PLAN_FORMAT_VERSION};
+use super::{Action, FieldChange, Plan, Reason, ReasonCode, Step, PLAN_FORMAT_VERSION};
 use crate::kinds::ReplaceOrder;
 use crate::model::*;
 use serde_json::Value;
@@ -43,7 +43,7 @@ fn mark_drift(plan: &mut Plan, desired: &Desired, record: &crate::applied::Appli
         };
         if drift {
             step.drift = true;
-            step.reasons.insert(0, what.to_string());
+            step.reasons.insert(0, Reason::new(ReasonCode::Drift, what));
         }
     }
 }
@@ -51,7 +51,7 @@ fn mark_drift(plan: &mut Plan, desired: &Desired, record: &crate::applied::Appli
 /// What `destroy` (and `plan --destroy`) will do: delete everything the stack owns.
 pub fn diff_destroy(stack: &str, region: &str, observed: &Observed) -> Plan {
     plan(stack, region, &Desired::default(), observed, |_| {
-        "will be destroyed".into()
+        Reason::new(ReasonCode::Destroyed, "will be destroyed")
     })
 }
 
@@ -72,18 +72,21 @@ fn removal_reason(
     id: &ResourceId,
     removed: &BTreeSet<String>,
     renamed: &BTreeMap<String, String>,
-) -> String {
+) -> Reason {
     match services_named(id.as_str())
         .into_iter()
         .find(|svc| removed.contains(*svc))
     {
         Some(svc) => match renamed.get(svc) {
-            Some(new) => format!(
+            Some(new) => Reason::new(ReasonCode::ServiceRenamed, format!(
                 "service `{svc}` renamed to `{new}` (`renamed_from`): made again under the new name, its logs kept"
+            )),
+            None => Reason::new(
+                ReasonCode::ServiceRemoved,
+                format!("service `{svc}` removed from the topology"),
             ),
-            None => format!("service `{svc}` removed from the topology"),
         },
-        None => "not in the topology".into(),
+        None => Reason::new(ReasonCode::NotInTopology, "not in the topology"),
     }
 }
 
@@ -113,7 +116,7 @@ fn plan(
     region: &str,
     desired: &Desired,
     observed: &Observed,
-    removal: impl Fn(&ObservedResource) -> String,
+    removal: impl Fn(&ObservedResource) -> Reason,
 ) -> Plan {
     let mut steps: BTreeMap<ResourceId, Step> = BTreeMap::new();
     for (id, want) in &desired.resources {
@@ -196,7 +199,10 @@ fn refuse_deadlocks(steps: &mut [Step], desired: &Desired, observed: &Observed) 
             step.id,
             stuck.join(", ")
         );
-        step.reasons.push(format!("{REFUSED}: {why}"));
+        step.reasons.push(Reason::new(
+            ReasonCode::Refused,
+            format!("{REFUSED}: {why}"),
+        ));
         step.blocked = Some(why);
     }
 }
@@ -208,8 +214,9 @@ fn take_second_names(step: &mut Step) {
         return;
     };
     if let Some(name) = after.take_name_beside(before) {
-        step.reasons.push(format!(
-            "created as `{name}` beside the old one, whose name is unique in the region"
+        step.reasons.push(Reason::new(
+            ReasonCode::SecondName,
+            format!("created as `{name}` beside the old one, whose name is unique in the region"),
         ));
     }
 }
@@ -224,22 +231,39 @@ fn say_what_it_costs(steps: &mut BTreeMap<ResourceId, Step>) {
                 .as_ref()
                 .and_then(Resource::replacement_cost)
                 .map(|cost| {
-                    format!(
-                        "{cost}; apply refuses this without `--allow-replace {}`",
-                        step.id
+                    Reason::new(
+                        ReasonCode::NeedsAllowReplace,
+                        format!(
+                            "{cost}; apply refuses this without `--allow-replace {}`",
+                            step.id
+                        ),
                     )
                 }),
-            Action::Update => step.kind.update_note().map(String::from),
+            Action::Update => step
+                .kind
+                .update_note()
+                .map(|note| Reason::new(ReasonCode::Cost, note)),
             Action::Delete => step.before.as_ref().and_then(|have| {
                 have.refuses_delete()
-                    .map(|why| format!("{REFUSED}: {why}"))
-                    .or_else(|| have.delete_note())
+                    .map(|why| Reason::new(ReasonCode::Refused, format!("{REFUSED}: {why}")))
+                    .or_else(|| {
+                        have.delete_note().map(|note| {
+                            let code = if note.starts_with(DATA_LOSS) {
+                                ReasonCode::DataLoss
+                            } else {
+                                ReasonCode::Cost
+                            };
+                            Reason::new(code, note)
+                        })
+                    })
             }),
             _ => None,
         };
         let refusal = match step.action {
             Action::Delete => None, // said above, with what a delete costs
-            _ => step.refusal().map(|why| format!("{REFUSED}: {why}")),
+            _ => step
+                .refusal()
+                .map(|why| Reason::new(ReasonCode::Refused, format!("{REFUSED}: {why}"))),
         };
         for note in [note, refusal].into_iter().flatten() {
             if !step.reasons.contains(&note) {
@@ -292,7 +316,10 @@ fn renew_api_snapshots(
                 after: Some(want.clone()),
                 physical_id: Some(have.physical_id.clone()),
                 changes: vec![],
-                reasons: vec![format!("the API changed: {}", changed.join(", "))],
+                reasons: vec![Reason::new(
+                    ReasonCode::ApiChanged,
+                    format!("the API changed: {}", changed.join(", ")),
+                )],
                 replacement: None,
                 blocked: None,
                 drift: false,
@@ -317,7 +344,7 @@ fn create_step(id: &ResourceId, want: &Resource) -> Step {
     }
 }
 
-fn delete_step(have: &ObservedResource, reason: String) -> Step {
+fn delete_step(have: &ObservedResource, reason: Reason) -> Step {
     Step {
         id: have.id.clone(),
         kind: have.resource.kind(),
@@ -358,7 +385,10 @@ fn change_step(id: &ResourceId, want: &Resource, have: &ObservedResource) -> Opt
     } else {
         (
             Action::Replace,
-            vec![format!("{} forces replacement", forcing.join(", "))],
+            vec![Reason::new(
+                ReasonCode::ForcesReplacement,
+                format!("{} forces replacement", forcing.join(", ")),
+            )],
         )
     };
     Some(Step {
@@ -480,11 +510,14 @@ fn propagate_new_identities(
                     .unwrap_or_default();
                 let moves = want.kind().bound_to_vpc() && moving.contains(id);
                 let replace = forces_replacement(want.kind(), &field) || moves;
-                let reason = if moves {
-                    format!("{dep} gets a new identity ({field}) in the new VPC, which it cannot move to in place")
-                } else {
-                    format!("{dep} gets a new identity ({field})")
-                };
+                let reason = Reason::new(
+                    ReasonCode::DependencyReplaced,
+                    if moves {
+                        format!("{dep} gets a new identity ({field}) in the new VPC, which it cannot move to in place")
+                    } else {
+                        format!("{dep} gets a new identity ({field})")
+                    },
+                );
                 let step = steps.entry(id.clone()).or_insert_with(|| Step {
                     id: id.clone(),
                     kind: want.kind(),

@@ -51,8 +51,8 @@ pub struct Step {
     /// The AWS id of the existing resource, if any.
     pub physical_id: Option<String>,
     pub changes: Vec<FieldChange>,
-    /// Why, in words: "cidr forces replacement", "sg.svc.api replaced".
-    pub reasons: Vec<String>,
+    /// Why, typed and in words: "cidr forces replacement", "sg.svc.api gets a new identity".
+    pub reasons: Vec<Reason>,
     /// For a replacement: whether the new one comes first (no gap) or the old one goes first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement: Option<Replacement>,
@@ -65,6 +65,11 @@ pub struct Step {
 }
 
 impl Step {
+    /// The reasons' words, in order.
+    pub fn reason_texts(&self) -> Vec<&str> {
+        self.reasons.iter().map(|r| r.text.as_str()).collect()
+    }
+
     /// Why AWS would refuse this step or the flags do not permit it (`apply` and `destroy` then
     /// change nothing): a change AWS cannot make, or a delete — also the old half of a
     /// replacement — that is refused (deletion protection, images without `--delete-images`).
@@ -85,6 +90,60 @@ impl Step {
             (Some(want), _) => want.refuses_change(have),
         }
     }
+}
+
+/// Why a step is in the plan, or what it costs: a `code` for machines, `text` for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: ReasonCode,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(code: ReasonCode, text: impl Into<String>) -> Self {
+        Reason {
+            code,
+            text: text.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The kinds of reason, stable in the JSON plan (docs/plan-json.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// A changed field AWS cannot change in place.
+    ForcesReplacement,
+    /// Something it refers to gets a new AWS identity (replaced, or moved to a new VPC).
+    DependencyReplaced,
+    /// AWS differs from the last apply while the file does not: changed outside ecsform.
+    Drift,
+    /// Its service left the file.
+    ServiceRemoved,
+    /// Its service was renamed (`renamed_from`).
+    ServiceRenamed,
+    /// It is not in the topology (any more).
+    NotInTopology,
+    /// `destroy` deletes it.
+    Destroyed,
+    /// AWS or the flags forbid the step: `apply` refuses the whole plan.
+    Refused,
+    /// A replacement that loses data or rebuilds the network: `apply` needs `--allow-replace`.
+    NeedsAllowReplace,
+    /// A create-first replacement takes its second name (names unique in the region).
+    SecondName,
+    /// An API deployment is renewed because what it snapshots changed.
+    ApiChanged,
+    /// The delete loses data (logs, images): the text starts with `DATA LOSS`.
+    DataLoss,
+    /// What carrying the step out costs or does (a restart, a final snapshot).
+    Cost,
 }
 
 /// How a replacement is carried out, and why.
@@ -140,7 +199,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
 }
 
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+/// 2: typed reasons, the topology's path and hash, summary and reachability.
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 impl Plan {
     pub fn is_empty(&self) -> bool {

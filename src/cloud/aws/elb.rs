@@ -1,6 +1,6 @@
 //! ELBv2: the internet-facing ALB, target groups, listeners and path/method rules.
 
-use super::errors::{aws_err, missing};
+use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, nothing_of_ours};
 use super::retry::wait_until;
@@ -153,15 +153,117 @@ pub async fn update_load_balancer(
     arn: &str,
     r: &LoadBalancer,
 ) -> Result<(), CloudError> {
-    cloud
+    let target = ctx.resolve_all(&r.subnets)?;
+    let lists = match r.lb_type {
+        LoadBalancerType::Application => vec![target],
+        LoadBalancerType::Network => nlb_subnet_lists(cloud, arn, target).await?,
+    };
+    let last = lists.len().saturating_sub(1);
+    for (i, subnets) in lists.into_iter().enumerate() {
+        let set = cloud
+            .elb
+            .set_subnets()
+            .load_balancer_arn(arn)
+            .set_subnets(Some(subnets))
+            .send()
+            .await
+            .map_err(aws_err);
+        match set {
+            // An emulator holds network load balancers to the two zones of an application load
+            // balancer and refuses the one-zone list in between: straight to the last list.
+            Err(e) if i < last && has_code(&e, "InvalidConfigurationRequest") => continue,
+            other => other?,
+        };
+    }
+    set_security_groups(cloud, ctx, arn, r).await
+}
+
+/// A network load balancer cannot swap the subnet of a zone in one `SetSubnets` call: the old
+/// subnet must be removed first, then the new one added, as two actions
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/availability-zones.html,
+/// "Considerations"). The lists to set, in order, from its zones now and the new subnets' zones.
+async fn nlb_subnet_lists(
+    cloud: &AwsCloud,
+    arn: &str,
+    target: Vec<String>,
+) -> Result<Vec<Vec<String>>, CloudError> {
+    let described = cloud
         .elb
-        .set_subnets()
-        .load_balancer_arn(arn)
-        .set_subnets(Some(ctx.resolve_all(&r.subnets)?))
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
         .send()
         .await
         .map_err(aws_err)?;
-    set_security_groups(cloud, ctx, arn, r).await
+    let current: Vec<(String, String)> = described
+        .load_balancers()
+        .first()
+        .map(|l| l.availability_zones())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|z| Some((z.zone_name()?.to_string(), z.subnet_id()?.to_string())))
+        .collect();
+    let subnets = cloud
+        .ec2
+        .describe_subnets()
+        .set_subnet_ids(Some(target.clone()))
+        .send()
+        .await
+        .map_err(aws_err)?;
+    let zone_of: BTreeMap<&str, &str> = subnets
+        .subnets()
+        .iter()
+        .filter_map(|s| Some((s.subnet_id()?, s.availability_zone()?)))
+        .collect();
+    let mut wanted = Vec::with_capacity(target.len());
+    for subnet in &target {
+        let zone = zone_of
+            .get(subnet.as_str())
+            .ok_or_else(|| missing("Subnets[].AvailabilityZone"))?;
+        wanted.push((zone.to_string(), subnet.clone()));
+    }
+    Ok(zone_swaps(&current, &wanted))
+}
+
+/// The `SetSubnets` lists that take a network load balancer from `current` to `wanted` (both
+/// `(zone, subnet)`): for each zone whose subnet changes, one list without the old subnet, then
+/// one with the new; the last list is always `wanted`. A load balancer whose only zone swaps
+/// cannot go through an empty list: it gets `wanted` at once and AWS has the last word.
+pub(crate) fn zone_swaps(
+    current: &[(String, String)],
+    wanted: &[(String, String)],
+) -> Vec<Vec<String>> {
+    let mut now: Vec<(String, String)> = current.to_vec();
+    let mut lists = Vec::new();
+    for (zone, subnet) in wanted {
+        let Some(pos) = now.iter().position(|(z, s)| z == zone && s != subnet) else {
+            continue;
+        };
+        let without: Vec<(String, String)> = now
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != pos)
+            .map(|(_, p)| p.clone())
+            .collect();
+        if without.is_empty() {
+            break;
+        }
+        lists.push(without.iter().map(|(_, s)| s.clone()).collect());
+        now = without;
+        now.push((zone.clone(), subnet.clone()));
+        lists.push(now.iter().map(|(_, s)| s.clone()).collect());
+    }
+    let last: Vec<String> = wanted.iter().map(|(_, s)| s.clone()).collect();
+    let same_set = |a: &Vec<String>| {
+        let mut a = a.clone();
+        let mut b = last.clone();
+        a.sort();
+        b.sort();
+        a == b
+    };
+    if !lists.last().is_some_and(same_set) {
+        lists.push(last);
+    }
+    lists
 }
 
 pub async fn delete_load_balancer(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
@@ -921,5 +1023,59 @@ impl AwsKind for ListenerRule {
     ) -> Result<(), CloudError> {
         let _ = (have, ctx);
         delete_rule(cloud, &observed.physical_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zone_swaps;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(z, s)| (z.to_string(), s.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_zone_swap_removes_the_old_subnet_before_adding_the_new() {
+        let current = pairs(&[("a", "s1"), ("b", "s2")]);
+        let wanted = pairs(&[("a", "s3"), ("b", "s2")]);
+        assert_eq!(
+            zone_swaps(&current, &wanted),
+            vec![vec!["s2".to_string()], vec!["s2".into(), "s3".into()]]
+        );
+    }
+
+    #[test]
+    fn both_zones_swap_one_at_a_time() {
+        let current = pairs(&[("a", "s1"), ("b", "s2")]);
+        let wanted = pairs(&[("a", "s3"), ("b", "s4")]);
+        assert_eq!(
+            zone_swaps(&current, &wanted),
+            vec![
+                vec!["s2".to_string()],
+                vec!["s2".into(), "s3".into()],
+                vec!["s3".into()],
+                vec!["s3".into(), "s4".into()],
+            ]
+        );
+    }
+
+    #[test]
+    fn adding_or_removing_a_zone_is_one_call() {
+        let current = pairs(&[("a", "s1")]);
+        let grown = pairs(&[("a", "s1"), ("b", "s2")]);
+        assert_eq!(
+            zone_swaps(&current, &grown),
+            vec![vec!["s1".to_string(), "s2".into()]]
+        );
+        assert_eq!(zone_swaps(&grown, &current), vec![vec!["s1".to_string()]]);
+    }
+
+    #[test]
+    fn a_single_zone_swap_is_left_to_aws() {
+        let current = pairs(&[("a", "s1")]);
+        let wanted = pairs(&[("a", "s2")]);
+        assert_eq!(zone_swaps(&current, &wanted), vec![vec!["s2".to_string()]]);
     }
 }
