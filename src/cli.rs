@@ -1,7 +1,7 @@
 //! The command line (DESIGN §5).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,9 +23,21 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct FileArg {
-    /// The topology file.
-    #[arg(short = 'f', long = "file", default_value = "topology.yaml")]
-    pub file: PathBuf,
+    /// The topology file [default: topology.yaml; for `apply PLAN`, the file the plan was made
+    /// from].
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+impl FileArg {
+    pub const DEFAULT: &'static str = "topology.yaml";
+
+    /// The file named by `-f`, else `topology.yaml`.
+    pub fn path(&self) -> &Path {
+        self.file
+            .as_deref()
+            .unwrap_or_else(|| Path::new(Self::DEFAULT))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,7 +71,10 @@ pub enum Command {
     Apply {
         #[command(flatten)]
         file: FileArg,
-        /// A plan saved by `plan --out`; it is refused if AWS changed since.
+        /// A plan saved by `plan --out`. It is applied without asking (it was reviewed), to
+        /// the file it was made from unless `-f` names one, and refused, saying what differs,
+        /// if that file or AWS changed since.
+        #[arg(value_name = "PLAN")]
         plan: Option<PathBuf>,
         /// Do not ask for confirmation (required without a terminal).
         #[arg(long)]
@@ -122,6 +137,14 @@ pub enum Command {
     Outputs {
         #[command(flatten)]
         file: FileArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a plan saved by `plan --out`, as `plan` printed it (or as JSON). No AWS calls.
+    Show {
+        /// The saved plan.
+        plan: PathBuf,
+        /// Print it as JSON (the format of docs/plan-json.md).
         #[arg(long)]
         json: bool,
     },

@@ -5,34 +5,122 @@ mod common;
 
 use common::{unique_stack, Fixture, Moto};
 
+/// Saved plans work like Terraform's: `apply PLAN` needs no `-f` (the plan knows its file),
+/// applies without asking (it was reviewed; there is no terminal here), and once stale says
+/// what differs: the file, or which resources AWS no longer needs changed. `show PLAN` prints
+/// it again without AWS.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_applies_only_while_it_is_current() {
     let moto = Moto::start();
     let stack = unique_stack("saved");
-    let fixture = Fixture::seed(&stack);
+    let mut fixture = Fixture::seed(&stack);
     let plan_file = fixture.dir.path().join("plan.json");
     let plan_path = plan_file.to_str().expect("utf-8 path").to_string();
-    let f = fixture.path_str();
-    moto.run(&["plan", "-f", f, "--out", &plan_path, "--detailed-exitcode"])
-        .await
-        .expect_code(2);
+    let f = fixture.path_str().to_string();
+    let made = moto
+        .run(&["plan", "-f", &f, "--out", &plan_path, "--detailed-exitcode"])
+        .await;
+    made.expect_code(2);
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&plan_file).expect("plan")).expect("json");
+    assert_eq!(saved["version"], 2);
     assert_eq!(saved["stack"], stack.as_str());
-    assert!(saved["steps"].as_array().is_some_and(|s| s.len() > 40));
-    moto.run(&["apply", "-f", f, &plan_path, "--auto-approve"])
+    let steps = saved["steps"].as_array().map_or(0, Vec::len);
+    assert!(steps > 40, "{saved}");
+    assert_eq!(saved["summary"]["add"].as_u64(), Some(steps as u64));
+    assert_eq!(saved["topology"]["path"], f.as_str());
+    assert_eq!(
+        saved["topology"]["sha256"].as_str().map(str::len),
+        Some(64),
+        "{}",
+        saved["topology"]
+    );
+    assert!(
+        saved["reachability"].as_array().is_some_and(|r| r
+            .iter()
+            .any(|c| c["from"] == "0.0.0.0/0"
+                && c["to"] == "load_balancer"
+                && c["change"] == "added")),
+        "{}",
+        saved["reachability"]
+    );
+    assert!(
+        saved["steps"][0]["reasons"].is_array(),
+        "{}",
+        saved["steps"][0]
+    );
+
+    // `show` prints it as `plan` did, and the same JSON, without AWS.
+    let shown = moto.run(&["show", &plan_path]).await;
+    shown.expect_code(0);
+    assert!(
+        shown.stdout().contains(&made.stdout()),
+        "{}",
+        shown.stdout()
+    );
+    let shown_json = moto.run(&["show", &plan_path, "--json"]).await;
+    shown_json.expect_code(0);
+    assert_eq!(shown_json.json(), saved);
+
+    // No `-f`, no `--auto-approve`, no terminal, another directory: applied.
+    let mut cmd = moto.ecsform();
+    cmd.current_dir(std::env::temp_dir())
+        .args(["apply", &plan_path]);
+    let applied = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
         .await
-        .expect_code(0);
-    // The same saved plan is now stale: AWS no longer needs it.
-    let stale = moto
-        .run(&["apply", "-f", f, &plan_path, "--auto-approve"])
-        .await;
+        .expect("join");
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+
+    // The same saved plan is now stale: AWS no longer needs it, and the plan says which.
+    let stale = moto.run(&["apply", &plan_path]).await;
     stale.expect_code(1);
-    assert!(stale.stderr().contains("is stale"), "{}", stale.stderr());
-    moto.run(&["plan", "-f", f, "--detailed-exitcode"])
+    assert!(
+        stale.stderr().contains("is stale")
+            && stale
+                .stderr()
+                .contains("vpc: planned to create, now nothing to do"),
+        "{}",
+        stale.stderr()
+    );
+
+    // A plan of a file edited since names the file.
+    let second = fixture.dir.path().join("second.json");
+    let second = second.to_str().expect("utf-8 path").to_string();
+    fixture.edit(None, "ttl: 10", "ttl: 20");
+    moto.run(&["plan", "-f", &f, "--out", &second])
         .await
         .expect_code(0);
-    moto.run(&["destroy", "-f", f, "--auto-approve"])
+    fixture.edit(None, "ttl: 20", "ttl: 30");
+    let edited = moto.run(&["apply", &second]).await;
+    edited.expect_code(1);
+    assert!(
+        edited.stderr().contains("changed since the plan was saved"),
+        "{}",
+        edited.stderr()
+    );
+
+    // A plan of an older format is refused with what to do.
+    let old = fixture.dir.path().join("old.json");
+    std::fs::write(
+        &old,
+        r#"{"version": 1, "stack": "x", "region": "us-east-1", "steps": []}"#,
+    )
+    .expect("write");
+    let refused = moto
+        .run(&["apply", old.to_str().expect("utf-8 path")])
+        .await;
+    refused.expect_code(1);
+    assert!(
+        refused.stderr().contains("format version 1"),
+        "{}",
+        refused.stderr()
+    );
+
+    moto.run(&["destroy", "-f", &f, "--auto-approve"])
         .await
         .expect_code(0);
 }

@@ -1,7 +1,10 @@
 //! `apply`: observe, diff, confirm, carry out the plan; `--wait` for steady services.
 
 use super::*;
+use crate::cli::FileArg;
+use crate::plan::document::{differences, sha256_hex, PlanDocument};
 use crate::plan::{Action, Step};
+use std::path::PathBuf;
 
 /// How `apply` goes about it (its flags).
 #[derive(Debug, Clone, Default)]
@@ -19,20 +22,22 @@ pub struct ApplyOptions {
 pub async fn apply_cmd<C: StackOps>(
     cloud: &C,
     t: &Topology,
-    saved: Option<&Path>,
+    saved: Option<&SavedPlan>,
     options: &ApplyOptions,
     halt: &Halt,
 ) -> Result<ExitCode> {
     let desired = expand(t, cloud.region());
-    let (plan, observed) =
-        until_halted(halt, make_plan(cloud, t, &desired, options.delete_images)).await?;
-    if let Some(path) = saved {
-        check_saved_plan(path, &plan)?;
+    let delete_images = options.delete_images || saved.is_some_and(|s| s.document.delete_images);
+    let (plan, observed) = until_halted(halt, make_plan(cloud, t, &desired, delete_images)).await?;
+    if let Some(saved) = saved {
+        check_saved_plan(saved, &plan)?;
     }
     print!("{}", render_text(&plan));
     refuse_forbidden(&plan, &options.allow_replace)?;
     if !plan.is_empty() {
-        until_halted(halt, confirm(options.auto_approve, "apply")).await?;
+        // A saved plan was reviewed when it was made, and it is still exactly this plan.
+        let approved = options.auto_approve || saved.is_some();
+        until_halted(halt, confirm(approved, "apply")).await?;
         carry_out(cloud, &plan, &desired, &observed, options.parallelism, halt).await?;
     } else {
         // Nothing to change, and AWS equals the file: the record says so (a stack applied by an
@@ -93,18 +98,75 @@ pub(super) fn refuse_forbidden(plan: &Plan, allowed: &[String]) -> Result<()> {
     )
 }
 
-/// A saved plan is applied only if it is still exactly what AWS needs.
-pub(super) fn check_saved_plan(path: &Path, fresh: &Plan) -> Result<()> {
+/// A plan saved by `plan --out`, and where it was read from.
+#[derive(Debug, Clone)]
+pub struct SavedPlan {
+    pub path: PathBuf,
+    pub document: PlanDocument,
+}
+
+pub fn read_saved_plan(path: &Path) -> Result<SavedPlan> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let saved: Plan = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a plan saved by `ecsform plan --out`",
-            path.display()
-        )
-    })?;
-    if &saved != fresh {
-        bail!("the saved plan {} is stale: AWS or the topology changed since it was made; run `ecsform plan` again", path.display());
+    let document =
+        PlanDocument::from_json(&text).map_err(|why| anyhow!("{} {why}", path.display()))?;
+    Ok(SavedPlan {
+        path: path.to_path_buf(),
+        document,
+    })
+}
+
+/// The topology of `apply`: `-f`, else the file the saved plan was made from, else the default.
+pub fn topology_file(f: &FileArg, saved: Option<&SavedPlan>) -> PathBuf {
+    match (&f.file, saved.and_then(|s| s.document.topology.as_ref())) {
+        (Some(file), _) => file.clone(),
+        (None, Some(source)) => PathBuf::from(&source.absolute),
+        (None, None) => PathBuf::from(FileArg::DEFAULT),
+    }
+}
+
+/// The file must be byte for byte the one the plan was made from: an edit since is named
+/// before anything is read from AWS.
+pub fn check_file_unchanged(saved: &PlanDocument, path: &Path) -> Result<()> {
+    let Some(source) = &saved.topology else {
+        return Ok(());
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let now = sha256_hex(&bytes);
+    if now != source.sha256 {
+        bail!(
+            "the saved plan is stale: {} changed since the plan was saved from {} (SHA-256 {} then, {} now); nothing was changed: run `ecsform plan --out` again",
+            path.display(),
+            source.path,
+            &source.sha256[..12.min(source.sha256.len())],
+            &now[..12]
+        );
+    }
+    Ok(())
+}
+
+/// A saved plan is applied only if it is still exactly what AWS needs: for the same stack, and
+/// step for step what a fresh plan says; otherwise the resources that differ are named.
+pub(super) fn check_saved_plan(saved: &SavedPlan, fresh: &Plan) -> Result<()> {
+    let plan = &saved.document.plan;
+    if (plan.stack.as_str(), plan.region.as_str()) != (fresh.stack.as_str(), fresh.region.as_str())
+    {
+        bail!(
+            "the saved plan {} is for stack `{}` in {}, and the topology is stack `{}` in {}; nothing was changed",
+            saved.path.display(),
+            plan.stack,
+            plan.region,
+            fresh.stack,
+            fresh.region
+        );
+    }
+    let differences = differences(plan, fresh);
+    if !differences.is_empty() {
+        bail!(
+            "the saved plan {} is stale: AWS changed since it was made, nothing was changed; run `ecsform plan --out` again. What differs now:\n  {}",
+            saved.path.display(),
+            differences.join("\n  ")
+        );
     }
     Ok(())
 }

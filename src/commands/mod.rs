@@ -8,6 +8,7 @@ mod force_unlock;
 mod graph;
 mod outputs;
 mod plan;
+mod show;
 mod validate;
 
 use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
@@ -18,7 +19,7 @@ use crate::execute::{execute, Halt, HaltReason, OpReport, Outcome};
 use crate::local;
 use crate::model::{Desired, Observed};
 use crate::plan::diff::{diff, diff_destroy};
-use crate::plan::render::{render_json, render_text, summary_line};
+use crate::plan::render::{render_text, summary_line};
 use crate::plan::schedule::schedule;
 use crate::plan::Plan;
 use crate::stack_lock::{self, StackLock};
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             resources,
         } => graph::graph_cmd(&file, format, resources),
         Command::Emulator { action } => emulator::emulator(action),
+        Command::Show { plan, json } => show::show_cmd(&plan, json),
         Command::Plan {
             file,
             out,
@@ -76,10 +78,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 allow_replace,
                 delete_images,
             };
-            let t = load(&file)?;
+            let saved = plan.as_deref().map(apply::read_saved_plan).transpose()?;
+            let path = apply::topology_file(&file, saved.as_ref());
+            let t = load_path(&path)?;
+            if let Some(saved) = &saved {
+                apply::check_file_unchanged(&saved.document, &path)?;
+            }
             let cloud = until_halted(&halt, connect(&t, local)).await?;
             let guard = StackLock::take(&cloud, &t.name, "apply", lock.timeout(), &halt).await?;
-            let result = apply::apply_cmd(&cloud, &t, plan.as_deref(), &options, &halt).await;
+            let result = apply::apply_cmd(&cloud, &t, saved.as_ref(), &options, &halt).await;
             guard.release(&cloud).await;
             result
         }),
@@ -177,7 +184,11 @@ async fn until_halted<T>(
 
 /// Parses, validates and lints; prints warnings; errors end the command before any AWS call.
 fn load(f: &FileArg) -> Result<Topology> {
-    match topology::load(&f.file) {
+    load_path(f.path())
+}
+
+fn load_path(path: &Path) -> Result<Topology> {
+    match topology::load(path) {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 eprintln!("{w}");
@@ -188,7 +199,7 @@ fn load(f: &FileArg) -> Result<Topology> {
             eprintln!("{diags}");
             Err(anyhow!(
                 "{} has {} error(s); nothing was sent to AWS",
-                f.file.display(),
+                path.display(),
                 diags.0.len()
             ))
         }

@@ -1,6 +1,7 @@
 //! `plan`: what apply would change; `--out` saves it, `--json` for machines.
 
 use super::*;
+use crate::plan::document::{PlanDocument, TopologySource};
 
 /// How `plan` goes about it (its flags).
 #[derive(Debug, Clone, Default)]
@@ -38,13 +39,20 @@ pub(super) async fn plan_cmd(f: &FileArg, local: bool, options: &PlanOptions) ->
         options.out.as_deref(),
         options.detailed_exitcode,
     );
+    let source = std::fs::read(f.path())
+        .map(|bytes| TopologySource::of(f.path(), &bytes))
+        .with_context(|| format!("reading {}", f.path().display()))?;
+    let empty = plan.is_empty();
+    let mut document = PlanDocument::new(plan, Some(source), options.delete_images);
+    document.created_at =
+        Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
     if json {
-        println!("{}", render_json(&plan));
+        println!("{}", document.to_json());
     } else {
-        print!("{}", render_text(&plan));
+        print!("{}", render_text(&document.plan));
     }
     if let Some(path) = out {
-        std::fs::write(path, render_json(&plan))
+        std::fs::write(path, document.to_json())
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!(
             "Saved the plan to {}; apply it with `ecsform apply {}`.",
@@ -52,7 +60,7 @@ pub(super) async fn plan_cmd(f: &FileArg, local: bool, options: &PlanOptions) ->
             path.display()
         );
     }
-    Ok(if detailed && !plan.is_empty() {
+    Ok(if detailed && !empty {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

@@ -7,7 +7,7 @@ pub(super) fn validate(f: &FileArg) -> Result<ExitCode> {
     let d = expand(&t, t.region.as_deref().unwrap_or("us-east-1"));
     println!(
         "{} is valid: stack `{}`, {} services, {} resources.",
-        f.file.display(),
+        f.path().display(),
         t.name,
         t.services.len(),
         d.resources.len()

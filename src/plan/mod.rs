@@ -2,6 +2,7 @@
 //! prints it.
 
 pub mod diff;
+pub mod document;
 pub mod render;
 pub mod schedule;
 

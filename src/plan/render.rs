@@ -1,5 +1,6 @@
 //! Plans for people (Terraform-like text) and for machines (JSON).
 
+use super::document::{EdgeChange, ReachabilityChange, Summary};
 use super::{Action, Plan, Step};
 use crate::model::{Kind, Ref, Resource, RuleSource};
 use serde_json::Value;
@@ -50,6 +51,17 @@ pub fn render_text(plan: &Plan) -> String {
         }
     }
     out
+}
+
+pub fn summary_counts(plan: &Plan) -> Summary {
+    Summary {
+        add: plan.count(Action::Create),
+        change: plan.count(Action::Update),
+        replace: plan.count(Action::Replace),
+        destroy: plan.count(Action::Delete),
+        drift: plan.steps.iter().filter(|s| s.drift).count(),
+        refused: plan.steps.iter().filter(|s| s.refusal().is_some()).count(),
+    }
 }
 
 pub fn summary_line(plan: &Plan) -> String {
@@ -143,7 +155,25 @@ fn compact(v: &Value) -> String {
 
 /// Who can open connections to whom, before and after, in words.
 pub fn reachability_changes(plan: &Plan) -> Vec<String> {
-    let mut lines = Vec::new();
+    reachability(plan).into_iter().map(|c| c.text).collect()
+}
+
+/// Who can open connections to whom, before and after: the paths that open and close.
+pub fn reachability(plan: &Plan) -> Vec<ReachabilityChange> {
+    let mut changes = Vec::new();
+    let mut push = |change: EdgeChange, e: Edge| {
+        let text = match change {
+            EdgeChange::Added => format!("+ {} now allowed", e.text),
+            EdgeChange::Removed => format!("- {} no longer allowed", e.text),
+        };
+        changes.push(ReachabilityChange {
+            change,
+            from: e.from,
+            to: e.to,
+            port: e.port,
+            text,
+        });
+    };
     for step in plan
         .steps
         .iter()
@@ -152,38 +182,57 @@ pub fn reachability_changes(plan: &Plan) -> Vec<String> {
         let before = step.before.as_ref().and_then(edge);
         let after = step.after.as_ref().and_then(edge);
         match (before, after) {
-            (None, Some(a)) => lines.push(format!("+ {a} now allowed")),
-            (Some(b), None) => lines.push(format!("- {b} no longer allowed")),
-            (Some(b), Some(a)) if a != b => {
-                lines.push(format!("- {b} no longer allowed"));
-                lines.push(format!("+ {a} now allowed"));
+            (None, Some(a)) => push(EdgeChange::Added, a),
+            (Some(b), None) => push(EdgeChange::Removed, b),
+            (Some(b), Some(a)) if a.text != b.text => {
+                push(EdgeChange::Removed, b);
+                push(EdgeChange::Added, a);
             }
             _ => {}
         }
     }
-    lines
+    changes
 }
 
-fn edge(r: &Resource) -> Option<String> {
+/// One path: `from` may open connections to `to` on `port`.
+struct Edge {
+    from: String,
+    to: String,
+    port: u16,
+    text: String,
+}
+
+fn edge(r: &Resource) -> Option<Edge> {
     if let Resource::ApiMethod(m) = r {
         // What the REST API exposes to the internet, and where it sends it.
         let target = match &m.load_balancer {
             Ref::Id(id) => id.to_string(),
             Ref::Unowned(host) => format!("{host} (unowned)"),
         };
-        return Some(format!(
-            "internet → REST API {} {} → {target}:{}",
-            m.http_method, m.path, m.port
-        ));
+        return Some(Edge {
+            text: format!(
+                "internet → REST API {} {} → {target}:{}",
+                m.http_method, m.path, m.port
+            ),
+            from: "internet".into(),
+            to: target,
+            port: m.port,
+        });
     }
     let Resource::IngressRule(rule) = r else {
         return None;
     };
-    let source = match &rule.source {
+    let from = match &rule.source {
         RuleSource::Cidr(c) => c.clone(),
         RuleSource::Group(g) => party(g),
     };
-    Some(format!("{source} → {}:{}", party(&rule.group), rule.port))
+    let to = party(&rule.group);
+    Some(Edge {
+        text: format!("{from} → {to}:{}", rule.port),
+        from,
+        to,
+        port: rule.port,
+    })
 }
 
 /// `sg.svc.user-service` → `user-service`, `sg.alb` → `load_balancer`.
