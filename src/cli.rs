@@ -148,6 +148,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the JSON Schema of the topology file, for editors: save it as
+    /// topology.schema.json and start the file with
+    /// `# yaml-language-server: $schema=./topology.schema.json`. No AWS calls.
+    Schema,
     /// Manage the local emulator started by --local.
     Emulator {
         #[command(subcommand)]

@@ -42,6 +42,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => graph::graph_cmd(&file, format, resources),
         Command::Emulator { action } => emulator::emulator(action),
         Command::Show { plan, json } => show::show_cmd(&plan, json),
+        Command::Schema => {
+            println!("{}", topology::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Plan {
             file,
             out,

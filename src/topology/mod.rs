@@ -8,6 +8,7 @@ pub mod naming;
 pub mod network;
 mod parse;
 pub mod positions;
+mod schema;
 pub mod types;
 mod validate;
 
@@ -22,6 +23,7 @@ pub use naming::{derived_target_group_name, env_stem, env_var_for};
 pub use network::{availability_zone_names, subnet_cidrs};
 pub use parse::{load, parse_bytes, parse_str};
 pub use positions::{PositionIndex, Segment};
+pub use schema::json_schema;
 pub use types::*;
 pub use validate::validate;
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Topology {
     pub name: String,
@@ -28,7 +28,7 @@ pub struct Topology {
     pub services: BTreeMap<String, Service>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSpec {
     pub engine: DatabaseEngine,
@@ -50,7 +50,7 @@ pub struct DatabaseSpec {
     pub allowed_callers: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DatabaseEngine {
     Mysql,
@@ -81,7 +81,7 @@ fn default_storage_gb() -> u32 {
     20
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Alarms {
     /// An SNS topic ARN that receives every alarm (and its return to OK).
@@ -89,7 +89,7 @@ pub struct Alarms {
     pub notify: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepositorySpec {
     /// Scan each pushed image for vulnerabilities.
@@ -103,7 +103,9 @@ pub struct RepositorySpec {
     pub tag_mutability: TagMutability,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TagMutability {
     #[default]
@@ -119,14 +121,14 @@ fn default_keep_images() -> u32 {
 }
 
 /// A container image: a full URI, or a tag of one of the stack's repositories.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Image {
     Uri(String),
     Repository(RepositoryImage),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepositoryImage {
     /// A key of `repositories`.
@@ -138,7 +140,7 @@ fn default_tag() -> String {
     "latest".into()
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     pub cidr: String,
@@ -160,7 +162,7 @@ fn default_nat() -> NatGateways {
 }
 
 /// `2` (the first N zones of the region, `a`, `b`, ...) or `[us-east-1a, us-east-1b]`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum AvailabilityZones {
     Count(u8),
@@ -168,20 +170,20 @@ pub enum AvailabilityZones {
 }
 
 /// `0`, `1` or `per_az`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum NatGateways {
     Count(u8),
     Mode(NatMode),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NatMode {
     PerAz,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Discovery {
     #[serde(default = "default_namespace")]
@@ -205,7 +207,7 @@ fn default_ttl() -> u32 {
     10
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
     pub listeners: Vec<Listener>,
@@ -213,7 +215,7 @@ pub struct LoadBalancer {
     pub routes: Vec<Route>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Listener {
     pub port: u16,
@@ -224,7 +226,7 @@ pub struct Listener {
     pub redirect_to: Option<u16>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 pub enum ListenerProtocol {
     #[serde(rename = "HTTP")]
     Http,
@@ -232,7 +234,7 @@ pub enum ListenerProtocol {
     Https,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     pub path: String,
@@ -241,7 +243,7 @@ pub struct Route {
     pub service: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiGateway {
     pub name: String,
@@ -257,7 +259,9 @@ pub struct ApiGateway {
     pub routes: Vec<ApiRoute>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiVia {
     /// A REST VPC link (V1) to an internal network load balancer, one listener per service port.
@@ -268,7 +272,7 @@ pub enum ApiVia {
     Alb,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiThrottle {
     /// Steady-state requests per second across the stage.
@@ -280,7 +284,7 @@ fn default_stage() -> String {
     "prod".into()
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiRoute {
     pub path: String,
@@ -288,7 +292,7 @@ pub struct ApiRoute {
     pub service: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub image: Image,
@@ -329,14 +333,14 @@ impl Service {
 
 /// What the load balancer asks a task: a path on the traffic port, or a path on its own port
 /// (seed 002's actuator on 8081).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum HealthCheck {
     Path(String),
     Detailed(DetailedHealthCheck),
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DetailedHealthCheck {
     pub path: String,
@@ -376,7 +380,7 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRole {
     /// ARNs of managed policies, AWS's or the account's.
@@ -387,7 +391,7 @@ pub struct TaskRole {
     pub statements: Vec<PolicyStatement>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyStatement {
     pub actions: Vec<String>,
@@ -403,7 +407,7 @@ fn default_desired() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {
     pub min: u32,
@@ -418,7 +422,7 @@ pub struct Autoscaling {
 
 /// One task more while average CPU stays at or above `scale_out_above` for `minutes`, one task
 /// less while it stays below `scale_in_below` as long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepScaling {
     pub scale_out_above: u32,
