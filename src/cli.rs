@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +46,9 @@ pub enum Command {
     /// Offline: parse, validate and lint the topology. Makes no AWS calls.
     Validate(FileArg),
     /// Show what apply would change.
+    #[command(
+        after_help = "Examples:\n  ecsform plan                          # topology.yaml, against AWS\n  ecsform plan -f prod.yaml --out plan.json   # save it; apply it with `ecsform apply plan.json`\n  ecsform plan --detailed-exitcode      # CI: exit 2 when there are changes\n  ecsform plan --refresh-only           # only what was changed outside ecsform\n  ecsform plan --destroy                # what `destroy` would delete"
+    )]
     Plan {
         #[command(flatten)]
         file: FileArg,
@@ -68,6 +72,9 @@ pub enum Command {
         refresh_only: bool,
     },
     /// Make AWS match the topology.
+    #[command(
+        after_help = "Examples:\n  ecsform apply                         # plan, ask, apply topology.yaml\n  ecsform apply plan.json               # a saved plan, as reviewed, without asking\n  ecsform apply --auto-approve --wait --wait-timeout 10m   # CI: until the services are steady\n  ecsform apply --allow-replace vpc     # a new network.cidr rebuilds the network\n  ecsform --local apply -f topology.example.yaml --auto-approve   # no AWS account: a local emulator"
+    )]
     Apply {
         #[command(flatten)]
         file: FileArg,
@@ -82,9 +89,13 @@ pub enum Command {
         /// How many AWS operations may run at once.
         #[arg(long, default_value_t = 16, value_parser = at_least_one())]
         parallelism: usize,
-        /// Wait for ECS services to reach a steady state; fail if a deployment rolls back.
+        /// Wait for ECS services to reach a steady state (running/desired shown per service);
+        /// fail if a deployment rolls back.
         #[arg(long)]
         wait: bool,
+        /// How long `--wait` waits for the services before failing: `30s`, `15m`, or seconds.
+        #[arg(long, default_value = "15m", value_parser = duration, value_name = "DURATION", requires = "wait")]
+        wait_timeout: Duration,
         /// Allow the replacement of this resource although it loses its data (a database:
         /// the plan marks it DATA LOSS). Repeat for several.
         #[arg(long, value_name = "ID")]
@@ -96,6 +107,9 @@ pub enum Command {
         lock: LockArgs,
     },
     /// Delete everything the stack owns (and nothing else).
+    #[command(
+        after_help = "Examples:\n  ecsform plan --destroy                # preview\n  ecsform destroy --auto-approve --lock-timeout 5m"
+    )]
     Destroy {
         #[command(flatten)]
         file: FileArg,
@@ -128,8 +142,10 @@ pub enum Command {
     Graph {
         #[command(flatten)]
         file: FileArg,
+        /// Mermaid (renders in GitHub and GitLab markdown) or Graphviz dot.
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
+        /// The AWS resources and their dependencies instead of who calls whom.
         #[arg(long)]
         resources: bool,
     },
@@ -137,6 +153,7 @@ pub enum Command {
     Outputs {
         #[command(flatten)]
         file: FileArg,
+        /// Print them as one JSON object (for scripts).
         #[arg(long)]
         json: bool,
     },
@@ -152,6 +169,13 @@ pub enum Command {
     /// topology.schema.json and start the file with
     /// `# yaml-language-server: $schema=./topology.schema.json`. No AWS calls.
     Schema,
+    /// Print a shell completion script: `ecsform completions bash > ~/.local/share/bash-completion/completions/ecsform`,
+    /// `ecsform completions zsh > "${fpath[1]}/_ecsform"`, `ecsform completions fish > ~/.config/fish/completions/ecsform.fish`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Manage the local emulator started by --local.
     Emulator {
         #[command(subcommand)]
@@ -161,15 +185,27 @@ pub enum Command {
 
 #[derive(Debug, Args, Clone, Copy)]
 pub struct LockArgs {
-    /// Seconds to wait for another run's lock on the stack before giving up (0: fail at once).
-    #[arg(long, default_value_t = 0)]
-    pub lock_timeout: u64,
+    /// How long to wait for another run's lock on the stack before giving up: `30s`, `5m`, or
+    /// seconds (0: fail at once).
+    #[arg(long, default_value = "0", value_parser = duration, value_name = "DURATION")]
+    pub lock_timeout: Duration,
 }
 
 impl LockArgs {
-    pub fn timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.lock_timeout)
+    pub fn timeout(&self) -> Duration {
+        self.lock_timeout
     }
+}
+
+/// `30s`, `5m`, `1h 30m` (humantime), or a bare number of seconds.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text).map_err(|e| {
+        format!("{e}: write a duration such as 30s, 5m or 1h 30m, or a number of seconds")
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

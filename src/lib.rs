@@ -26,3 +26,4 @@ pub mod stack_lock;
 pub mod topology;
 #[cfg(feature = "aws")]
 pub mod ui;
+pub mod waits;

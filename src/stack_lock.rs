@@ -99,7 +99,7 @@ impl StackLock {
             }
             if Instant::now() >= deadline {
                 bail!(
-                    "stack `{stack}` is locked by {} since {} (lock id {}): another apply or destroy is running. Wait for it with --lock-timeout SECONDS (a killed run's lock is taken over once its {}s lease runs out).",
+                    "stack `{stack}` is locked by {} since {} (lock id {}): another apply or destroy is running. Wait for it with --lock-timeout 10m (a killed run's lock is taken over once its {}s lease runs out).",
                     held.describe(),
                     held.since,
                     held.id,

@@ -108,9 +108,79 @@ fn help_lists_every_subcommand() {
         "graph",
         "outputs",
         "force-unlock",
+        "show",
+        "schema",
+        "completions",
     ] {
         assert!(text.contains(cmd), "{cmd} missing from --help");
     }
+}
+
+/// Every flag and argument of every command says what it does.
+#[test]
+fn every_flag_has_help() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&ecsform::cli::Cli::command(), "ecsform", &mut missing);
+    assert!(missing.is_empty(), "without help: {missing:?}");
+}
+
+#[test]
+fn durations_are_written_as_people_write_them() {
+    use ecsform::cli::duration;
+    assert_eq!(duration("30s"), Ok(std::time::Duration::from_secs(30)));
+    assert_eq!(duration("5m"), Ok(std::time::Duration::from_secs(300)));
+    assert_eq!(duration("1h 30m"), Ok(std::time::Duration::from_secs(5400)));
+    assert_eq!(duration("45"), Ok(std::time::Duration::from_secs(45)));
+    let refused = duration("soon").expect_err("not a duration");
+    assert!(refused.contains("such as 30s"), "{refused}");
+    let out = ecsform()
+        .args(["apply", "--lock-timeout", "soon", "-f", EXAMPLE])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("--lock-timeout") && err.contains("such as 30s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    for (shell, mark) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef ecsform"),
+        ("fish", "complete -c ecsform"),
+    ] {
+        let out = ecsform().args(["completions", shell]).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(
+            text.contains(mark) && text.contains("allow-replace"),
+            "{shell}: {}",
+            &text[..text.len().min(300)]
+        );
+    }
+}
+
+#[test]
+fn apply_help_has_examples() {
+    let out = ecsform().args(["apply", "--help"]).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("Examples:") && text.contains("ecsform apply plan.json"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -473,3 +473,51 @@ async fn the_production_system_converges_while_rds_creates_and_alarms_and_polici
     let left = tagged_counts(moto, &stack).await;
     assert!(left.values().all(|&n| n == 0), "{left:?}");
 }
+
+/// Waits and retries say what they wait for, why (the AWS state or error code), elapsed and
+/// limit, in a log without a terminal: a provisioning load balancer on apply, and on destroy
+/// a target group AWS keeps `ResourceInUse` and groups held by lingering interfaces.
+#[tokio::test(flavor = "multi_thread")]
+async fn waits_and_retries_print_what_why_elapsed_and_limit() {
+    let moto = Moto::start();
+    let stack = unique_stack("progress");
+    let fixture = Fixture::seed(&stack);
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({"pending_seconds": {"load_balancer": 3}, "linger_seconds": 3}),
+    );
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", show(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    let waiting: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("waiting for load balancer"))
+        .collect();
+    assert!(
+        waiting
+            .iter()
+            .any(|l| l.contains(": provisioning, ") && l.ends_with(" of 15m")),
+        "{log}"
+    );
+    assert!(
+        waiting.len() <= 4,
+        "a line per change of state, not per poll: {waiting:?}"
+    );
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["destroy", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", show(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.lines().any(|l| l.starts_with("retrying ")
+            && (l.contains(": ResourceInUse, ") || l.contains(": DependencyViolation, "))
+            && l.ends_with(" of 20m")),
+        "{log}"
+    );
+}

@@ -236,6 +236,7 @@ impl super::StackOps for FakeCloud {
         &self,
         _stack: &str,
         _services: &[String],
+        _limit: std::time::Duration,
     ) -> Result<(), CloudError> {
         Ok(())
     }

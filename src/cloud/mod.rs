@@ -133,5 +133,6 @@ pub trait StackOps: Cloud {
         &self,
         stack: &str,
         services: &[String],
+        limit: std::time::Duration,
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
 }

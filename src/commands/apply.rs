@@ -12,6 +12,8 @@ pub struct ApplyOptions {
     pub auto_approve: bool,
     pub parallelism: usize,
     pub wait: bool,
+    /// How long `wait` waits (`--wait-timeout`); zero means the default, 15 minutes.
+    pub wait_timeout: std::time::Duration,
     /// Logical ids whose replacement may lose data (`--allow-replace`).
     pub allow_replace: Vec<String>,
     /// A repository this run deletes takes its images with it (`--delete-images`).
@@ -53,7 +55,7 @@ pub async fn apply_cmd<C: StackOps>(
         }
     }
     if options.wait {
-        until_halted(halt, wait_for_services(cloud, t)).await?;
+        until_halted(halt, wait_for_services(cloud, t, options.wait_timeout)).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -252,14 +254,25 @@ pub(super) async fn carry_out<C: StackOps>(
     )
 }
 
-pub(super) async fn wait_for_services<C: StackOps>(cloud: &C, t: &Topology) -> Result<()> {
+pub(super) async fn wait_for_services<C: StackOps>(
+    cloud: &C,
+    t: &Topology,
+    limit: std::time::Duration,
+) -> Result<()> {
+    let limit = if limit.is_zero() {
+        std::time::Duration::from_secs(15 * 60)
+    } else {
+        limit
+    };
     eprintln!("Waiting for the ECS services to reach a steady state...");
     let names: Vec<String> = t
         .services
         .keys()
         .map(|s| crate::names::ecs_service(&t.name, s))
         .collect();
-    cloud.wait_for_steady_services(&t.name, &names).await?;
+    cloud
+        .wait_for_steady_services(&t.name, &names, limit)
+        .await?;
     eprintln!("All {} services are steady.", names.len());
     Ok(())
 }

@@ -42,6 +42,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => graph::graph_cmd(&file, format, resources),
         Command::Emulator { action } => emulator::emulator(action),
         Command::Show { plan, json } => show::show_cmd(&plan, json),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "ecsform", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             println!("{}", topology::json_schema());
             Ok(ExitCode::SUCCESS)
@@ -71,6 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             auto_approve,
             parallelism,
             wait,
+            wait_timeout,
             allow_replace,
             delete_images,
             lock,
@@ -79,6 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 auto_approve,
                 parallelism,
                 wait,
+                wait_timeout,
                 allow_replace,
                 delete_images,
             };

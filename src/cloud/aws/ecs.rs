@@ -597,9 +597,10 @@ pub async fn wait_steady(
     cloud: &AwsCloud,
     stack: &str,
     services: &[String],
+    limit: std::time::Duration,
 ) -> Result<(), CloudError> {
     let cluster = names::cluster(stack);
-    wait_until("ECS services", cloud.timeouts.provisioning, || async {
+    wait_until("the ECS services to be steady", limit, || async {
         let mut pending = Vec::new();
         for chunk in services.chunks(10) {
             let out = cloud

@@ -289,8 +289,9 @@ impl super::StackOps for AwsCloud {
         &self,
         stack: &str,
         services: &[String],
+        limit: std::time::Duration,
     ) -> Result<(), CloudError> {
-        ecs::wait_steady(self, stack, services).await
+        ecs::wait_steady(self, stack, services, limit).await
     }
 }
 

@@ -29,10 +29,12 @@ where
 {
     let start = Instant::now();
     let mut delay = Duration::from_millis(250);
+    let shown = crate::waits::begin(format!("retrying {what}"), limit);
     loop {
         match f().await {
             Ok(v) => return Ok(v),
             Err(e) if retryable(&e) && start.elapsed() + delay < limit => {
+                shown.state(&reason(&e));
                 tokio::time::sleep(jitter(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(15));
             }
@@ -44,6 +46,27 @@ where
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Why a retry waits, short: the AWS error code where the answer names one
+/// (`ResourceInUse`, `DependencyViolation`), else the kind of error.
+fn reason(e: &CloudError) -> String {
+    let (kind, text) = match e {
+        CloudError::Aws { code, .. } => return code.clone(),
+        CloudError::NotFound(t) => ("not found yet", t),
+        CloudError::Throttled(t) => ("throttled", t),
+        CloudError::DependencyViolation(t) => ("a dependency still holds it", t),
+        CloudError::Timeout(t) => ("timed out", t),
+        other => return other.to_string(),
+    };
+    match text.split_once(':') {
+        Some((code, _))
+            if !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') =>
+        {
+            code.to_string()
+        }
+        _ => kind.to_string(),
     }
 }
 
@@ -72,6 +95,7 @@ where
 {
     let start = Instant::now();
     let mut delay = Duration::from_millis(200);
+    let shown = crate::waits::begin(format!("waiting for {what}"), limit);
     loop {
         match check().await? {
             None => return Ok(()),
@@ -81,7 +105,8 @@ where
                     start.elapsed().as_secs()
                 )))
             }
-            Some(_) => {
+            Some(state) => {
+                shown.state(&state);
                 tokio::time::sleep(jitter(delay)).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
