@@ -157,6 +157,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who can reach whom as AWS enforces it (the groups attached to every service, load
+    /// balancer, VPC link and database, and all their rules, hand-made ones included), against
+    /// the call graph. Exit 1 on any extra or missing path. Reads only.
+    #[command(
+        after_help = "Examples:\n  ecsform audit                  # a table: EXTRA, MISSING, ok\n  ecsform audit --format json    # for CI\n  ecsform audit --format mermaid > reachability.md"
+    )]
+    Audit {
+        #[command(flatten)]
+        file: FileArg,
+        /// text (a table), json, or mermaid (extra and missing paths in red).
+        #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+        format: AuditFormat,
+    },
     /// Print a plan saved by `plan --out`, as `plan` printed it (or as JSON). No AWS calls.
     Show {
         /// The saved plan.
@@ -212,6 +225,13 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 pub enum GraphFormat {
     Mermaid,
     Dot,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Mermaid,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! `plan::diff::diff` → `plan::schedule::schedule` → `execute::execute`.
 
 pub mod applied;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod cloud;

@@ -2,6 +2,7 @@
 //! command runs under signal handling (see `with_runtime`).
 
 pub mod apply;
+mod audit;
 pub mod destroy;
 mod emulator;
 mod force_unlock;
@@ -42,6 +43,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => graph::graph_cmd(&file, format, resources),
         Command::Emulator { action } => emulator::emulator(action),
         Command::Show { plan, json } => show::show_cmd(&plan, json),
+        Command::Audit { file, format } => with_runtime(|halt| async move {
+            until_halted(&halt, audit::audit_cmd(&file, local, format)).await
+        }),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

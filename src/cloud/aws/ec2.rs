@@ -1137,7 +1137,7 @@ fn unowned(p: Option<&str>) -> Ref {
 /// Rules are owned through their group and identified by their content within it
 /// (`IngressRule::scoped_id`, assigned by observe's linking), so a rule the file asks for is
 /// matched whoever made it; anything else is drift, to be removed.
-async fn observe_rules(
+pub(crate) async fn observe_rules(
     cloud: &AwsCloud,
     groups: &BTreeSet<String>,
 ) -> Result<Vec<ObservedResource>, CloudError> {

@@ -296,6 +296,19 @@ impl super::StackOps for AwsCloud {
 }
 
 impl AwsCloud {
+    /// The inbound rules of groups that are not the stack's (attached by hand to one of its
+    /// services, load balancers or databases): `audit` counts what they open too.
+    pub async fn rules_of_groups(
+        &self,
+        groups: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<crate::model::Resource>, CloudError> {
+        Ok(ec2::observe_rules(self, groups)
+            .await?
+            .into_iter()
+            .map(|o| o.resource)
+            .collect())
+    }
+
     /// Values people need after an apply: the load balancers' DNS names and the REST API's
     /// invoke URL (`api_stage`: the stage the file names).
     pub async fn outputs(
