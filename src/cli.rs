@@ -157,6 +157,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Before an apply, check what AWS would only reveal minutes into it: the zones exist,
+    /// images exist in ECR, secrets and parameters exist and the execution role can read them,
+    /// certificates are issued in the stack's region, the default quotas fit. Reads only;
+    /// exit 1 on a failure.
+    Verify {
+        #[command(flatten)]
+        file: FileArg,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Who can reach whom as AWS enforces it (the groups attached to every service, load
     /// balancer, VPC link and database, and all their rules, hand-made ones included), against
     /// the call graph. Exit 1 on any extra or missing path. Reads only.

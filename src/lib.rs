@@ -27,4 +27,5 @@ pub mod stack_lock;
 pub mod topology;
 #[cfg(feature = "aws")]
 pub mod ui;
+pub mod verify;
 pub mod waits;

@@ -11,6 +11,7 @@ mod outputs;
 mod plan;
 mod show;
 mod validate;
+mod verify;
 
 use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
 use crate::cloud::aws::AwsCloud;
@@ -43,6 +44,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => graph::graph_cmd(&file, format, resources),
         Command::Emulator { action } => emulator::emulator(action),
         Command::Show { plan, json } => show::show_cmd(&plan, json),
+        Command::Verify { file, json } => with_runtime(|halt| async move {
+            until_halted(&halt, verify::verify_cmd(&file, local, json)).await
+        }),
         Command::Audit { file, format } => with_runtime(|halt| async move {
             until_halted(&halt, audit::audit_cmd(&file, local, format)).await
         }),

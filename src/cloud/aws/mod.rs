@@ -20,6 +20,7 @@ mod ops;
 pub mod pacing;
 mod rds;
 mod retry;
+mod verify;
 
 pub use errors::{classify, set_verbose};
 
@@ -45,6 +46,9 @@ pub struct AwsCloud {
     autoscaling: aws_sdk_applicationautoscaling::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     rds: aws_sdk_rds::Client,
+    acm: aws_sdk_acm::Client,
+    secrets: aws_sdk_secretsmanager::Client,
+    ssm: aws_sdk_ssm::Client,
     region: String,
     /// The account the credentials act in (from the preflight).
     account: Option<String>,
@@ -134,6 +138,9 @@ impl AwsCloud {
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
             rds: aws_sdk_rds::Client::new(&conf),
+            acm: aws_sdk_acm::Client::new(&conf),
+            secrets: aws_sdk_secretsmanager::Client::new(&conf),
+            ssm: aws_sdk_ssm::Client::new(&conf),
             region,
             account,
             timeouts: Timeouts::default(),

@@ -1,0 +1,297 @@
+//! The reads behind `ecsform verify` (see `crate::verify`): describes and lists only, never a
+//! write, and never a secret's or parameter's value.
+
+use super::errors::aws_err;
+use super::AwsCloud;
+use crate::cloud::CloudError;
+use crate::verify::{Check, ImageRef, Status, Wanted};
+use aws_sdk_ecr::types::ImageIdentifier;
+use aws_sdk_ssm::types::ParameterStringFilter;
+use futures::future::join_all;
+
+impl AwsCloud {
+    pub async fn verify(&self, wanted: &Wanted) -> Vec<Check> {
+        let mut checks = wanted.offline.clone();
+        checks.extend(zones(self, &wanted.zones).await);
+        checks.extend(join_all(wanted.images.iter().map(|(svc, img)| image(self, svc, img))).await);
+        checks.extend(
+            join_all(
+                wanted
+                    .secrets
+                    .iter()
+                    .map(|(svc, var, source)| secret(self, svc, var, source)),
+            )
+            .await,
+        );
+        checks.extend(
+            join_all(
+                wanted
+                    .certificates
+                    .iter()
+                    .map(|(port, arn)| certificate(self, *port, arn)),
+            )
+            .await,
+        );
+        checks
+    }
+}
+
+fn code(e: &CloudError) -> String {
+    match e {
+        CloudError::Aws { code, .. } => code.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn region_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+async fn zones(cloud: &AwsCloud, names: &[String]) -> Vec<Check> {
+    let found = cloud
+        .ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .map_err(aws_err);
+    let zones = match found {
+        Ok(out) => out.availability_zones().to_vec(),
+        Err(e) => {
+            return vec![Check::new(
+                "zone",
+                names.join(", "),
+                Status::Fail,
+                format!("could not list the region's zones: {e}"),
+            )];
+        }
+    };
+    names
+        .iter()
+        .map(|name| match zones.iter().find(|z| z.zone_name() == Some(name.as_str())) {
+            Some(z) => {
+                let state = z.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+                let status = if state == "available" { Status::Ok } else { Status::Fail };
+                Check::new("zone", name, status, state)
+            }
+            None => Check::new(
+                "zone",
+                name,
+                Status::Fail,
+                format!(
+                    "{} has no such zone (it has {}): name zones it has under network.availability_zones",
+                    cloud.region,
+                    zones.iter().filter_map(|z| z.zone_name()).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        })
+        .collect()
+}
+
+async fn image(cloud: &AwsCloud, service: &str, image: &ImageRef) -> Check {
+    let (region, repository, tag, digest, own) = match image {
+        ImageRef::Public(uri) => {
+            return Check::new(
+                "image",
+                format!("{service}: {uri}"),
+                Status::Skipped,
+                "a public registry: not checked",
+            )
+        }
+        ImageRef::Ecr {
+            region,
+            repository,
+            tag,
+            digest,
+            own,
+        } => (region, repository, tag, digest, own),
+    };
+    let reference = match (tag, digest) {
+        (_, Some(d)) => format!("{repository}@{d}"),
+        (Some(t), None) => format!("{repository}:{t}"),
+        (None, None) => repository.clone(),
+    };
+    let subject = format!("{service}: {reference}");
+    if region.as_deref().is_some_and(|r| r != cloud.region) {
+        return Check::new(
+            "image",
+            subject,
+            Status::Skipped,
+            "in another region's registry: not checked",
+        );
+    }
+    let id = ImageIdentifier::builder()
+        .set_image_tag(tag.clone())
+        .set_image_digest(digest.clone())
+        .build();
+    let found = cloud
+        .ecr
+        .describe_images()
+        .repository_name(repository)
+        .image_ids(id)
+        .send()
+        .await
+        .map_err(aws_err);
+    match found {
+        Ok(out) if !out.image_details().is_empty() => {
+            Check::new("image", subject, Status::Ok, "exists")
+        }
+        Ok(_) => Check::new(
+            "image",
+            subject,
+            Status::Fail,
+            "no such image: push it before apply (the tasks could not start)",
+        ),
+        Err(e) if code(&e) == "ImageNotFoundException" => Check::new(
+            "image",
+            subject,
+            Status::Fail,
+            "no such image: push it before apply (the tasks could not start)",
+        ),
+        Err(e) if *own && super::retry::is_not_found(&e) => Check::new(
+            "image",
+            subject,
+            Status::Skipped,
+            "the repository is created by apply: push the image to it before the service can start",
+        ),
+        Err(e) if super::retry::is_not_found(&e) => Check::new(
+            "image",
+            subject,
+            Status::Fail,
+            "no such repository in this account and region",
+        ),
+        Err(e) => Check::new(
+            "image",
+            subject,
+            Status::Fail,
+            format!("could not read it: {e}"),
+        ),
+    }
+}
+
+async fn secret(cloud: &AwsCloud, service: &str, var: &str, source: &str) -> Check {
+    let subject = format!("{service} {var}: {source}");
+    if let Some(region) = region_of(source).filter(|r| *r != cloud.region) {
+        return Check::new(
+            "secret",
+            subject,
+            Status::Skipped,
+            format!("in {region}: not checked from {}", cloud.region),
+        );
+    }
+    if source.starts_with("arn:aws:secretsmanager:") {
+        let found = cloud
+            .secrets
+            .describe_secret()
+            .secret_id(source)
+            .send()
+            .await
+            .map_err(aws_err);
+        return match found {
+            Ok(s) => match s.kms_key_id().filter(|k| !k.ends_with("alias/aws/secretsmanager")) {
+                // The execution role may read the secret (GetSecretValue), not decrypt with a
+                // key of the customer's (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+                Some(key) => Check::new(
+                    "secret",
+                    subject,
+                    Status::Fail,
+                    format!("encrypted with the customer key {key}: the execution role has no kms:Decrypt on it; grant it in the key policy"),
+                ),
+                None => Check::new("secret", subject, Status::Ok, "exists; the execution role may read it"),
+            },
+            Err(e) if super::retry::is_not_found(&e) => Check::new(
+                "secret",
+                subject,
+                Status::Fail,
+                "no such secret: the tasks would fail to start (ResourceInitializationError)",
+            ),
+            Err(e) => Check::new("secret", subject, Status::Fail, format!("could not read it: {e}")),
+        };
+    }
+    let name = source.split_once(":parameter").map_or(source, |(_, n)| n);
+    let filter = ParameterStringFilter::builder()
+        .key("Name")
+        .option("Equals")
+        .values(name)
+        .build();
+    let filter = match filter {
+        Ok(f) => f,
+        Err(e) => return Check::new("parameter", subject, Status::Fail, e.to_string()),
+    };
+    let found = cloud
+        .ssm
+        .describe_parameters()
+        .parameter_filters(filter)
+        .send()
+        .await
+        .map_err(aws_err);
+    match found {
+        Ok(out) => match out.parameters().first() {
+            None => Check::new(
+                "parameter",
+                subject,
+                Status::Fail,
+                "no such parameter: the tasks would fail to start (ResourceInitializationError)",
+            ),
+            Some(p) => match p.key_id().filter(|k| !k.ends_with("alias/aws/ssm")) {
+                Some(key) => Check::new(
+                    "parameter",
+                    subject,
+                    Status::Fail,
+                    format!("encrypted with the customer key {key}: the execution role has no kms:Decrypt on it"),
+                ),
+                None => Check::new("parameter", subject, Status::Ok, "exists; the execution role may read it"),
+            },
+        },
+        Err(e) => Check::new("parameter", subject, Status::Fail, format!("could not read it: {e}")),
+    }
+}
+
+async fn certificate(cloud: &AwsCloud, port: u16, arn: &str) -> Check {
+    let subject = format!("listener {port}: {arn}");
+    if let Some(region) = region_of(arn).filter(|r| *r != cloud.region) {
+        return Check::new(
+            "certificate",
+            subject,
+            Status::Fail,
+            format!(
+                "in {region}: a load balancer takes certificates of its own region ({})",
+                cloud.region
+            ),
+        );
+    }
+    match cloud
+        .acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .map_err(aws_err)
+    {
+        Ok(out) => {
+            let status = out
+                .certificate()
+                .and_then(|c| c.status())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            if status == "ISSUED" {
+                Check::new("certificate", subject, Status::Ok, "issued")
+            } else {
+                Check::new(
+                    "certificate",
+                    subject,
+                    Status::Fail,
+                    format!("{status}: the listener needs an issued certificate"),
+                )
+            }
+        }
+        Err(e) if super::retry::is_not_found(&e) => {
+            Check::new("certificate", subject, Status::Fail, "no such certificate")
+        }
+        Err(e) => Check::new(
+            "certificate",
+            subject,
+            Status::Fail,
+            format!("could not read it: {e}"),
+        ),
+    }
+}

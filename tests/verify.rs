@@ -1,0 +1,125 @@
+//! `verify` against moto, through the contract proxy: a missing secret and a missing image are
+//! found (exit 1) beside the ones that exist, the zones are checked, and not one write is sent.
+
+mod common;
+
+use common::proxy::FaultProxy;
+use common::{unique_stack, Fixture, Moto};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() {
+    let moto = Moto::start();
+    let stack = unique_stack("verify");
+    let conf = moto.sdk_config().await;
+    // What exists: the user-service image, one secret, one parameter.
+    let ecr = aws_sdk_ecr::Client::new(&conf);
+    let repository = format!("{stack}-users");
+    ecr.create_repository()
+        .repository_name(&repository)
+        .send()
+        .await
+        .expect("repository");
+    ecr.put_image()
+        .repository_name(&repository)
+        .image_tag("1.0")
+        .image_manifest(r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}, "layers": []}"#)
+        .send()
+        .await
+        .expect("image");
+    let secret = aws_sdk_secretsmanager::Client::new(&conf)
+        .create_secret()
+        .name(format!("{stack}/db-password"))
+        .secret_string("s3cret")
+        .send()
+        .await
+        .expect("secret")
+        .arn()
+        .expect("arn")
+        .to_string();
+    aws_sdk_ssm::Client::new(&conf)
+        .put_parameter()
+        .name(format!("/{stack}/api-key"))
+        .value("k")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("parameter");
+    let missing_secret = secret.replace("db-password", "gone");
+
+    let mut f = Fixture::seed(&stack);
+    f.edit(
+        None,
+        "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/user-service:latest\n",
+        &format!(
+            "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/{repository}:1.0\n    secrets:\n      DB_PASSWORD: {secret}\n      OLD_PASSWORD: {missing_secret}\n      API_KEY: /{stack}/api-key\n"
+        ),
+    );
+    let proxy = FaultProxy::start(moto, &serde_json::json!({}));
+    let mut cmd = proxy.ecsform(moto);
+    cmd.args(["verify", "-f", f.path_str(), "--json"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
+        .await
+        .expect("join");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let find = |what: &str, subject_has: &str| {
+        checks
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| {
+                c["what"] == what
+                    && c["subject"]
+                        .as_str()
+                        .is_some_and(|s| s.contains(subject_has))
+            })
+            .unwrap_or_else(|| panic!("no {what} check on {subject_has}: {checks}"))
+            .clone()
+    };
+    assert_eq!(find("image", &format!("{repository}:1.0"))["status"], "ok");
+    let missing_image = find("image", "order-service:latest");
+    assert_eq!(missing_image["status"], "fail", "{missing_image}");
+    assert_eq!(find("secret", "DB_PASSWORD")["status"], "ok");
+    let gone = find("secret", "OLD_PASSWORD");
+    assert_eq!(gone["status"], "fail", "{gone}");
+    assert!(
+        gone["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no such secret")),
+        "{gone}"
+    );
+    assert_eq!(find("parameter", "API_KEY")["status"], "ok");
+    assert_eq!(find("zone", "us-east-1a")["status"], "ok");
+    // The stack's own repository does not exist before the first apply: said, not failed.
+    assert_eq!(find("image", "product-service:1.0.0")["status"], "skipped");
+
+    let stats = proxy.stats();
+    let writes: Vec<&String> = stats["by_action"]
+        .as_object()
+        .expect("by_action")
+        .keys()
+        .filter(|action| {
+            let op = action.split_once(':').map_or(action.as_str(), |(_, op)| op);
+            !(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"))
+        })
+        .collect();
+    assert!(writes.is_empty(), "verify must not write: {writes:?}");
+
+    // The table: failures first.
+    let mut cmd = proxy.ecsform(moto);
+    cmd.args(["verify", "-f", f.path_str()]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
+        .await
+        .expect("join");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.starts_with("RESULT") && table.lines().nth(1).is_some_and(|l| l.starts_with("FAIL")),
+        "{table}"
+    );
+    assert!(table.contains("checks failed"), "{table}");
+}
