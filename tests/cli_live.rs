@@ -165,10 +165,47 @@ async fn apply_and_destroy_refuse_without_a_terminal_unless_auto_approved() {
         "{o}"
     );
     assert_eq!(o["discovery.user-service"], "user-service.internal");
+    assert_eq!(
+        o["discovery_url.user-service"],
+        "http://user-service.internal:3001"
+    );
+    let dns = o["load_balancer_dns_name"].as_str().unwrap_or_default();
+    assert_eq!(o["load_balancer_url.80"], format!("http://{dns}/").as_str());
+    assert!(
+        o["vpc_id"].as_str().is_some_and(|v| v.starts_with("vpc-")),
+        "{o}"
+    );
+    assert_eq!(
+        o["private_subnet_ids"]
+            .as_str()
+            .map(|s| s.split(',').count()),
+        Some(2),
+        "{o}"
+    );
+    assert!(
+        o["security_group_id.user-service"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("sg-")),
+        "{o}"
+    );
+    assert!(
+        o["service_arn.user-service"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:ecs:")),
+        "{o}"
+    );
     moto.run(&["destroy", "-f", f, "--auto-approve"])
         .await
         .expect_code(0);
     moto.run(&["plan", "-f", f, "--detailed-exitcode"])
         .await
         .expect_code(2);
+    // A stack with nothing in AWS has no outputs: an error, not discovery names.
+    let none = moto.run(&["outputs", "-f", f]).await;
+    none.expect_code(1);
+    assert!(
+        none.stderr().contains("run `ecsform apply` first"),
+        "{}",
+        none.stderr()
+    );
 }
