@@ -15,6 +15,9 @@ pub struct Cli {
     /// across commands, instead of AWS. For trying ecsform without an AWS account.
     #[arg(long, global = true, env = "ECSFORM_LOCAL")]
     pub local: bool,
+    /// No colour (also with NO_COLOR set; colour is only ever used on a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
     /// On errors, print the whole chain of causes the AWS SDK reports.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,

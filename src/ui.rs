@@ -144,3 +144,97 @@ impl Progress for Reporter {
         }
     }
 }
+
+static NO_COLOR_FLAG: AtomicBool = AtomicBool::new(false);
+
+/// `--no-color`.
+pub fn disable_color() {
+    NO_COLOR_FLAG.store(true, Ordering::Relaxed);
+}
+
+/// Colour only on a terminal, and never with `--no-color` or `NO_COLOR` set to anything
+/// non-empty (https://no-color.org).
+pub fn color_stdout() -> bool {
+    !NO_COLOR_FLAG.load(Ordering::Relaxed)
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
+/// Prints a rendered plan, in colour where [`color_stdout`] allows.
+pub fn print_plan(text: &str) {
+    if color_stdout() {
+        print!("{}", paint_plan(text));
+    } else {
+        print!("{text}");
+    }
+}
+
+/// Terraform's colours: creates green, updates yellow, replacements magenta, deletes red,
+/// refusals and data loss bold red, reasons dim, the summary bold.
+pub fn paint_plan(text: &str) -> String {
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let trimmed = body.trim_start();
+        let code =
+            if body.contains("REFUSED") || body.contains("DATA LOSS") || body.contains("REBUILD") {
+                Some("\x1b[1;31m")
+            } else if body.starts_with("-/+ ") {
+                Some("\x1b[35m")
+            } else if body.starts_with("  + ") {
+                Some("\x1b[32m")
+            } else if body.starts_with("  ~ ") {
+                Some("\x1b[33m")
+            } else if body.starts_with("  - ") {
+                Some("\x1b[31m")
+            } else if trimmed.starts_with("# ") {
+                Some("\x1b[2m")
+            } else if body.starts_with("Plan: ") || body.starts_with("Changed outside ecsform") {
+                Some("\x1b[1m")
+            } else {
+                None
+            };
+        match code {
+            Some(c) => {
+                out.push_str(c);
+                out.push_str(body);
+                out.push_str(RESET);
+            }
+            None => out.push_str(body),
+        }
+        out.push_str(newline);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paint_plan;
+
+    #[test]
+    fn each_action_has_its_colour_and_text_is_unchanged_without_codes() {
+        let text = "  + vpc (vpc)\n  ~ svc (ecs_service)\n-/+ tg (target_group)\n  - old (log_group)\n      # DATA LOSS: its logs\nPlan: 1 to add.\n";
+        let painted = paint_plan(text);
+        assert!(painted.contains("\x1b[32m  + vpc"));
+        assert!(painted.contains("\x1b[33m  ~ svc"));
+        assert!(painted.contains("\x1b[35m-/+ tg"));
+        assert!(painted.contains("\x1b[31m  - old"));
+        assert!(painted.contains("\x1b[1;31m      # DATA LOSS"));
+        let stripped: String = painted
+            .split('\x1b')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('m').map_or("", |(_, rest)| rest)
+                }
+            })
+            .collect();
+        assert_eq!(stripped, text);
+    }
+}

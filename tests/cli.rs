@@ -226,3 +226,51 @@ fn emulator_status_exits_non_zero_when_it_is_down() {
         .code(1)
         .stdout(predicate::str::contains("not running"));
 }
+
+/// Colour on a terminal (a pty from `script`), none with NO_COLOR, --no-color or without a
+/// terminal; the saved plan shown is the example's first apply.
+#[test]
+fn plans_are_coloured_only_on_a_terminal_and_never_with_no_color() {
+    let loaded = ecsform::topology::load(std::path::Path::new(EXAMPLE)).expect("example");
+    let t = loaded.topology;
+    let desired = ecsform::desired::expand(&t, "us-east-1");
+    let plan = ecsform::plan::diff::diff(&t.name, "us-east-1", &desired, &Default::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("plan.json");
+    std::fs::write(
+        &file,
+        ecsform::plan::document::PlanDocument::new(plan, None, false).to_json(),
+    )
+    .expect("write");
+    let bin = assert_cmd::cargo::cargo_bin("ecsform");
+    let on_pty = |extra: &str, no_color_env: bool| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("{} show {} {extra}", bin.display(), file.display()),
+            "/dev/null",
+        ]);
+        cmd.env_remove("NO_COLOR");
+        if no_color_env {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd
+            .output()
+            .expect("script (util-linux) runs ecsform on a pty");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let coloured = on_pty("", false);
+    assert!(coloured.contains("\x1b[32m  + vpc (vpc)"), "{coloured:?}");
+    assert!(!on_pty("--no-color", false).contains('\x1b'));
+    assert!(!on_pty("", true).contains('\x1b'));
+    let piped = ecsform()
+        .args(["show", file.to_str().expect("utf-8")])
+        .assert()
+        .success();
+    assert!(!String::from_utf8_lossy(&piped.get_output().stdout).contains('\x1b'));
+}

@@ -34,7 +34,7 @@ pub async fn apply_cmd<C: StackOps>(
     if let Some(saved) = saved {
         check_saved_plan(saved, &plan)?;
     }
-    print!("{}", render_text(&plan));
+    crate::ui::print_plan(&render_text(&plan));
     refuse_forbidden(&plan, &options.allow_replace)?;
     if !plan.is_empty() {
         // A saved plan was reviewed when it was made, and it is still exactly this plan.

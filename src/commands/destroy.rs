@@ -33,7 +33,7 @@ pub async fn destroy_cmd<C: StackOps>(
     }
     let nothing = Desired::default();
     let plan = diff_destroy(&t.name, cloud.region(), &observed);
-    print!("{}", render_text(&plan));
+    crate::ui::print_plan(&render_text(&plan));
     refuse_forbidden(&plan, &[])?;
     if !plan.is_empty() {
         until_halted(halt, confirm(options.auto_approve, "destroy")).await?;

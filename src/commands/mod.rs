@@ -35,6 +35,9 @@ use std::time::Instant;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let local = cli.local;
     crate::cloud::aws::set_verbose(cli.verbose);
+    if cli.no_color {
+        crate::ui::disable_color();
+    }
     match cli.command {
         Command::Validate(f) => validate::validate(&f),
         Command::Graph {

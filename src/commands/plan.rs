@@ -49,7 +49,7 @@ pub(super) async fn plan_cmd(f: &FileArg, local: bool, options: &PlanOptions) ->
     if json {
         println!("{}", document.to_json());
     } else {
-        print!("{}", render_text(&document.plan));
+        crate::ui::print_plan(&render_text(&document.plan));
     }
     if let Some(path) = out {
         std::fs::write(path, document.to_json())

@@ -23,6 +23,6 @@ pub(super) fn show_cmd(path: &Path, json: bool) -> Result<ExitCode> {
             path.display()
         );
     }
-    print!("{}", render_text(&document.plan));
+    crate::ui::print_plan(&render_text(&document.plan));
     Ok(ExitCode::SUCCESS)
 }
