@@ -50,6 +50,8 @@ databases:
     allowed_callers: [items]
 alarms:
   notify: arn:aws:sns:us-east-1:123456789012:edits-ops
+lints:
+  allow: [legacy_vpc_link]
 services:
   web:
     image: public.ecr.aws/nginx/nginx:1.27
@@ -198,6 +200,8 @@ const EDITS: &[Edit] = &[
     edit(&["databases.*.version"], None, "version: \"8.0\"", "version: \"8.4\"").one_way(),
     edit(&["databases.*.allowed_callers[]"], None, "allowed_callers: [items]\nalarms", "allowed_callers: [items, jobs]\nalarms"),
     edit(&["alarms.notify"], None, "edits-ops", "edits-oncall"),
+    // Only what validate prints changes: nothing in AWS.
+    edit(&["lints", "lints.allow[]"], None, "allow: [legacy_vpc_link]", "allow: [legacy_vpc_link, http_only]"),
     edit(&["services.*.image"], Some("  web:"), "nginx:1.27", "nginx:1.28"),
     edit(&["services.*.image.repository", "services.*.image.tag"], None, "tag: \"1.0.0\"", "tag: \"1.1.0\""),
     edit(&["services.*.port"], Some("  jobs:"), "port: 7070", "port: 7171"),

@@ -21,6 +21,17 @@ impl<'a> Checker<'a> {
         }
     }
 
+    pub fn found_count(&self) -> usize {
+        self.found.len()
+    }
+
+    /// The warnings found since `start` are of lint rule `rule`.
+    pub fn name_rule_since(&mut self, start: usize, rule: &'static str) {
+        for d in self.found.iter_mut().skip(start) {
+            d.rule = Some(rule);
+        }
+    }
+
     pub fn finish(self) -> Vec<Diagnostic> {
         self.found
     }

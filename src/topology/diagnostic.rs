@@ -17,6 +17,8 @@ pub struct Diagnostic {
     pub column: usize,
     pub message: String,
     pub hint: String,
+    /// A warning's lint rule, which `lints: {allow: [rule]}` silences.
+    pub rule: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -41,6 +43,7 @@ impl Diagnostic {
             column: at.column,
             message,
             hint,
+            rule: None,
         }
     }
 
@@ -65,6 +68,12 @@ impl fmt::Display for Diagnostic {
         write!(f, ": {label}: {}", self.message)?;
         if !self.hint.is_empty() {
             write!(f, "\n  hint: {}", self.hint)?;
+        }
+        if let Some(rule) = self.rule {
+            write!(
+                f,
+                "\n  [{rule}] to silence it: `lints: {{allow: [{rule}]}}` in the file"
+            )?;
         }
         Ok(())
     }

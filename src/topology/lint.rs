@@ -3,17 +3,27 @@
 use super::checker::{is_entry_target, Checker};
 use super::diagnostic::{sort_by_position, Diagnostic};
 use super::positions::{ypath, PositionIndex};
-use super::types::{ApiVia, ListenerProtocol, NatGateways, Topology};
+use super::types::{ApiVia, LintRule, ListenerProtocol, NatGateways, Topology};
 
 /// Warnings about a topology that passed `validate`, in source order.
 pub fn lint(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic> {
     let mut check = Checker::new(t, pos, file);
-    lint_missing_health_checks(&mut check);
-    lint_no_nat(&mut check);
-    lint_plain_http(&mut check);
-    lint_single_task(&mut check);
-    lint_unreachable(&mut check);
-    lint_legacy_vpc_link(&mut check);
+    let rules: [(LintRule, fn(&mut Checker)); 6] = [
+        (LintRule::MissingHealthCheck, lint_missing_health_checks),
+        (LintRule::NoNat, lint_no_nat),
+        (LintRule::HttpOnly, lint_plain_http),
+        (LintRule::SingleTask, lint_single_task),
+        (LintRule::NoCallers, lint_unreachable),
+        (LintRule::LegacyVpcLink, lint_legacy_vpc_link),
+    ];
+    for (rule, run) in rules {
+        if t.lints.allow.contains(&rule) {
+            continue;
+        }
+        let before = check.found_count();
+        run(&mut check);
+        check.name_rule_since(before, rule.name());
+    }
     let mut warnings = check.finish();
     sort_by_position(&mut warnings);
     warnings

@@ -103,6 +103,7 @@ mod tests {
             repositories: BTreeMap::new(),
             load_balancer: None,
             api_gateway: None,
+            lints: Default::default(),
             services: BTreeMap::new(),
         }
     }

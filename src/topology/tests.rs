@@ -1565,3 +1565,36 @@ fn position_index_survives_deep_and_broken_input() {
     let broken = PositionIndex::build("a: [\n  b: {");
     assert_eq!(broken.key(&positions::ypath!("a")), Pos::new(1, 1));
 }
+
+#[test]
+fn a_lint_rule_allowed_in_the_file_is_silent_and_the_others_name_their_rule() {
+    let base = "name: shop\nnetwork:\n  cidr: 10.0.0.0/16\nload_balancer:\n  listeners: [{port: 80, protocol: HTTP}]\n  routes: [{path: /*, service: web}]\nservices:\n  web:\n    image: nginx\n    port: 80\n    desired_count: 2\n    health_check: /health\n    allowed_callers: [load_balancer]\n";
+    let loud = parse_str(base, "t.yaml").expect("valid");
+    let http: Vec<_> = loud
+        .warnings
+        .iter()
+        .filter(|w| w.rule == Some("http_only"))
+        .collect();
+    assert_eq!(http.len(), 1, "{:?}", loud.warnings);
+    assert!(
+        http[0]
+            .to_string()
+            .contains("`lints: {allow: [http_only]}`"),
+        "{}",
+        http[0]
+    );
+    let quiet =
+        parse_str(&format!("{base}lints:\n  allow: [http_only]\n"), "t.yaml").expect("valid");
+    assert!(
+        quiet.warnings.iter().all(|w| w.rule != Some("http_only")),
+        "{:?}",
+        quiet.warnings
+    );
+    let unknown =
+        parse_str(&format!("{base}lints:\n  allow: [http]\n"), "t.yaml").expect_err("unknown rule");
+    let text = unknown.to_string();
+    assert!(
+        text.contains("t.yaml:15:11") && text.contains("http_only"),
+        "{text}"
+    );
+}

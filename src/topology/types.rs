@@ -25,7 +25,51 @@ pub struct Topology {
     /// Per-service CloudWatch alarms.
     #[serde(default)]
     pub alarms: Option<Alarms>,
+    /// Warnings this file does not want to see, by rule.
+    #[serde(default)]
+    pub lints: Lints,
     pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lints {
+    /// Rules whose warnings are not shown: each warning names its rule.
+    #[serde(default)]
+    pub allow: Vec<LintRule>,
+}
+
+/// The warnings `validate` (and every command that reads the file) can show.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LintRule {
+    /// A service that receives outside traffic has no health_check.
+    MissingHealthCheck,
+    /// `nat_gateways: 0` with services in the private subnets.
+    NoNat,
+    /// The load balancer has only HTTP listeners.
+    HttpOnly,
+    /// A service runs a single task without autoscaling.
+    SingleTask,
+    /// A service has no allowed_callers.
+    NoCallers,
+    /// The REST API reaches the services through a legacy VPC link to an NLB.
+    LegacyVpcLink,
+}
+
+impl LintRule {
+    pub fn name(self) -> &'static str {
+        match self {
+            LintRule::MissingHealthCheck => "missing_health_check",
+            LintRule::NoNat => "no_nat",
+            LintRule::HttpOnly => "http_only",
+            LintRule::SingleTask => "single_task",
+            LintRule::NoCallers => "no_callers",
+            LintRule::LegacyVpcLink => "legacy_vpc_link",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
