@@ -5,10 +5,13 @@ use super::diagnostic::{sort_by_position, Diagnostic};
 use super::positions::{ypath, PositionIndex};
 use super::types::{ApiVia, LintRule, ListenerProtocol, NatGateways, Topology};
 
+/// One rule's check: it adds its warnings to the checker.
+type LintFn = fn(&mut Checker);
+
 /// Warnings about a topology that passed `validate`, in source order.
 pub fn lint(t: &Topology, pos: &PositionIndex, file: &str) -> Vec<Diagnostic> {
     let mut check = Checker::new(t, pos, file);
-    let rules: [(LintRule, fn(&mut Checker)); 6] = [
+    let rules: [(LintRule, LintFn); 6] = [
         (LintRule::MissingHealthCheck, lint_missing_health_checks),
         (LintRule::NoNat, lint_no_nat),
         (LintRule::HttpOnly, lint_plain_http),
