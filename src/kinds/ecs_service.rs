@@ -27,10 +27,18 @@ pub struct EcsService {
     pub assign_public_ip: bool,
     pub registry: Option<Ref>,
     pub target_groups: Vec<Ref>,
+    /// The container and port the target groups send to; empty and 0 (and not shown in a plan)
+    /// for a service no load balancer routes to.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub container_name: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub container_port: u16,
     /// `None` when read back from an emulator that drops it (moto); diff then ignores it.
     pub deployment: Option<Deployment>,
+}
+
+fn is_zero(port: &u16) -> bool {
+    *port == 0
 }
 
 impl KindSpec for EcsService {

@@ -107,6 +107,13 @@ fn render_step(out: &mut String, step: &Step) {
                 } else {
                     ""
                 };
+                if let Some(lines) = entry_changes(&c.before, &c.after) {
+                    let _ = writeln!(out, "      {}:{mark}", c.field);
+                    for line in lines {
+                        let _ = writeln!(out, "          {line}");
+                    }
+                    continue;
+                }
                 let _ = writeln!(
                     out,
                     "      {}: {} → {}{mark}",
@@ -128,6 +135,78 @@ fn fields(r: &Resource) -> Vec<(String, Value)> {
             .filter(|(k, v)| k != "kind" && !v.is_null())
             .collect(),
         _ => vec![],
+    }
+}
+
+/// A map (environment, tags) or a JSON policy too long for one line, entry by entry: `+ KEY =
+/// value`, `- KEY = value`, `~ KEY: old → new`; nested policies by path
+/// (`Statement[0].Action[1]`). `None` for what reads well on one line.
+fn entry_changes(before: &Value, after: &Value) -> Option<Vec<String>> {
+    const ONE_LINE: usize = 60;
+    let as_tree = |v: &Value| -> Option<Value> {
+        match v {
+            Value::Object(map)
+                if map.len() == 1 && (map.contains_key("id") || map.contains_key("unowned")) =>
+            {
+                None
+            }
+            Value::Object(_) => Some(v.clone()),
+            Value::String(text) => serde_json::from_str::<Value>(text)
+                .ok()
+                .filter(Value::is_object),
+            Value::Null => Some(Value::Object(Default::default())),
+            _ => None,
+        }
+    };
+    let (b, a) = (as_tree(before)?, as_tree(after)?);
+    if compact(before).len() + compact(after).len() <= 2 * ONE_LINE {
+        return None;
+    }
+    let (mut old, mut new) = (
+        std::collections::BTreeMap::new(),
+        std::collections::BTreeMap::new(),
+    );
+    flatten(&b, String::new(), &mut old);
+    flatten(&a, String::new(), &mut new);
+    let mut lines = Vec::new();
+    for (k, v) in &old {
+        match new.get(k) {
+            None => lines.push(format!("- {k} = {v}")),
+            Some(n) if n != v => lines.push(format!("~ {k}: {v} → {n}")),
+            Some(_) => {}
+        }
+    }
+    for (k, v) in &new {
+        if !old.contains_key(k) {
+            lines.push(format!("+ {k} = {v}"));
+        }
+    }
+    lines.sort_by(|x, y| x[2..].cmp(&y[2..]));
+    Some(lines)
+}
+
+fn flatten(v: &Value, path: String, out: &mut std::collections::BTreeMap<String, String>) {
+    match v {
+        Value::Object(map)
+            if !(map.len() == 1 && (map.contains_key("id") || map.contains_key("unowned"))) =>
+        {
+            for (k, item) in map {
+                let key = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                flatten(item, key, out);
+            }
+        }
+        Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(item, format!("{path}[{i}]"), out);
+            }
+        }
+        other => {
+            out.insert(path, compact(other));
+        }
     }
 }
 
@@ -247,4 +326,34 @@ fn party(group: &Ref) -> String {
 
 pub fn render_json(plan: &Plan) -> String {
     serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod entry_tests {
+    use super::entry_changes;
+    use serde_json::json;
+
+    #[test]
+    fn a_policy_change_is_shown_by_path_not_as_one_line() {
+        let before = json!(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:us-east-1:1:secret:a"]}]}"#
+        );
+        let after = json!(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:us-east-1:1:secret:b"]}]}"#
+        );
+        let lines = entry_changes(&before, &after).expect("expanded");
+        assert_eq!(
+            lines,
+            vec![
+                r#"~ Statement[0].Resource: ["arn:aws:secretsmanager:us-east-1:1:secret:a"] → ["arn:aws:secretsmanager:us-east-1:1:secret:b"]"#
+            ]
+        );
+    }
+
+    #[test]
+    fn short_maps_and_plain_values_stay_on_one_line() {
+        assert!(entry_changes(&json!({"A": "1"}), &json!({"A": "2"})).is_none());
+        assert!(entry_changes(&json!(3), &json!(4)).is_none());
+        assert!(entry_changes(&json!({"id": "sg.x"}), &json!({"id": "sg.y"})).is_none());
+    }
 }

@@ -72,7 +72,7 @@ impl fmt::Display for Diagnostic {
         if let Some(rule) = self.rule {
             write!(
                 f,
-                "\n  [{rule}] to silence it: `lints: {{allow: [{rule}]}}` in the file"
+                "; or silence rule `{rule}` with `lints: {{allow: [{rule}]}}`"
             )?;
         }
         Ok(())

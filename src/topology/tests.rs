@@ -1579,7 +1579,7 @@ fn a_lint_rule_allowed_in_the_file_is_silent_and_the_others_name_their_rule() {
     assert!(
         http[0]
             .to_string()
-            .contains("`lints: {allow: [http_only]}`"),
+            .contains("silence rule `http_only` with `lints: {allow: [http_only]}`"),
         "{}",
         http[0]
     );

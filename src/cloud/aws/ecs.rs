@@ -618,9 +618,15 @@ pub async fn wait_steady(
                     .iter()
                     .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed))
                 {
+                    let stopped = stopped_task_reasons(cloud, &cluster, name).await;
                     return Err(CloudError::Other(format!(
-                        "deployment of {name} failed and was rolled back: {}",
-                        failed.rollout_state_reason().unwrap_or("no reason given")
+                        "deployment of {name} failed and was rolled back: {}{}",
+                        failed.rollout_state_reason().unwrap_or("no reason given"),
+                        if stopped.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; its stopped tasks say: {}", stopped.join("; "))
+                        }
                     )));
                 }
                 if s.deployments().len() > 1 || s.running_count() != s.desired_count() {
@@ -635,6 +641,58 @@ pub async fn wait_steady(
         Ok((!pending.is_empty()).then(|| format!("settling: {}", pending.join(", "))))
     })
     .await
+}
+
+/// Why the service's last stopped tasks stopped (`CannotPullContainerError: …`, an essential
+/// container's exit code), distinct, at most three: what a rolled-back deployment needs said.
+/// Best effort: a failed read says nothing.
+async fn stopped_task_reasons(cloud: &AwsCloud, cluster: &str, service: &str) -> Vec<String> {
+    let Ok(listed) = cloud
+        .ecs
+        .list_tasks()
+        .cluster(cluster)
+        .service_name(service)
+        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+        .max_results(10)
+        .send()
+        .await
+    else {
+        return Vec::new();
+    };
+    if listed.task_arns().is_empty() {
+        return Vec::new();
+    }
+    let Ok(tasks) = cloud
+        .ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(listed.task_arns().to_vec()))
+        .send()
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut reasons: Vec<String> = Vec::new();
+    for task in tasks.tasks() {
+        let mut why = task.stopped_reason().unwrap_or("stopped").to_string();
+        for c in task.containers() {
+            match (c.reason(), c.exit_code()) {
+                (Some(r), _) => {
+                    why.push_str(&format!(" ({}: {r})", c.name().unwrap_or("container")))
+                }
+                (None, Some(code)) if code != 0 => why.push_str(&format!(
+                    " ({} exited {code})",
+                    c.name().unwrap_or("container")
+                )),
+                _ => {}
+            }
+        }
+        if !reasons.contains(&why) {
+            reasons.push(why);
+        }
+    }
+    reasons.truncate(3);
+    reasons
 }
 
 // ---------------------------------------------------------------- kinds (see `super::kinds`)
