@@ -63,7 +63,7 @@ impl Reporter {
         let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len}\n  {wide_msg}",
             ) {
                 bar.set_style(style);
             }
@@ -100,8 +100,8 @@ impl Drop for Reporter {
 pub fn status_line(op: &str, waits: &[crate::waits::Wait], now: Instant) -> String {
     match waits {
         [] => op.to_string(),
-        [one] => one.line(now),
-        [first, rest @ ..] => format!("{} (+{} more waiting)", first.line(now), rest.len()),
+        [one] => one.bar_line(now),
+        [first, rest @ ..] => format!("{} (+{} more waiting)", first.bar_line(now), rest.len()),
     }
 }
 

@@ -23,6 +23,18 @@ pub struct Wait {
 }
 
 impl Wait {
+    /// For a progress bar, the state and times first (a narrow terminal cuts the end):
+    /// "ResourceInUse, 3m 10s of 20m: retrying delete tg.api".
+    pub fn bar_line(&self, now: Instant) -> String {
+        format!(
+            "{}, {} of {}: {}",
+            self.why,
+            short(now.saturating_duration_since(self.since)),
+            short(self.limit),
+            self.what
+        )
+    }
+
     /// "retrying delete tg.api: ResourceInUse, 3m 10s of 20m".
     pub fn line(&self, now: Instant) -> String {
         format!(

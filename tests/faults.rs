@@ -521,3 +521,57 @@ async fn waits_and_retries_print_what_why_elapsed_and_limit() {
         "{log}"
     );
 }
+
+/// On a terminal (a pty from script(1)) the progress bar keeps redrawing while a load balancer
+/// provisions, and shows the wait with its state, elapsed time and limit; the wait lines of a
+/// log are not printed there.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_the_bar_ticks_and_shows_the_longest_wait() {
+    let moto = Moto::start();
+    let stack = unique_stack("pty");
+    let fixture = Fixture::seed(&stack);
+    let proxy = FaultProxy::start(moto, &json!({"pending_seconds": {"load_balancer": 4}}));
+    let mut cmd = std::process::Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!(
+            "{} apply -f {} --auto-approve",
+            env!("CARGO_BIN_EXE_ecsform"),
+            fixture.path_str()
+        ),
+        "/dev/null",
+    ])
+    .env("AWS_ENDPOINT_URL", proxy.endpoint())
+    .env("AWS_ACCESS_KEY_ID", "test")
+    .env("AWS_SECRET_ACCESS_KEY", "test")
+    .env("AWS_REGION", "us-east-1")
+    .env("AWS_EC2_METADATA_DISABLED", "true")
+    .env_remove("AWS_PROFILE")
+    .env_remove("ECSFORM_LOCAL");
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("script (util-linux)"))
+        .await
+        .expect("join");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    let frames: Vec<&str> = screen
+        .split(['\r', '\n'])
+        .filter(|f| f.contains("provisioning, ") && f.contains(": waiting for load balancer"))
+        .collect();
+    assert!(
+        frames.len() >= 3,
+        "the bar redraws the wait while it lasts: {frames:?}\n{}",
+        {
+            let all: Vec<char> = screen.escape_debug().to_string().chars().collect();
+            all[all.len().saturating_sub(2500)..]
+                .iter()
+                .collect::<String>()
+        }
+    );
+    assert!(frames.iter().any(|f| f.contains(" of 15m")), "{frames:?}");
+    assert!(
+        !screen
+            .lines()
+            .any(|l| l.starts_with("waiting for load balancer")),
+        "no log lines on a terminal: {screen}"
+    );
+}
