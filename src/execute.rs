@@ -377,9 +377,13 @@ async fn run_op<C: Cloud>(
             .clone()
             .ok_or_else(|| CloudError::Other(format!("{}: no desired state", op.id)))
     };
-    match op.kind {
-        OpKind::Create => cloud.create(&ctx, &want()?).await.map(Some),
-        OpKind::Update => cloud.update(&ctx, &have()?, &want()?).await.map(Some),
-        OpKind::Delete => cloud.delete(&ctx, &have()?).await.map(|()| None),
-    }
+    let label = format!("{} {}", format!("{:?}", op.kind).to_lowercase(), op.id);
+    crate::waits::within(label, async {
+        match op.kind {
+            OpKind::Create => cloud.create(&ctx, &want()?).await.map(Some),
+            OpKind::Update => cloud.update(&ctx, &have()?, &want()?).await.map(Some),
+            OpKind::Delete => cloud.delete(&ctx, &have()?).await.map(|()| None),
+        }
+    })
+    .await
 }

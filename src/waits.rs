@@ -56,6 +56,35 @@ pub fn set_log_lines(on: bool) {
     LOG_LINES.store(on, Ordering::Relaxed);
 }
 
+tokio::task_local! {
+    /// The operation a wait belongs to ("delete tg.api-gateway"), so it is named by the
+    /// resource the user knows rather than an AWS id.
+    static OPERATION: String;
+}
+
+/// Runs `f` as operation `label`: the waits and retries inside it are named after it.
+pub async fn within<F: std::future::Future>(label: String, f: F) -> F::Output {
+    OPERATION.scope(label, f).await
+}
+
+/// Why a wait is shown: a retry of a refused call, or a poll of a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Retry,
+    Poll,
+}
+
+/// "retrying delete tg.api-gateway" / "create alb: waiting for load balancer shop-alb"; without
+/// an operation, "retrying <what>" / "waiting for <what>".
+pub fn label(kind: Kind, what: &str) -> String {
+    match (kind, OPERATION.try_with(String::clone).ok()) {
+        (Kind::Retry, Some(op)) => format!("retrying {op}"),
+        (Kind::Poll, Some(op)) => format!("{op}: waiting for {what}"),
+        (Kind::Retry, None) => format!("retrying {what}"),
+        (Kind::Poll, None) => format!("waiting for {what}"),
+    }
+}
+
 /// A wait under way; it leaves the display when dropped.
 #[derive(Debug)]
 pub struct WaitGuard(u64);

@@ -495,7 +495,7 @@ async fn waits_and_retries_print_what_why_elapsed_and_limit() {
     let log = String::from_utf8_lossy(&out.stderr);
     let waiting: Vec<&str> = log
         .lines()
-        .filter(|l| l.starts_with("waiting for load balancer"))
+        .filter(|l| l.starts_with("create alb: waiting for load balancer"))
         .collect();
     assert!(
         waiting
@@ -515,7 +515,8 @@ async fn waits_and_retries_print_what_why_elapsed_and_limit() {
     assert!(out.status.success(), "{}", show(&out));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
-        log.lines().any(|l| l.starts_with("retrying ")
+        log.lines().any(|l| (l.starts_with("retrying delete tg.")
+            || l.starts_with("retrying delete sg."))
             && (l.contains(": ResourceInUse, ") || l.contains(": DependencyViolation, "))
             && l.ends_with(" of 20m")),
         "{log}"

@@ -29,7 +29,7 @@ where
 {
     let start = Instant::now();
     let mut delay = Duration::from_millis(250);
-    let shown = crate::waits::begin(format!("retrying {what}"), limit);
+    let shown = crate::waits::begin(crate::waits::label(crate::waits::Kind::Retry, what), limit);
     loop {
         match f().await {
             Ok(v) => return Ok(v),
@@ -95,7 +95,7 @@ where
 {
     let start = Instant::now();
     let mut delay = Duration::from_millis(200);
-    let shown = crate::waits::begin(format!("waiting for {what}"), limit);
+    let shown = crate::waits::begin(crate::waits::label(crate::waits::Kind::Poll, what), limit);
     loop {
         match check().await? {
             None => return Ok(()),
