@@ -213,36 +213,26 @@ impl Audit {
             out.push_str(&format!("  {id}[\"{}\"]\n", name.replace('"', "'")));
         }
         let port = |p: &Path| p.port.map_or("any port".to_string(), |p| p.to_string());
-        let mut edge = 0;
         let mut red = Vec::new();
-        for p in &self.declared {
-            out.push_str(&format!(
-                "  {} -->|{}| {}\n",
-                node[p.from.as_str()],
-                port(p),
-                node[p.to.as_str()]
-            ));
-            edge += 1;
-        }
-        for p in &self.extra {
-            out.push_str(&format!(
-                "  {} -->|\"{} EXTRA\"| {}\n",
-                node[p.from.as_str()],
-                port(p),
-                node[p.to.as_str()]
-            ));
-            red.push(edge);
-            edge += 1;
-        }
-        for p in &self.missing {
-            out.push_str(&format!(
-                "  {} -.->|\"{} MISSING\"| {}\n",
-                node[p.from.as_str()],
-                port(p),
-                node[p.to.as_str()]
-            ));
-            red.push(edge);
-            edge += 1;
+        let groups = [
+            (&self.declared, "-->", ""),
+            (&self.extra, "-->", " EXTRA"),
+            (&self.missing, "-.->", " MISSING"),
+        ];
+        let mut edge = 0;
+        for (paths, arrow, mark) in groups {
+            for p in paths {
+                out.push_str(&format!(
+                    "  {} {arrow}|\"{}{mark}\"| {}\n",
+                    node[p.from.as_str()],
+                    port(p),
+                    node[p.to.as_str()]
+                ));
+                if !mark.is_empty() {
+                    red.push(edge);
+                }
+                edge += 1;
+            }
         }
         if !red.is_empty() {
             let list: Vec<String> = red.iter().map(usize::to_string).collect();

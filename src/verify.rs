@@ -113,6 +113,21 @@ const RULES_PER_LISTENER: usize = 100;
 const TARGET_GROUPS_PER_ALB: usize = 100;
 const GROUPS_PER_INTERFACE: usize = 5;
 
+/// `used` against AWS's default `limit` for `subject`.
+fn quota(subject: &str, used: usize, limit: usize) -> Check {
+    let status = if used <= limit {
+        Status::Ok
+    } else {
+        Status::Fail
+    };
+    Check::new(
+        "quota",
+        subject,
+        status,
+        format!("{used} of the default {limit}"),
+    )
+}
+
 pub fn wanted(t: &Topology, region: &str) -> Wanted {
     let mut w = Wanted {
         zones: crate::topology::availability_zone_names(t, region),
@@ -140,19 +155,6 @@ pub fn wanted(t: &Topology, region: &str) -> Wanted {
                 w.certificates.push((l.port, arn.clone()));
             }
         }
-        let quota = |subject: &str, used: usize, limit: usize| {
-            let status = if used <= limit {
-                Status::Ok
-            } else {
-                Status::Fail
-            };
-            Check::new(
-                "quota",
-                subject,
-                status,
-                format!("{used} of the default {limit}"),
-            )
-        };
         w.offline.push(quota(
             "rules per listener",
             lb.routes.len(),
@@ -166,19 +168,6 @@ pub fn wanted(t: &Topology, region: &str) -> Wanted {
             TARGET_GROUPS_PER_ALB,
         ));
     }
-    let quota = |subject: &str, used: usize, limit: usize| {
-        let status = if used <= limit {
-            Status::Ok
-        } else {
-            Status::Fail
-        };
-        Check::new(
-            "quota",
-            subject,
-            status,
-            format!("{used} of the default {limit}"),
-        )
-    };
     w.offline.push(quota(
         "services per cluster",
         t.services.len(),
