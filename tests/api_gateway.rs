@@ -677,17 +677,12 @@ async fn a_private_subnet_move_swaps_the_nlb_zone_in_two_calls() {
         "  public_subnets: [10.0.1.0/24, 10.0.2.0/24]\n  private_subnets: [10.0.21.0/24, 10.0.12.0/24]\n  nat_gateways: 1",
     );
     let proxy = common::proxy::FaultProxy::start(moto, &serde_json::json!({}));
-    let mut cmd = proxy.ecsform(moto);
-    cmd.args(["apply", "-f", f.path_str(), "--auto-approve"]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
-        .await
-        .expect("join");
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::run_command(
+        proxy.ecsform(moto),
+        &["apply", "-f", f.path_str(), "--auto-approve"],
+    )
+    .await
+    .expect_code(0);
     let stats = proxy.stats();
     assert_eq!(
         stats["by_action"]["elasticloadbalancing:SetSubnets"], 2,

@@ -64,16 +64,10 @@ async fn a_saved_plan_applies_only_while_it_is_current() {
 
     // No `-f`, no `--auto-approve`, no terminal, another directory: applied.
     let mut cmd = moto.ecsform();
-    cmd.current_dir(std::env::temp_dir())
-        .args(["apply", &plan_path]);
-    let applied = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
+    cmd.current_dir(std::env::temp_dir());
+    common::run_command(cmd, &["apply", &plan_path])
         .await
-        .expect("join");
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
+        .expect_code(0);
 
     // The same saved plan is now stale: AWS no longer needs it, and the plan says which.
     let stale = moto.run(&["apply", &plan_path]).await;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::proxy::FaultProxy;
-use common::{unique_stack, Fixture, Moto};
+use common::{run_command, unique_stack, Fixture, Moto};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() {
@@ -55,11 +55,12 @@ async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() 
         ),
     );
     let proxy = FaultProxy::start(moto, &serde_json::json!({}));
-    let mut cmd = proxy.ecsform(moto);
-    cmd.args(["verify", "-f", f.path_str(), "--json"]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
-        .await
-        .expect("join");
+    let out = run_command(
+        proxy.ecsform(moto),
+        &["verify", "-f", f.path_str(), "--json"],
+    )
+    .await
+    .output;
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -111,11 +112,9 @@ async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() 
     assert!(writes.is_empty(), "verify must not write: {writes:?}");
 
     // The table: failures first.
-    let mut cmd = proxy.ecsform(moto);
-    cmd.args(["verify", "-f", f.path_str()]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("ecsform"))
+    let out = run_command(proxy.ecsform(moto), &["verify", "-f", f.path_str()])
         .await
-        .expect("join");
+        .output;
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.starts_with("RESULT") && table.lines().nth(1).is_some_and(|l| l.starts_with("FAIL")),

@@ -172,14 +172,7 @@ wait $pids 2>/dev/null
 
     /// Runs `ecsform ARGS` off the async runtime and returns its output.
     pub async fn run(&self, args: &[&str]) -> Cli {
-        let mut cmd = self.ecsform();
-        cmd.args(args);
-        let shown = format!("ecsform {}", args.join(" "));
-        let output = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .expect("join")
-            .expect("running ecsform");
-        Cli { shown, output }
+        run_command(self.ecsform(), args).await
     }
 
     /// SDK configuration for the same endpoint and credentials.
@@ -219,6 +212,18 @@ impl Drop for Moto {
 fn free_port() -> std::io::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// Runs `cmd ARGS` (ecsform with its environment set: `Moto::ecsform`, `FaultProxy::ecsform`)
+/// off the async runtime.
+pub async fn run_command(mut cmd: assert_cmd::Command, args: &[&str]) -> Cli {
+    cmd.args(args);
+    let shown = format!("ecsform {}", args.join(" "));
+    let output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("running ecsform");
+    Cli { shown, output }
 }
 
 /// One finished CLI run.
