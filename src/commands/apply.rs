@@ -140,8 +140,8 @@ pub fn check_file_unchanged(saved: &PlanDocument, path: &Path) -> Result<()> {
             "the saved plan is stale: {} changed since the plan was saved from {} (SHA-256 {} then, {} now); nothing was changed: run `ecsform plan --out` again",
             path.display(),
             source.path,
-            &source.sha256[..12.min(source.sha256.len())],
-            &now[..12]
+            source.sha256.get(..12).unwrap_or(&source.sha256),
+            now.get(..12).unwrap_or(&now)
         );
     }
     Ok(())

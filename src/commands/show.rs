@@ -14,7 +14,7 @@ pub(super) fn show_cmd(path: &Path, json: bool) -> Result<ExitCode> {
         println!(
             "Saved plan of {} (SHA-256 {}){}; apply it with `ecsform apply {}`.\n",
             source.path,
-            &source.sha256[..12.min(source.sha256.len())],
+            source.sha256.get(..12).unwrap_or(&source.sha256),
             document
                 .created_at
                 .as_deref()
