@@ -70,9 +70,8 @@ fn ids(observed: &crate::model::Observed) -> std::collections::BTreeMap<String, 
     let physical = |id: &str| {
         observed
             .resources
-            .iter()
-            .find(|(k, _)| k.as_str() == id)
-            .map(|(_, o)| o.physical_id.clone())
+            .get(&crate::model::ResourceId::new(id))
+            .map(|o| o.physical_id.clone())
     };
     let mut out = std::collections::BTreeMap::new();
     for (key, id) in [("vpc_id", ids::VPC), ("cluster_arn", ids::CLUSTER)] {

@@ -131,17 +131,15 @@ async fn image(cloud: &AwsCloud, service: &str, image: &ImageRef) -> Check {
         .send()
         .await
         .map_err(aws_err);
+    // An empty answer and ImageNotFoundException both mean the repository lacks the image.
+    let found = match found {
+        Ok(out) => Ok(!out.image_details().is_empty()),
+        Err(e) if code(&e) == "ImageNotFoundException" => Ok(false),
+        Err(e) => Err(e),
+    };
     match found {
-        Ok(out) if !out.image_details().is_empty() => {
-            Check::new("image", subject, Status::Ok, "exists")
-        }
-        Ok(_) => Check::new(
-            "image",
-            subject,
-            Status::Fail,
-            "no such image: push it before apply (the tasks could not start)",
-        ),
-        Err(e) if code(&e) == "ImageNotFoundException" => Check::new(
+        Ok(true) => Check::new("image", subject, Status::Ok, "exists"),
+        Ok(false) => Check::new(
             "image",
             subject,
             Status::Fail,
@@ -187,24 +185,24 @@ async fn secret(cloud: &AwsCloud, service: &str, var: &str, source: &str) -> Che
             .await
             .map_err(aws_err);
         return match found {
-            Ok(s) => match s.kms_key_id().filter(|k| !k.ends_with("alias/aws/secretsmanager")) {
-                // The execution role may read the secret (GetSecretValue), not decrypt with a
-                // key of the customer's (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
-                Some(key) => Check::new(
-                    "secret",
-                    subject,
-                    Status::Fail,
-                    format!("encrypted with the customer key {key}: the execution role has no kms:Decrypt on it; grant it in the key policy"),
-                ),
-                None => Check::new("secret", subject, Status::Ok, "exists; the execution role may read it"),
-            },
+            Ok(s) => readable(
+                "secret",
+                subject,
+                s.kms_key_id(),
+                "alias/aws/secretsmanager",
+            ),
             Err(e) if super::retry::is_not_found(&e) => Check::new(
                 "secret",
                 subject,
                 Status::Fail,
                 "no such secret: the tasks would fail to start (ResourceInitializationError)",
             ),
-            Err(e) => Check::new("secret", subject, Status::Fail, format!("could not read it: {e}")),
+            Err(e) => Check::new(
+                "secret",
+                subject,
+                Status::Fail,
+                format!("could not read it: {e}"),
+            ),
         };
     }
     let name = source.split_once(":parameter").map_or(source, |(_, n)| n);
@@ -232,17 +230,30 @@ async fn secret(cloud: &AwsCloud, service: &str, var: &str, source: &str) -> Che
                 Status::Fail,
                 "no such parameter: the tasks would fail to start (ResourceInitializationError)",
             ),
-            Some(p) => match p.key_id().filter(|k| !k.ends_with("alias/aws/ssm")) {
-                Some(key) => Check::new(
-                    "parameter",
-                    subject,
-                    Status::Fail,
-                    format!("encrypted with the customer key {key}: the execution role has no kms:Decrypt on it"),
-                ),
-                None => Check::new("parameter", subject, Status::Ok, "exists; the execution role may read it"),
-            },
+            Some(p) => readable("parameter", subject, p.key_id(), "alias/aws/ssm"),
         },
-        Err(e) => Check::new("parameter", subject, Status::Fail, format!("could not read it: {e}")),
+        Err(e) => Check::new(
+            "parameter",
+            subject,
+            Status::Fail,
+            format!("could not read it: {e}"),
+        ),
+    }
+}
+
+/// A secret or parameter that exists: readable by the execution role unless a customer key
+/// encrypts it. The role may read the value (GetSecretValue / GetParameters), not decrypt with a
+/// key of the customer's
+/// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+fn readable(what: &'static str, subject: String, key: Option<&str>, aws_managed: &str) -> Check {
+    match key.filter(|k| !k.ends_with(aws_managed)) {
+        Some(key) => Check::new(
+            what,
+            subject,
+            Status::Fail,
+            format!("encrypted with the customer key {key}: the execution role has no kms:Decrypt on it; grant it in the key policy"),
+        ),
+        None => Check::new(what, subject, Status::Ok, "exists; the execution role may read it"),
     }
 }
 
