@@ -11,9 +11,10 @@ use std::time::Duration;
     about = "Least-privilege ECS Fargate topologies from one YAML file"
 )]
 pub struct Cli {
-    /// Run against a local AWS emulator (moto) that ecsform starts on 127.0.0.1 and reuses
-    /// across commands, instead of AWS. For trying ecsform without an AWS account.
-    #[arg(long, global = true, env = "ECSFORM_LOCAL")]
+    /// Run the commands that talk to AWS against a local AWS emulator (moto) that ecsform
+    /// starts on 127.0.0.1 and reuses across commands. For trying ecsform without an AWS
+    /// account. Also accepted after those commands (`ecsform apply --local`).
+    #[arg(long, env = "ECSFORM_LOCAL")]
     pub local: bool,
     /// No colour (also with NO_COLOR set; colour is only ever used on a terminal).
     #[arg(long, global = true)]
@@ -44,6 +45,16 @@ impl FileArg {
     }
 }
 
+/// Where a command that talks to AWS sends its requests. Flattened only into those commands,
+/// so `--local` is not offered where it would mean nothing (validate, graph, show, schema).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct TargetArg {
+    /// Against a local AWS emulator (moto) that ecsform starts on 127.0.0.1 and reuses across
+    /// commands, instead of AWS (also `ecsform --local COMMAND`, or ECSFORM_LOCAL=true).
+    #[arg(long)]
+    pub local: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Offline: parse, validate and lint the topology. Makes no AWS calls.
@@ -55,6 +66,8 @@ pub enum Command {
     Plan {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        target: TargetArg,
         /// Save the plan to apply it later with `apply PLAN`.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -81,6 +94,8 @@ pub enum Command {
     Apply {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        target: TargetArg,
         /// A plan saved by `plan --out`. It is applied without asking (it was reviewed), to
         /// the file it was made from unless `-f` names one, and refused, saying what differs,
         /// if that file or AWS changed since.
@@ -116,6 +131,8 @@ pub enum Command {
     Destroy {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        target: TargetArg,
         /// Do not ask for confirmation (required without a terminal).
         #[arg(long)]
         auto_approve: bool,
@@ -135,6 +152,8 @@ pub enum Command {
     ForceUnlock {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        target: TargetArg,
         /// The lock id (printed as `lock id …` by the run that holds it, and in lock errors).
         id: String,
         /// Do not ask for confirmation (required without a terminal).
@@ -156,6 +175,8 @@ pub enum Command {
     Outputs {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        target: TargetArg,
         /// Print them as one JSON object (for scripts).
         #[arg(long)]
         json: bool,
@@ -167,6 +188,8 @@ pub enum Command {
     Verify {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        target: TargetArg,
         /// Print the results as JSON.
         #[arg(long)]
         json: bool,
@@ -180,6 +203,8 @@ pub enum Command {
     Audit {
         #[command(flatten)]
         file: FileArg,
+        #[command(flatten)]
+        target: TargetArg,
         /// text (a table), json, or mermaid (extra and missing paths in red).
         #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
         format: AuditFormat,

@@ -136,6 +136,41 @@ fn every_flag_has_help() {
     assert!(missing.is_empty(), "without help: {missing:?}");
 }
 
+/// `--local` is offered by the commands that talk to AWS and by no other (it would mean nothing
+/// to `graph`); `ecsform --local COMMAND` keeps working.
+#[test]
+fn local_is_offered_only_where_it_means_something() {
+    use clap::{CommandFactory, Parser};
+    let cli = ecsform::cli::Cli::command();
+    let mut offering: Vec<String> = cli
+        .get_subcommands()
+        .filter(|sub| sub.get_arguments().any(|arg| arg.get_id() == "local"))
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    offering.sort();
+    let expected = [
+        "apply",
+        "audit",
+        "destroy",
+        "force-unlock",
+        "outputs",
+        "plan",
+        "verify",
+    ];
+    assert_eq!(offering, expected);
+    let graph_help = ecsform().args(["graph", "--help"]).assert().success();
+    let text = String::from_utf8_lossy(&graph_help.get_output().stdout).to_string();
+    assert!(!text.contains("--local"), "{text}");
+    // Both spellings parse; `graph --local` is refused by clap, naming the flag.
+    for args in [["--local", "plan"], ["plan", "--local"]] {
+        ecsform::cli::Cli::try_parse_from(std::iter::once("ecsform").chain(args))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    }
+    let refused = ecsform().args(["graph", "--local", "-f", EXAMPLE]).assert().code(1);
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(err.contains("--local"), "{err}");
+}
+
 #[test]
 fn durations_are_written_as_people_write_them() {
     use ecsform::cli::duration;

@@ -13,7 +13,7 @@ mod show;
 mod validate;
 mod verify;
 
-use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat};
+use crate::cli::{Cli, Command, EmulatorAction, FileArg, GraphFormat, TargetArg};
 use crate::cloud::aws::AwsCloud;
 use crate::cloud::StackOps;
 use crate::desired::expand;
@@ -33,7 +33,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let local = cli.local;
+    let local_everywhere = cli.local;
+    let local = |target: TargetArg| local_everywhere || target.local;
     crate::cloud::aws::set_verbose(cli.verbose);
     if cli.no_color {
         crate::ui::disable_color();
@@ -47,11 +48,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => graph::graph_cmd(&file, format, resources),
         Command::Emulator { action } => emulator::emulator(action),
         Command::Show { plan, json } => show::show_cmd(&plan, json),
-        Command::Verify { file, json } => with_runtime(|halt| async move {
-            until_halted(&halt, verify::verify_cmd(&file, local, json)).await
+        Command::Verify { file, target, json } => with_runtime(|halt| async move {
+            until_halted(&halt, verify::verify_cmd(&file, local(target), json)).await
         }),
-        Command::Audit { file, format } => with_runtime(|halt| async move {
-            until_halted(&halt, audit::audit_cmd(&file, local, format)).await
+        Command::Audit { file, target, format } => with_runtime(|halt| async move {
+            until_halted(&halt, audit::audit_cmd(&file, local(target), format)).await
         }),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Plan {
             file,
+            target,
             out,
             json,
             detailed_exitcode,
@@ -80,10 +82,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 destroy,
                 refresh_only,
             };
-            until_halted(&halt, plan::plan_cmd(&file, local, &options)).await
+            until_halted(&halt, plan::plan_cmd(&file, local(target), &options)).await
         }),
         Command::Apply {
             file,
+            target,
             plan,
             auto_approve,
             parallelism,
@@ -107,7 +110,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(saved) = &saved {
                 apply::check_file_unchanged(&saved.document, &path)?;
             }
-            let cloud = until_halted(&halt, connect(&t, local)).await?;
+            let cloud = until_halted(&halt, connect(&t, local(target))).await?;
             let guard = StackLock::take(&cloud, &t.name, "apply", lock.timeout(), &halt).await?;
             let result = apply::apply_cmd(&cloud, &t, saved.as_ref(), &options, &halt).await;
             guard.release(&cloud).await;
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }),
         Command::Destroy {
             file,
+            target,
             auto_approve,
             parallelism,
             delete_images,
@@ -126,21 +130,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 delete_images,
             };
             let t = load(&file)?;
-            let cloud = until_halted(&halt, connect(&t, local)).await?;
+            let cloud = until_halted(&halt, connect(&t, local(target))).await?;
             let guard = StackLock::take(&cloud, &t.name, "destroy", lock.timeout(), &halt).await?;
             let result = destroy::destroy_cmd(&cloud, &t, &options, &halt).await;
             guard.release(&cloud).await;
             result
         }),
-        Command::ForceUnlock { file, id, force } => with_runtime(|halt| async move {
+        Command::ForceUnlock { file, target, id, force } => with_runtime(|halt| async move {
             until_halted(
                 &halt,
-                force_unlock::force_unlock_cmd(&file, local, &id, force),
+                force_unlock::force_unlock_cmd(&file, local(target), &id, force),
             )
             .await
         }),
-        Command::Outputs { file, json } => with_runtime(|halt| async move {
-            until_halted(&halt, outputs::outputs_cmd(&file, local, json)).await
+        Command::Outputs { file, target, json } => with_runtime(|halt| async move {
+            until_halted(&halt, outputs::outputs_cmd(&file, local(target), json)).await
         }),
     }
 }
