@@ -166,7 +166,10 @@ fn local_is_offered_only_where_it_means_something() {
         ecsform::cli::Cli::try_parse_from(std::iter::once("ecsform").chain(args))
             .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     }
-    let refused = ecsform().args(["graph", "--local", "-f", EXAMPLE]).assert().code(1);
+    let refused = ecsform()
+        .args(["graph", "--local", "-f", EXAMPLE])
+        .assert()
+        .code(1);
     let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
     assert!(err.contains("--local"), "{err}");
 }

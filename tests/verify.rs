@@ -96,6 +96,23 @@ async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() 
     );
     assert_eq!(find("parameter", "API_KEY")["status"], "ok");
     assert_eq!(find("zone", "us-east-1a")["status"], "ok");
+    // Quotas are read from the account: moto's Service Quotas holds the VPC ones (applied
+    // values); ECS and Fargate it does not know, so those fall back to AWS's default, saying so.
+    let per_interface = find("quota", "Security groups per network interface");
+    assert_eq!(per_interface["status"], "ok", "{per_interface}");
+    assert!(
+        per_interface["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("1 of 5 (this account's quota)")),
+        "{per_interface}"
+    );
+    let vcpus = find("quota", "Fargate On-Demand vCPU");
+    assert!(
+        vcpus["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("could not be read")),
+        "{vcpus}"
+    );
     // The stack's own repository does not exist before the first apply: said, not failed.
     assert_eq!(find("image", "product-service:1.0.0")["status"], "skipped");
 
@@ -110,6 +127,12 @@ async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() 
         })
         .collect();
     assert!(writes.is_empty(), "verify must not write: {writes:?}");
+    assert!(
+        stats["by_action"]
+            .as_object()
+            .is_some_and(|a| a.contains_key("servicequotas:GetServiceQuota")),
+        "{stats}"
+    );
 
     // The table: failures first.
     let out = run_command(proxy.ecsform(moto), &["verify", "-f", f.path_str()])

@@ -82,6 +82,7 @@ SIGNING_TO_MODEL = {
     "ecr": "ecr",
     "secretsmanager": "secretsmanager",
     "ssm": "ssm",
+    "servicequotas": "service-quotas",
     "autoscaling": "autoscaling",
     "elasticfilesystem": "efs",
     "events": "events",

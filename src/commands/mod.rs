@@ -51,7 +51,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { file, target, json } => with_runtime(|halt| async move {
             until_halted(&halt, verify::verify_cmd(&file, local(target), json)).await
         }),
-        Command::Audit { file, target, format } => with_runtime(|halt| async move {
+        Command::Audit {
+            file,
+            target,
+            format,
+        } => with_runtime(|halt| async move {
             until_halted(&halt, audit::audit_cmd(&file, local(target), format)).await
         }),
         Command::Completions { shell } => {
@@ -136,7 +140,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             guard.release(&cloud).await;
             result
         }),
-        Command::ForceUnlock { file, target, id, force } => with_runtime(|halt| async move {
+        Command::ForceUnlock {
+            file,
+            target,
+            id,
+            force,
+        } => with_runtime(|halt| async move {
             until_halted(
                 &halt,
                 force_unlock::force_unlock_cmd(&file, local(target), &id, force),

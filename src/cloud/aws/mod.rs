@@ -49,6 +49,7 @@ pub struct AwsCloud {
     acm: aws_sdk_acm::Client,
     secrets: aws_sdk_secretsmanager::Client,
     ssm: aws_sdk_ssm::Client,
+    quotas: aws_sdk_servicequotas::Client,
     region: String,
     /// The account the credentials act in (from the preflight).
     account: Option<String>,
@@ -141,6 +142,13 @@ impl AwsCloud {
             acm: aws_sdk_acm::Client::new(&conf),
             secrets: aws_sdk_secretsmanager::Client::new(&conf),
             ssm: aws_sdk_ssm::Client::new(&conf),
+            // Quotas are advice for `verify`: two attempts, not ten backed off over a minute
+            // (the emulator answers the ones it lacks with 500s).
+            quotas: aws_sdk_servicequotas::Client::from_conf(
+                aws_sdk_servicequotas::config::Builder::from(&conf)
+                    .retry_config(RetryConfig::standard().with_max_attempts(2))
+                    .build(),
+            ),
             region,
             account,
             timeouts: Timeouts::default(),

@@ -4,15 +4,26 @@
 use super::errors::aws_err;
 use super::AwsCloud;
 use crate::cloud::CloudError;
-use crate::verify::{Check, ImageRef, Status, Wanted};
+use crate::verify::{
+    certificate_check, quota_check, CertificateFacts, Check, ImageRef, QuotaNeed, QuotaValue,
+    Status, Wanted,
+};
 use aws_sdk_ecr::types::ImageIdentifier;
 use aws_sdk_ssm::types::ParameterStringFilter;
 use futures::future::join_all;
 
 impl AwsCloud {
     pub async fn verify(&self, wanted: &Wanted) -> Vec<Check> {
-        let mut checks = wanted.offline.clone();
-        checks.extend(zones(self, &wanted.zones).await);
+        let mut checks = zones(self, &wanted.zones).await;
+        checks.extend(
+            join_all(
+                wanted
+                    .quotas
+                    .iter()
+                    .map(|need| async move { quota_check(need, &quota_value(self, need).await) }),
+            )
+            .await,
+        );
         checks.extend(join_all(wanted.images.iter().map(|(svc, img)| image(self, svc, img))).await);
         checks.extend(
             join_all(
@@ -33,6 +44,56 @@ impl AwsCloud {
             .await,
         );
         checks
+    }
+}
+
+/// The account's value of a quota: applied if Service Quotas has one, else AWS's default as
+/// Service Quotas states it (quotas never raised, and services such as ECS that keep no applied
+/// value, answer GetServiceQuota with NoSuchResourceException:
+/// https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetServiceQuota.html).
+async fn quota_value(cloud: &AwsCloud, need: &QuotaNeed) -> QuotaValue {
+    let applied = cloud
+        .quotas
+        .get_service_quota()
+        .service_code(need.service_code)
+        .quota_code(need.quota_code)
+        .send()
+        .await
+        .map_err(aws_err);
+    match applied {
+        Ok(out) => {
+            if let Some(v) = out.quota().and_then(|q| q.value()) {
+                return QuotaValue::Applied(v);
+            }
+        }
+        Err(e) if code(&e) != "NoSuchResourceException" => return QuotaValue::Unread(reason(&e)),
+        Err(_) => {}
+    }
+    let default = cloud
+        .quotas
+        .get_aws_default_service_quota()
+        .service_code(need.service_code)
+        .quota_code(need.quota_code)
+        .send()
+        .await
+        .map_err(aws_err);
+    match default {
+        Ok(out) => match out.quota().and_then(|q| q.value()) {
+            Some(v) => QuotaValue::AwsDefault(v),
+            None => QuotaValue::Unread("Service Quotas gave no value".into()),
+        },
+        Err(e) => QuotaValue::Unread(reason(&e)),
+    }
+}
+
+/// An error in a few words: AWS's error code; an answer that is not one (the emulator's HTML
+/// page for an operation it lacks) is said as such rather than as the parser's complaint.
+fn reason(e: &CloudError) -> String {
+    match e {
+        CloudError::Aws { code, .. } => code.clone(),
+        CloudError::AccessDenied(_) => "access denied".into(),
+        CloudError::Unreachable(_) => "Service Quotas unreachable".into(),
+        _ => "no usable answer".into(),
     }
 }
 
@@ -279,21 +340,29 @@ async fn certificate(cloud: &AwsCloud, port: u16, arn: &str) -> Check {
         .map_err(aws_err)
     {
         Ok(out) => {
-            let status = out
-                .certificate()
-                .and_then(|c| c.status())
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default();
-            if status == "ISSUED" {
-                Check::new("certificate", subject, Status::Ok, "issued")
-            } else {
-                Check::new(
-                    "certificate",
-                    subject,
-                    Status::Fail,
-                    format!("{status}: the listener needs an issued certificate"),
-                )
-            }
+            let cert = out.certificate();
+            let facts = CertificateFacts {
+                status: cert
+                    .and_then(|c| c.status())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                domains: cert
+                    .map(|c| {
+                        let sans = c.subject_alternative_names();
+                        if sans.is_empty() {
+                            c.domain_name().into_iter().map(str::to_string).collect()
+                        } else {
+                            sans.to_vec()
+                        }
+                    })
+                    .unwrap_or_default(),
+                not_before: cert.and_then(|c| c.not_before()).map(|t| t.secs()),
+                not_after: cert.and_then(|c| c.not_after()).map(|t| t.secs()),
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            certificate_check(subject, &facts, now)
         }
         Err(e) if super::retry::is_not_found(&e) => {
             Check::new("certificate", subject, Status::Fail, "no such certificate")
