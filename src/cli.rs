@@ -182,9 +182,10 @@ pub enum Command {
         json: bool,
     },
     /// Before an apply, check what AWS would only reveal minutes into it: the zones exist,
-    /// images exist in ECR, secrets and parameters exist and the execution role can read them,
-    /// certificates are issued in the stack's region, the default quotas fit. Reads only;
-    /// exit 1 on a failure.
+    /// images exist (in ECR, and on public registries where reachable), secrets and parameters
+    /// exist and the execution role can read them, certificates are issued, valid and in the
+    /// stack's region, the account's quotas (Service Quotas) fit. Reads only; exit 1 on a
+    /// failure.
     Verify {
         #[command(flatten)]
         file: FileArg,

@@ -59,7 +59,8 @@ pub enum ImageRef {
         /// A repository of the file's `repositories`: apply creates it, so it may not exist yet.
         own: bool,
     },
-    /// Docker Hub, public.ecr.aws, ghcr.io, …: not checked (no registry credentials here).
+    /// Docker Hub, public.ecr.aws, ghcr.io, …: asked anonymously, as ECS pulls them
+    /// (`cloud::registry`).
     Public(String),
 }
 

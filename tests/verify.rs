@@ -46,7 +46,19 @@ async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() 
         .expect("parameter");
     let missing_secret = secret.replace("db-password", "gone");
 
+    let registry = fake_registry().await;
     let mut f = Fixture::seed(&stack);
+    // Public-registry images: one the registry has (behind its anonymous token), one it lacks.
+    f.edit(
+        None,
+        "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/api-gateway:latest\n",
+        &format!("    image: {registry}/team/gateway:v1\n"),
+    );
+    f.edit(
+        None,
+        "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/notification-service:latest\n",
+        &format!("    image: {registry}/team/notifier:v9\n"),
+    );
     f.edit(
         None,
         "    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/user-service:latest\n",
@@ -96,6 +108,16 @@ async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() 
     );
     assert_eq!(find("parameter", "API_KEY")["status"], "ok");
     assert_eq!(find("zone", "us-east-1a")["status"], "ok");
+    let public = find("image", "team/gateway:v1");
+    assert_eq!(public["status"], "ok", "{public}");
+    let public_missing = find("image", "team/notifier:v9");
+    assert_eq!(public_missing["status"], "fail", "{public_missing}");
+    assert!(
+        public_missing["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no such image or tag")),
+        "{public_missing}"
+    );
     // Quotas are read from the account: moto's Service Quotas holds the VPC ones (applied
     // values); ECS and Fargate it does not know, so those fall back to AWS's default, saying so.
     let per_interface = find("quota", "Security groups per network interface");
@@ -144,4 +166,55 @@ async fn verify_finds_a_missing_secret_and_a_missing_image_and_writes_nothing() 
         "{table}"
     );
     assert!(table.contains("checks failed"), "{table}");
+}
+
+/// A registry on loopback that speaks the token flow as Docker Hub and ghcr.io do: a HEAD of a
+/// manifest without a token gets 401 and a Bearer challenge; `/token` hands out a token; with it
+/// `team/gateway:v1` exists and nothing else does. Returns `127.0.0.1:PORT`.
+async fn fake_registry() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let realm = format!("http://{address}/token");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let realm = realm.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).to_lowercase();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                let authorized = head.contains("authorization: bearer anonymous-pull");
+                let (status, extra, body) = if path.starts_with("/token") {
+                    ("200 OK", String::new(), r#"{"token":"anonymous-pull"}"#)
+                } else if !authorized {
+                    (
+                        "401 Unauthorized",
+                        format!(
+                            "www-authenticate: Bearer realm=\"{realm}\",service=\"fake\",scope=\"repository:team/gateway:pull\"\r\n"
+                        ),
+                        "",
+                    )
+                } else if path == "/v2/team/gateway/manifests/v1" {
+                    ("200 OK", String::new(), "")
+                } else {
+                    ("404 Not Found", String::new(), "")
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    address
 }

@@ -5,6 +5,8 @@
 pub mod aws;
 pub mod failing;
 pub mod fake;
+#[cfg(feature = "aws")]
+pub mod registry;
 
 use crate::model::{Desired, Kind, Observed, ObservedResource, Ref, Resource, ResourceId};
 use crate::plan::schedule::OpKind;

@@ -150,14 +150,7 @@ async fn zones(cloud: &AwsCloud, names: &[String]) -> Vec<Check> {
 
 async fn image(cloud: &AwsCloud, service: &str, image: &ImageRef) -> Check {
     let (region, repository, tag, digest, own) = match image {
-        ImageRef::Public(uri) => {
-            return Check::new(
-                "image",
-                format!("{service}: {uri}"),
-                Status::Skipped,
-                "a public registry: not checked",
-            )
-        }
+        ImageRef::Public(uri) => return crate::cloud::registry::check(service, uri).await,
         ImageRef::Ecr {
             region,
             repository,
