@@ -475,7 +475,8 @@ async fn the_production_system_converges_while_rds_creates_and_alarms_and_polici
 }
 
 /// Waits and retries say what they wait for, why (the AWS state or error code), elapsed and
-/// limit, in a log without a terminal: a provisioning load balancer on apply, and on destroy
+/// limit, in a log without a terminal: the VPC link waiting for its provisioning network load
+/// balancer on apply (the one create AWS refuses while it provisions), and on destroy
 /// a target group AWS keeps `ResourceInUse` and groups held by lingering interfaces.
 #[tokio::test(flavor = "multi_thread")]
 async fn waits_and_retries_print_what_why_elapsed_and_limit() {
@@ -495,7 +496,7 @@ async fn waits_and_retries_print_what_why_elapsed_and_limit() {
     let log = String::from_utf8_lossy(&out.stderr);
     let waiting: Vec<&str> = log
         .lines()
-        .filter(|l| l.starts_with("create alb: waiting for load balancer"))
+        .filter(|l| l.starts_with("create vpc-link: waiting for load balancer"))
         .collect();
     assert!(
         waiting
@@ -523,8 +524,8 @@ async fn waits_and_retries_print_what_why_elapsed_and_limit() {
     );
 }
 
-/// On a terminal (a pty from script(1)) the progress bar keeps redrawing while a load balancer
-/// provisions, and shows the wait with its state, elapsed time and limit; the wait lines of a
+/// On a terminal (a pty from script(1)) the progress bar keeps redrawing while the VPC link
+/// waits for its provisioning load balancer, and shows the wait with its state, elapsed time and limit; the wait lines of a
 /// log are not printed there.
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_terminal_the_bar_ticks_and_shows_the_longest_wait() {

@@ -65,12 +65,18 @@ pub async fn create_vpc_link(
     ctx: &OpContext<'_>,
     r: &VpcLink,
 ) -> Result<String, CloudError> {
+    let nlb = ctx.resolve(&r.load_balancer)?;
+    // CreateVpcLink refuses an NLB that is not `active` yet ("NLB ARN is not in active state"):
+    // the one edge of the API Gateway entry that waits for the load balancer
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html).
+    let nlb_name = nlb.split('/').nth(2).unwrap_or(&nlb).to_string();
+    super::elb::wait_active(cloud, &nlb, &nlb_name).await?;
     let out = cloud
         .apigw
         .create_vpc_link()
         .name(&r.name)
         .description(&r.description)
-        .target_arns(ctx.resolve(&r.load_balancer)?)
+        .target_arns(nlb)
         .set_tags(Some(tag_hash(ctx, &r.name)))
         .send()
         .await

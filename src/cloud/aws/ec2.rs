@@ -309,11 +309,16 @@ pub async fn create_nat_gateway(
         .and_then(|n| n.nat_gateway_id())
         .ok_or_else(|| missing("NatGatewayId"))?
         .to_string();
-    wait_nat(cloud, &nat, NatGatewayState::Available).await?;
+    // Not waited for: a NAT gateway is `pending` for minutes, and AWS accepts a route to a
+    // pending one (it carries traffic once the gateway is `available`); only the route's
+    // create retries the short InvalidNatGatewayID.NotFound of eventual consistency
+    // (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html,
+    // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
     Ok(nat)
 }
 
-/// NAT gateways take minutes on AWS; routes through a pending one are refused.
+/// Waits for a NAT gateway to reach `target` (on destroy: `deleted`, before its address is
+/// released).
 async fn wait_nat(cloud: &AwsCloud, nat: &str, target: NatGatewayState) -> Result<(), CloudError> {
     wait_until(
         &format!("NAT gateway {nat}"),

@@ -56,36 +56,6 @@ pub async fn create_load_balancer(
     if let Some(dns) = created.and_then(|l| l.dns_name()) {
         cloud.remember(&dns_key(&arn), dns);
     }
-    // Provisioning takes minutes on AWS; listeners can be added meanwhile, but "apply done"
-    // should mean "serving".
-    wait_until(
-        &format!("load balancer {}", r.name),
-        cloud.timeouts.provisioning,
-        || async {
-            let out = cloud
-                .elb
-                .describe_load_balancers()
-                .load_balancer_arns(&arn)
-                .send()
-                .await
-                .map_err(aws_err)?;
-            match out
-                .load_balancers()
-                .first()
-                .and_then(|l| l.state())
-                .and_then(|s| s.code())
-            {
-                Some(LoadBalancerStateEnum::Active) => Ok(None),
-                Some(LoadBalancerStateEnum::Failed) => Err(CloudError::Other(format!(
-                    "load balancer {} failed to provision",
-                    r.name
-                ))),
-                Some(other) => Ok(Some(other.as_str().to_string())),
-                None => Ok(Some("not visible yet".into())),
-            }
-        },
-    )
-    .await?;
     if r.private_link_inbound_rules.is_some() {
         set_security_groups(cloud, ctx, &arn, r).await?;
     }
@@ -119,6 +89,41 @@ async fn set_security_groups(
         .await
         .map_err(aws_err)?;
     Ok(())
+}
+
+/// Waits until a load balancer is `active`. Only what AWS refuses on a `provisioning` one waits
+/// here (a REST VPC link to an NLB); listeners, rules, target registration and ECS services
+/// are accepted while it provisions
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-state),
+/// so its create does not wait: provisioning (minutes) overlaps everything after it.
+pub async fn wait_active(cloud: &AwsCloud, arn: &str, name: &str) -> Result<(), CloudError> {
+    wait_until(
+        &format!("load balancer {name}"),
+        cloud.timeouts.provisioning,
+        || async {
+            let out = cloud
+                .elb
+                .describe_load_balancers()
+                .load_balancer_arns(arn)
+                .send()
+                .await
+                .map_err(aws_err)?;
+            match out
+                .load_balancers()
+                .first()
+                .and_then(|l| l.state())
+                .and_then(|s| s.code())
+            {
+                Some(LoadBalancerStateEnum::Active) => Ok(None),
+                Some(LoadBalancerStateEnum::Failed) => Err(CloudError::Other(format!(
+                    "load balancer {name} failed to provision"
+                ))),
+                Some(other) => Ok(Some(other.as_str().to_string())),
+                None => Ok(Some("not visible yet".into())),
+            }
+        },
+    )
+    .await
 }
 
 fn dns_key(arn: &str) -> String {

@@ -16,6 +16,14 @@ fn jitter(base: Duration) -> Duration {
     base.mul_f64(0.5 + fraction / 2.0)
 }
 
+/// The pause before the next poll or retry of something waited on for `elapsed`: 5% of it,
+/// between 250 ms and `cap`. Readiness is then seen at most 5% (and at most `cap`) after it
+/// happens, where doubling the pause could see it a whole pause late; a wait of minutes costs
+/// a poll every few seconds.
+pub fn next_delay(elapsed: Duration, cap: Duration) -> Duration {
+    elapsed.mul_f64(0.05).clamp(Duration::from_millis(250), cap)
+}
+
 /// Retries `f` while `retryable(err)` holds, with capped exponential backoff, for at most `limit`.
 pub async fn retry_while<T, F, Fut>(
     what: &str,
@@ -28,15 +36,14 @@ where
     Fut: Future<Output = Result<T, CloudError>>,
 {
     let start = Instant::now();
-    let mut delay = Duration::from_millis(250);
     let shown = crate::waits::begin(crate::waits::label(crate::waits::Kind::Retry, what), limit);
     loop {
+        let delay = next_delay(start.elapsed(), Duration::from_secs(15));
         match f().await {
             Ok(v) => return Ok(v),
             Err(e) if retryable(&e) && start.elapsed() + delay < limit => {
                 shown.state(&reason(&e));
                 tokio::time::sleep(jitter(delay)).await;
-                delay = (delay * 2).min(Duration::from_secs(15));
             }
             Err(e) if retryable(&e) => {
                 return Err(CloudError::Timeout(format!(
@@ -94,9 +101,9 @@ where
     Fut: Future<Output = Result<Option<String>, CloudError>>,
 {
     let start = Instant::now();
-    let mut delay = Duration::from_millis(200);
     let shown = crate::waits::begin(crate::waits::label(crate::waits::Kind::Poll, what), limit);
     loop {
+        let delay = next_delay(start.elapsed(), Duration::from_secs(10));
         match check().await? {
             None => return Ok(()),
             Some(state) if start.elapsed() + delay >= limit => {
@@ -108,8 +115,39 @@ where
             Some(state) => {
                 shown.state(&state);
                 tokio::time::sleep(jitter(delay)).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn polls_come_at_most_five_percent_late() {
+        let cap = Duration::from_secs(10);
+        let cases = [
+            (0, 250),          // at once: the floor
+            (4_000, 250),      // 5% of 4 s is 200 ms: still the floor
+            (20_000, 1000),    // 5% of 20 s
+            (90_000, 4500),    // a NAT gateway's minute and a half
+            (600_000, 10_000), // a VPC link's ten minutes: the cap
+        ];
+        for (elapsed_ms, want_ms) in cases {
+            assert_eq!(
+                next_delay(Duration::from_millis(elapsed_ms), cap),
+                Duration::from_millis(want_ms),
+                "after {elapsed_ms} ms"
+            );
+        }
+        // Summed over a whole wait, the polls a 10-minute wait makes stay in the low hundreds.
+        let (mut t, mut polls) = (Duration::ZERO, 0);
+        while t < Duration::from_secs(600) {
+            t += next_delay(t, cap);
+            polls += 1;
+        }
+        assert!((100..200).contains(&polls), "{polls} polls");
     }
 }
