@@ -170,6 +170,20 @@ vpc_link_delete_s         S >= 0 seconds (0 = off).  Real AWS: a deleted VPC
                           ``GET /vpclinks`` lists it as DELETING too, and
                           (aws_orders) its NLB still cannot be deleted.  Then
                           moto's own answer (404 NotFoundException).
+timing_profile            {"scale": null}; a number k makes moto behave like AWS
+                          in time, k times faster: every key of AWS_SECONDS
+                          (below: NAT gateway 90 s, load balancer 150 s,
+                          namespace operation 60 s, RDS 300 s, REST VPC link
+                          600 s pending and 120 s deleting, interfaces
+                          lingering 120 s) not given explicitly in the same
+                          configuration is set to AWS's seconds / k.
+paging                    false (default) / true.  List operations are paged
+                          as AWS pages them when the client asks no page size
+                          or a larger one than AWS allows (JSON_PAGES,
+                          REST_PAGES below, with their documented sizes): the
+                          proxy cuts moto's whole answer to its first page,
+                          keeps the rest, and answers the continuation
+                          requests for its own tokens itself.
 contract                  true (default) / false.  Every counted request is
                           decoded and checked against AWS's published service
                           model (botocore's service-2.json) plus documented
@@ -374,7 +388,69 @@ DEFAULT_CONFIG = {
     "vpc_link_delete_s": 0,
     "contract": True,
     "aws_orders": True,
+    "timing_profile": {"scale": None},
+    "paging": False,
 }
+
+# How long AWS keeps each slow kind pending, in seconds (the middle of what AWS documents or
+# is commonly measured), for ``timing_profile``:
+# - NAT gateway ``pending`` → ``available`` "a few minutes", measured 1–2 min
+#   (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html); the
+#   proxy keeps the same time for ``deleting``;
+# - load balancer ``provisioning`` → ``active``, measured 2–3 min for an ALB or NLB
+#   (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-state);
+# - Cloud Map namespace operation, ~1 min (it creates a Route 53 hosted zone)
+#   (https://docs.aws.amazon.com/cloud-map/latest/api/API_GetOperation.html);
+# - RDS instance ``creating``, ~5 min for a small instance
+#   (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CreateDBInstance.html);
+# - REST VPC link ``PENDING`` → ``AVAILABLE``, 8–12 min against an NLB, and ``DELETING``
+#   for a few minutes
+#   (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html);
+# - task and load balancer network interfaces, released minutes after the tasks stop or
+#   the load balancer goes (security groups and subnets refuse deletion meanwhile)
+#   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html).
+AWS_SECONDS = {
+    "nat_gateway": 90,
+    "load_balancer": 150,
+    "namespace_operation": 60,
+    "db_instance": 300,
+    "vpc_link_pending_s": 600,
+    "vpc_link_delete_s": 120,
+    "linger_seconds": 120,
+}
+
+# ``paging``: list operations paged as AWS pages them when the client asks no page size:
+# "service:Operation" -> (list key, token key, request page-size key, default, maximum).
+# ECS ListServices 10 by default, 100 at most
+# (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServices.html); ListTasks
+# 100 (API_ListTasks.html); Cloud Map ListServices / ListNamespaces / ListInstances 100
+# (https://docs.aws.amazon.com/cloud-map/latest/api/API_ListServices.html); CloudWatch Logs
+# DescribeLogGroups 50 (API_DescribeLogGroups.html); Application Auto Scaling
+# DescribeScalableTargets / DescribeScalingPolicies 50 (API_DescribeScalableTargets.html); ECR
+# DescribeRepositories 100 of 1000 (API_DescribeRepositories.html); API Gateway's REST lists
+# 25 of 500 (``limit`` / ``position``: https://docs.aws.amazon.com/apigateway/latest/api/API_GetResources.html).
+# DescribeServices (10 names) and ELBv2 DescribeTags (20 ARNs) are limits on the request,
+# which the contract check enforces; ELBv2 describes page at 400, EC2 describes answer
+# everything when MaxResults is absent.
+JSON_PAGES = {
+    "ecs:ListServices": ("serviceArns", "nextToken", "maxResults", 10, 100),
+    "ecs:ListTasks": ("taskArns", "nextToken", "maxResults", 100, 100),
+    "servicediscovery:ListServices": ("Services", "NextToken", "MaxResults", 100, 100),
+    "servicediscovery:ListNamespaces": ("Namespaces", "NextToken", "MaxResults", 100, 100),
+    "servicediscovery:ListInstances": ("Instances", "NextToken", "MaxResults", 100, 100),
+    "logs:DescribeLogGroups": ("logGroups", "nextToken", "limit", 50, 50),
+    "application-autoscaling:DescribeScalableTargets":
+        ("ScalableTargets", "NextToken", "MaxResults", 50, 50),
+    "application-autoscaling:DescribeScalingPolicies":
+        ("ScalingPolicies", "NextToken", "MaxResults", 50, 50),
+    "ecr:DescribeRepositories": ("repositories", "nextToken", "maxResults", 100, 1000),
+}
+REST_PAGES = {  # REST label -> (list key, default, maximum); token: query/answer ``position``
+    "apigateway:GET /restapis": ("item", 25, 500),
+    "apigateway:GET /restapis/{}/resources": ("item", 25, 500),
+    "apigateway:GET /vpclinks": ("item", 25, 500),
+}
+PAGE_TOKEN_PREFIX = "fpx-page-"
 
 # Versions of the query-protocol APIs the proxy asks moto itself.
 QUERY_VERSIONS = {"ec2": "2016-11-15", "elasticloadbalancing": "2015-12-01"}
@@ -1037,16 +1113,123 @@ def merge_config(raw: dict) -> dict:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or value < 0):
             raise ValueError(f"{key} must be a number of seconds >= 0")
+    scale = config["timing_profile"]["scale"]
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
+            raise ValueError("timing_profile.scale must be a number > 0 (AWS's durations divided by it)")
+        given = raw or {}
+        for key, seconds in AWS_SECONDS.items():
+            if key in config["pending_seconds"]:
+                if key not in given.get("pending_seconds", {}):
+                    config["pending_seconds"][key] = seconds / scale
+            elif key not in given:
+                config[key] = seconds / scale
     fail = config["vpc_link_fail"]
     if fail is not None and (not isinstance(fail, (bool, int, float)) or not 0 <= fail <= 1):
         raise ValueError("vpc_link_fail must be true, false or a fraction in [0, 1]")
     return config
 
 
+class Pages:
+    """AWS's paging of list answers (``paging``): moto answers a whole list at once; the proxy
+    keeps all but the first page and hands the rest out for its own tokens."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pending: dict[str, tuple[list, int]] = {}  # token -> (remaining items, page size)
+        self.counter = 0
+
+    def clear(self):
+        with self.lock:
+            self.pending.clear()
+
+    def _store(self, items: list, size: int) -> str:
+        with self.lock:
+            self.counter += 1
+            token = f"{PAGE_TOKEN_PREFIX}{self.counter}"
+            self.pending[token] = (items, size)
+            return token
+
+    def _take(self, token: str):
+        with self.lock:
+            return self.pending.pop(token, None)
+
+    @staticmethod
+    def _size(asked, default: int, maximum: int) -> int:
+        try:
+            asked = int(asked)
+        except (TypeError, ValueError):
+            return default
+        return max(1, min(asked, maximum))
+
+    def _rest(self, req: Request):
+        page = REST_PAGES.get(f"{req.service}:{rest_label(req)}")
+        if page is None:
+            return None
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(req.target).query)
+        return page, query
+
+    def continuation(self, req: Request) -> Reply | None:
+        """The next page for a token of ours, without asking moto."""
+        json_page = JSON_PAGES.get(req.key)
+        if json_page:
+            list_key, token_key = json_page[0], json_page[1]
+            token = req.json_body().get(token_key)
+            if not (isinstance(token, str) and token.startswith(PAGE_TOKEN_PREFIX)):
+                return None
+            kept = self._take(token)
+            items, size = kept if kept else ([], 1)
+            answer = {list_key: items[:size]}
+            if len(items) > size:
+                answer[token_key] = self._store(items[size:], size)
+            return Reply(200, [("Content-Type", "application/x-amz-json-1.1")],
+                         json.dumps(answer).encode())
+        rest = self._rest(req)
+        if rest is None:
+            return None
+        (list_key, _, _), query = rest
+        token = (query.get("position") or [""])[0]
+        if not token.startswith(PAGE_TOKEN_PREFIX):
+            return None
+        kept = self._take(token)
+        items, size = kept if kept else ([], 1)
+        answer = {list_key: items[:size]}
+        if len(items) > size:
+            answer["position"] = self._store(items[size:], size)
+        return Reply(200, [("Content-Type", "application/json")], json.dumps(answer).encode())
+
+    def first_page(self, req: Request, reply: Reply):
+        """Cuts a whole-list answer of moto's to its first page, keeping the rest."""
+        if reply.status != 200:
+            return
+        json_page = JSON_PAGES.get(req.key)
+        rest = None if json_page else self._rest(req)
+        if json_page:
+            list_key, token_key, size_key, default, maximum = json_page
+            size = self._size(req.json_body().get(size_key), default, maximum)
+        elif rest:
+            (list_key, default, maximum), query = rest
+            token_key = "position"
+            size = self._size((query.get("limit") or [None])[0], default, maximum)
+        else:
+            return
+        try:
+            answer = json.loads(reply.body or b"{}")
+        except ValueError:
+            return
+        items = answer.get(list_key) if isinstance(answer, dict) else None
+        if not isinstance(items, list) or answer.get(token_key) or len(items) <= size:
+            return
+        answer[list_key] = items[:size]
+        answer[token_key] = self._store(items[size:], size)
+        reply.body = json.dumps(answer).encode()
+
+
 class FaultProxy:
     def __init__(self, upstream: Upstream, config: dict, log_path: str | None = None,
                  report: ContractReport | None = None):
         self.upstream = upstream
+        self.pages = Pages()
         self.report = report
         self.rng = random.Random()
         self.rng_lock = threading.Lock()
@@ -1100,9 +1283,15 @@ class FaultProxy:
         injected = self.inject_before(req, cfg, faultable)
         if injected:
             return injected
+        if cfg["paging"]:
+            continued = self.pages.continuation(req)
+            if continued:
+                return Outcome(continued, "paged")
         reply = self.forward(req)
         self.observe(req, reply)
         pending = self.rewrite_pending(req, reply, cfg) or self.rewrite_vpc_links(req, reply, cfg)
+        if cfg["paging"]:
+            self.pages.first_page(req, reply)
         if drop_after:
             return Outcome(None, "drop")
         return Outcome(reply, "pending" if pending else None)
@@ -1963,6 +2152,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if self.command == "POST" and self.path.rstrip("/") == "/moto-api/reset" and reply.status == 200:
             with self.proxy.world.lock:
                 self.proxy.world.clear()
+                self.proxy.pages.clear()
         self.write_reply(reply)
 
     def control(self, body: bytes) -> Reply:
@@ -1988,6 +2178,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if route == ("POST", "/_proxy/reset-state"):
             with proxy.world.lock:
                 proxy.world.clear()
+                proxy.pages.clear()
             return json_reply({"ok": True})
         return json_reply({"error": f"unknown control endpoint {route}"}, 404)
 

@@ -705,6 +705,57 @@ class VpcLinkTests(ProxyTestCase):
         self.assertClientError("TooManyRequestsException", apigw.get_rest_api, restApiId=api)
 
 
+class TimingProfileTests(ProxyTestCase):
+    def test_the_profile_divides_aws_durations_and_explicit_keys_win(self):
+        cfg = self.configure({"timing_profile": {"scale": 30}, "pending_seconds": {"db_instance": 1}})
+        self.assertEqual(cfg["pending_seconds"]["nat_gateway"], 3.0)
+        self.assertEqual(cfg["pending_seconds"]["load_balancer"], 5.0)
+        self.assertEqual(cfg["pending_seconds"]["namespace_operation"], 2.0)
+        self.assertEqual(cfg["pending_seconds"]["db_instance"], 1)
+        self.assertEqual(cfg["vpc_link_pending_s"], 20.0)
+        self.assertEqual(cfg["linger_seconds"], 4.0)
+        with self.assertRaises(urllib.error.HTTPError):
+            self.configure({"timing_profile": {"scale": 0}})
+
+
+class PagingTests(ProxyTestCase):
+    def test_ecs_list_services_comes_ten_at_a_time_and_the_paginator_gets_them_all(self):
+        self.configure({"paging": True})
+        ecs = self.client("ecs")
+        cluster = unique("paged")
+        ecs.create_cluster(clusterName=cluster)
+        ecs.register_task_definition(family=unique("td"), containerDefinitions=[
+            {"name": "c", "image": "x", "memory": 512}])
+        family = ecs.list_task_definitions()["taskDefinitionArns"][-1]
+        for i in range(23):
+            ecs.create_service(cluster=cluster, serviceName=f"s{i}", taskDefinition=family,
+                               desiredCount=0)
+        first = ecs.list_services(cluster=cluster)
+        self.assertEqual(len(first["serviceArns"]), 10)
+        self.assertTrue(first["nextToken"].startswith("fpx-page-"))
+        asked = ecs.list_services(cluster=cluster, maxResults=100)
+        self.assertEqual(len(asked["serviceArns"]), 23)
+        self.assertNotIn("nextToken", asked)
+        before = self.stats()["requests"]
+        every = [arn for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
+                 for arn in page["serviceArns"]]
+        self.assertEqual(sorted(every), sorted(asked["serviceArns"]))
+        self.assertEqual(self.stats()["requests"] - before, 3, "10 + 10 + 3")
+
+    def test_rest_lists_come_25_at_a_time(self):
+        self.configure({"paging": True})
+        apigw = self.client("apigateway")
+        api = apigw.create_rest_api(name=unique("paged"))["id"]
+        root = apigw.get_resources(restApiId=api, limit=500)["items"][0]["id"]
+        for i in range(30):
+            apigw.create_resource(restApiId=api, parentId=root, pathPart=f"r{i}")
+        first = apigw.get_resources(restApiId=api)
+        self.assertEqual(len(first["items"]), 25)
+        rest = apigw.get_resources(restApiId=api, position=first["position"])
+        self.assertEqual(len(rest["items"]), 6)
+        self.assertNotIn("position", rest)
+
+
 class StatsTests(ProxyTestCase):
     def test_sequential_and_parallel_round_trips(self):
         ec2 = self.client("ec2")
