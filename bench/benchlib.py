@@ -96,7 +96,9 @@ class Stack:
         self.proxy_port = int(line.split()[1])
         self.proxy = f"http://127.0.0.1:{self.proxy_port}"
         self.latency_ms = latency_ms
-        self.configure(extra_config or {})
+        # Kept across reconfigurations (a latency probe must not turn paging or timing off).
+        self.base_config = dict(extra_config or {})
+        self.configure({})
         self.warm_up()
 
     # -- control ----------------------------------------------------------
@@ -104,6 +106,7 @@ class Stack:
         # Benchmarks time ecsform, not the proxy: the contract check (which the test suite runs
         # on every request) is off here, so figures stay comparable across versions.
         cfg = {"latency_ms": self.latency_ms, "contract": False}
+        cfg.update(self.base_config)
         cfg.update(extra or {})
         _http("POST", self.proxy + "/_proxy/config", cfg)
 

@@ -39,10 +39,12 @@ def main():
                     help="round trips by latency differential: no-op plans at the base latency "
                          "and at base + this (0: skip)")
     ap.add_argument("--probe-runs", type=int, default=3)
+    ap.add_argument("--paging", action="store_true",
+                    help="lists paged as AWS pages them (the proxy's `paging`; issue #14)")
     a = ap.parse_args()
     exe = b.ecsform_bin()
     ns = [int(x) for x in a.ns.split(",")]
-    stack = b.Stack(a.latency_ms)
+    stack = b.Stack(a.latency_ms, {"paging": True} if a.paging else None)
     tmp = tempfile.mkdtemp(prefix="ecsform-bench-")
     env = stack.env(ECSFORM_RATE_SCALE=a.rate_scale)
     raw = {}
@@ -174,8 +176,9 @@ def main():
                     [[k] + [v["counts"][n] for n in ns] + [round(v["per_service"], 2)]
                      for k, v in sorted(growth[cmd].items(),
                                         key=lambda kv: -kv[1]["counts"][ns[-1]])])
-    b.write_results("scale" if a.names == "numbered" else f"scale_{a.names}", {
-        "names": a.names,
+    name = "scale" if a.names == "numbered" else f"scale_{a.names}"
+    b.write_results(f"{name}_paged" if a.paging else name, {
+        "names": a.names, "paging": a.paging,
         "latency_ms": a.latency_ms, "runs": a.runs, "binary": exe,
         "ecsform_rate_scale": a.rate_scale, "summary": summary, "growth": growth,
         "probe_noop_plan": probe,

@@ -169,10 +169,15 @@ pub async fn execute<C: Cloud>(
             dependents[b].push(i);
         }
     }
-    let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).rev().collect();
+    // Popped from the end: the longest chain of AWS time first, then the lowest op index
+    // (deterministic for a given parallelism).
+    let rank = schedule.critical_path(plan);
+    let by_priority = |a: &usize, b: &usize| rank[*a].total_cmp(&rank[*b]).then(b.cmp(a));
+    let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    ready.sort_unstable_by(by_priority);
     let mut report = Report::default();
     let mut resolved = vec![false; n];
-    let slots = tokio::sync::Semaphore::new(parallelism);
+    let slots = crate::slots::Slots::new(parallelism);
     let mut running = FuturesUnordered::new();
 
     let mut grace_ends: Option<tokio::time::Instant> = None;
@@ -205,12 +210,12 @@ pub async fn execute<C: Cloud>(
                 OpKind::Delete => before.clone(),
                 OpKind::Create | OpKind::Update => ids_for(&plan.steps[op.step], &physical),
             };
-            let slots = &slots;
+            let (slots, priority) = (&slots, rank[i]);
             running.push(async move {
                 // Waiting for AWS's rate limits does not hold a slot: other work goes on.
                 let admitted = async {
                     cloud.pace(kind, op.kind).await;
-                    slots.acquire().await.ok()
+                    Some(slots.acquire(priority, i).await)
                 };
                 let _slot = tokio::select! {
                     slot = admitted => slot,
@@ -280,8 +285,7 @@ pub async fn execute<C: Cloud>(
                     ready.push(d);
                 }
             }
-            // Lowest op index first: keeps runs deterministic for a given parallelism.
-            ready.sort_unstable_by(|a, b| b.cmp(a));
+            ready.sort_unstable_by(by_priority);
         } else {
             for d in schedule.dependents_of(i) {
                 if !resolved[d] {

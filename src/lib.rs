@@ -23,6 +23,7 @@ pub mod model;
 pub mod names;
 pub mod plan;
 #[cfg(feature = "aws")]
+pub mod slots;
 pub mod stack_lock;
 pub mod topology;
 #[cfg(feature = "aws")]

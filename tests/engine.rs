@@ -133,6 +133,37 @@ async fn serial_and_parallel_runs_reach_the_same_state() {
     }
 }
 
+/// With one slot, the long chains of AWS time start first: the VPC (under the NAT gateway, the
+/// NLB and its 10-minute VPC link) before the other roots, and when the slot frees it goes to
+/// the NLB's chain (subnets, its group, the NLB, the VPC link) before quick leaves that were
+/// ready and waiting earlier (the execution role, log groups, the repository).
+#[tokio::test]
+async fn the_slowest_chains_start_first() {
+    let cloud = FakeCloud::new();
+    cloud.op_latency(std::time::Duration::from_millis(3));
+    let desired = expand(&example(), "us-east-1");
+    assert!(converge(&cloud, &desired, 1).await.succeeded());
+    let calls = cloud.calls();
+    let at = |id: &str| {
+        calls
+            .iter()
+            .position(|c| c == &format!("create {id}"))
+            .unwrap_or_else(|| panic!("{id} not created: {calls:?}"))
+    };
+    assert_eq!(at("vpc"), 0, "{calls:?}");
+    for quick in [
+        "role.task-execution",
+        "log.api-gateway",
+        "ecr.product-service",
+    ] {
+        assert!(
+            at("nlb") < at(quick) || at("vpc-link") < at(quick),
+            "{quick}: {calls:?}"
+        );
+    }
+    assert!(at("vpc-link") < at("alb.listener.80"), "{calls:?}");
+}
+
 /// Waiting for a rate limit must not hold one of the `--parallelism` slots: with one slot and
 /// every log group held back by pacing, everything else (none of it needs a log group) runs first.
 #[tokio::test]

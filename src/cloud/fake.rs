@@ -20,6 +20,8 @@ struct FakeState {
     fail_on: BTreeSet<ResourceId>,
     /// Kinds whose operations wait this long for (pretend) rate limits.
     paced: BTreeMap<Kind, std::time::Duration>,
+    /// How long every create, update and delete takes (a real call is never instant).
+    latency: Option<std::time::Duration>,
     pub calls: Vec<String>,
     /// The last-applied record, as AWS would keep it.
     applied: Option<crate::applied::AppliedRecord>,
@@ -37,6 +39,16 @@ impl FakeCloud {
     /// limits make the real cloud wait.
     pub fn pace_kind(&self, kind: Kind, delay: std::time::Duration) {
         self.lock().paced.insert(kind, delay);
+    }
+    /// Every later create, update and delete takes `delay`, holding its slot meanwhile.
+    pub fn op_latency(&self, delay: std::time::Duration) {
+        self.lock().latency = Some(delay);
+    }
+    async fn take_time(&self) {
+        let latency = self.lock().latency;
+        if let Some(delay) = latency {
+            tokio::time::sleep(delay).await;
+        }
     }
     pub fn heal(&self) {
         self.lock().fail_on.clear();
@@ -159,6 +171,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn create(&self, ctx: &OpContext<'_>, want: &Resource) -> Result<String, CloudError> {
+        self.take_time().await;
         let r = with_physical_refs(ctx, want)?;
         let mut s = self.lock();
         s.check("create", ctx.id)?;
@@ -176,6 +189,7 @@ impl Cloud for FakeCloud {
         have: &ObservedResource,
         want: &Resource,
     ) -> Result<String, CloudError> {
+        self.take_time().await;
         let r = with_physical_refs(ctx, want)?;
         let mut s = self.lock();
         s.check("update", ctx.id)?;
@@ -189,6 +203,7 @@ impl Cloud for FakeCloud {
     }
 
     async fn delete(&self, ctx: &OpContext<'_>, have: &ObservedResource) -> Result<(), CloudError> {
+        self.take_time().await;
         let mut s = self.lock();
         s.check("delete", ctx.id)?;
         let holders: Vec<String> = s

@@ -3,6 +3,7 @@
 use super::*;
 use crate::cli::FileArg;
 use crate::plan::document::{differences, sha256_hex, PlanDocument};
+use crate::plan::schedule::OpKind;
 use crate::plan::{Action, Step};
 use std::path::PathBuf;
 
@@ -40,6 +41,56 @@ pub async fn apply_cmd<C: StackOps>(
         // A saved plan was reviewed when it was made, and it is still exactly this plan.
         let approved = options.auto_approve || saved.is_some();
         until_halted(halt, confirm(approved, "apply")).await?;
+        if options.wait {
+            // Each service's wait starts when its own create or update is done, beside the
+            // rest of the apply (its tasks take minutes to start), not after everything.
+            let (done, finished) = tokio::sync::mpsc::unbounded_channel();
+            // Dropped when the apply ends: the waits then know no more services are coming.
+            let sender = std::sync::Mutex::new(Some(done));
+            let on_done = |r: &OpReport| {
+                let service = r.id.as_str().strip_prefix("service.");
+                if r.outcome != Outcome::Done || r.kind == OpKind::Delete {
+                    return;
+                }
+                if let (Some(svc), Ok(tx)) = (service.filter(|s| !s.contains('.')), sender.lock()) {
+                    if let Some(tx) = tx.as_ref() {
+                        let _ = tx.send(crate::names::ecs_service(&t.name, svc));
+                    }
+                }
+            };
+            let applied = async {
+                let result = carry_out_telling(
+                    cloud,
+                    &plan,
+                    &desired,
+                    &observed,
+                    options.parallelism,
+                    halt,
+                    Some(&on_done),
+                )
+                .await;
+                if let Ok(mut tx) = sender.lock() {
+                    tx.take();
+                }
+                result
+            };
+            let waited = until_halted(halt, wait_as_done(cloud, t, finished, options.wait_timeout));
+            tokio::pin!(applied, waited);
+            // A rollback seen while the apply goes on is reported once the apply is over.
+            let mut waited_early = None;
+            let applied = loop {
+                tokio::select! {
+                    result = &mut applied => break result,
+                    result = &mut waited, if waited_early.is_none() => waited_early = Some(result),
+                }
+            };
+            applied?;
+            match waited_early {
+                Some(result) => result?,
+                None => waited.await?,
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         carry_out(cloud, &plan, &desired, &observed, options.parallelism, halt).await?;
     } else {
         // Nothing to change, and AWS equals the file: the record says so (a stack applied by an
@@ -199,10 +250,45 @@ pub(super) async fn carry_out<C: StackOps>(
     parallelism: usize,
     halt: &Halt,
 ) -> Result<()> {
+    carry_out_telling(cloud, plan, desired, observed, parallelism, halt, None).await
+}
+
+/// The progress display, and `on_done` told of every op as it ends.
+struct Telling<'a> {
+    display: &'a Reporter,
+    on_done: Option<&'a (dyn Fn(&OpReport) + Sync)>,
+}
+
+impl crate::execute::Progress for Telling<'_> {
+    fn started(&self, id: &crate::model::ResourceId, kind: OpKind) {
+        self.display.started(id, kind);
+    }
+    fn finished(&self, report: &OpReport) {
+        self.display.finished(report);
+        if let Some(on_done) = self.on_done {
+            on_done(report);
+        }
+    }
+}
+
+pub(super) async fn carry_out_telling<C: StackOps>(
+    cloud: &C,
+    plan: &Plan,
+    desired: &Desired,
+    observed: &Observed,
+    parallelism: usize,
+    halt: &Halt,
+    on_done: Option<&(dyn Fn(&OpReport) + Sync)>,
+) -> Result<()> {
     let sched = schedule(plan, desired, observed)?;
     let started = Instant::now();
-    let progress = Reporter::new(sched.ops.len());
+    let display = Reporter::new(sched.ops.len());
+    let progress = Telling {
+        display: &display,
+        on_done,
+    };
     let report = execute(cloud, plan, &sched, observed, parallelism, &progress, halt).await;
+    let progress = display;
     progress.finish();
     // What now equals the file is recorded, also after a failure (a rerun resumes from it).
     let record = crate::applied::after_run(desired, observed, plan, &report);
@@ -252,6 +338,37 @@ pub(super) async fn carry_out<C: StackOps>(
         failed.len(),
         skipped
     )
+}
+
+/// `--wait` beside the apply: a wait for each service named on `finished` as its op is done,
+/// then, once the apply is over, one for every service of the file (those it did not touch
+/// are steady already, or are told as not).
+async fn wait_as_done<C: StackOps>(
+    cloud: &C,
+    t: &Topology,
+    mut finished: tokio::sync::mpsc::UnboundedReceiver<String>,
+    limit: std::time::Duration,
+) -> Result<()> {
+    use futures::stream::{FuturesUnordered, StreamExt};
+    let limit = if limit.is_zero() {
+        std::time::Duration::from_secs(15 * 60)
+    } else {
+        limit
+    };
+    let mut waits = FuturesUnordered::new();
+    let mut open = true;
+    while open || !waits.is_empty() {
+        tokio::select! {
+            name = finished.recv(), if open => match name {
+                Some(name) => waits.push(async move {
+                    cloud.wait_for_steady_services(&t.name, std::slice::from_ref(&name), limit).await
+                }),
+                None => open = false,
+            },
+            Some(result) = waits.next(), if !waits.is_empty() => result?,
+        }
+    }
+    wait_for_services(cloud, t, limit).await
 }
 
 pub(super) async fn wait_for_services<C: StackOps>(

@@ -272,7 +272,49 @@ fn check_acyclic(s: &Schedule) -> Result<(), CycleError> {
     })
 }
 
+/// Roughly how long AWS keeps an operation busy (seconds): the slow kinds' pending or
+/// deleting times (NAT gateway 1.5 min, load balancer 2.5, namespace 1, RDS 5, REST VPC link
+/// 10; a deleted ECS service's or load balancer's interfaces linger ~2), else 1 for a call.
+/// Used only to start the long chains first when more is ready than there are slots.
+pub fn typical_seconds(kind: Kind, op: OpKind) -> f64 {
+    match (kind, op) {
+        (Kind::NatGateway, OpKind::Create | OpKind::Delete) => 90.0,
+        (Kind::LoadBalancer, OpKind::Create) => 150.0,
+        (Kind::Namespace, OpKind::Create | OpKind::Delete) => 60.0,
+        (Kind::DbInstance, OpKind::Create) => 300.0,
+        (Kind::DbInstance, OpKind::Delete) => 300.0,
+        (Kind::VpcLink, OpKind::Create) => 600.0,
+        (Kind::VpcLink, OpKind::Delete) => 120.0,
+        (Kind::VpcLinkV2, OpKind::Create | OpKind::Delete) => 120.0,
+        (Kind::EcsService | Kind::LoadBalancer, OpKind::Delete) => 120.0,
+        _ => 1.0,
+    }
+}
+
 impl Schedule {
+    /// For each op, the longest chain of `typical_seconds` from its start to the end of the
+    /// run, itself included. Ready ops start in this order, longest first: with more ready than
+    /// slots, the NLB → VPC link → deployment chain must not queue behind quick leaves.
+    pub fn critical_path(&self, plan: &Plan) -> Vec<f64> {
+        let n = self.ops.len();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, before) in self.after.iter().enumerate() {
+            for &b in before {
+                dependents[b].push(i);
+            }
+        }
+        let mut rank = vec![0.0f64; n];
+        let order = toposort(&graph(self), None).unwrap_or_default();
+        for node in order.into_iter().rev() {
+            let i = node.index();
+            let op = &self.ops[i];
+            let own = typical_seconds(plan.steps[op.step].kind, op.kind);
+            let after = dependents[i].iter().map(|&d| rank[d]).fold(0.0, f64::max);
+            rank[i] = own + after;
+        }
+        rank
+    }
+
     /// Ops grouped by depth: every op of a wave can run once all earlier waves are done.
     pub fn waves(&self) -> Vec<Vec<usize>> {
         let mut depth = vec![0usize; self.ops.len()];
