@@ -577,3 +577,53 @@ async fn on_a_terminal_the_bar_ticks_and_shows_the_longest_wait() {
         "no log lines on a terminal: {screen}"
     );
 }
+
+/// `apply --wait` waits for each service beside the rest of the apply: moto never runs a task,
+/// so the proxy starts each service's tasks 3 s after its create (`service_start_s`), while the
+/// REST VPC link stays PENDING for 6 s; the services are waited for, and seen settling, before
+/// the apply's own work is done, and all are steady at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_wait_overlaps_each_service_with_the_rest_of_the_apply() {
+    let moto = Moto::start();
+    let stack = unique_stack("wait");
+    let fixture = Fixture::seed(&stack);
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({"service_start_s": 3, "vpc_link_pending_s": 6}),
+    );
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &[
+            "apply",
+            "-f",
+            fixture.path_str(),
+            "--auto-approve",
+            "--wait",
+            "--wait-timeout",
+            "2m",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", show(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = log.lines().collect();
+    let settling = lines
+        .iter()
+        .position(|l| l.contains("waiting for the ECS services to be steady: settling:"))
+        .unwrap_or_else(|| panic!("no settling line:\n{log}"));
+    let link_done = lines
+        .iter()
+        .position(|l| l.starts_with("created vpc-link"))
+        .unwrap_or_else(|| panic!("no vpc-link line:\n{log}"));
+    assert!(
+        settling < link_done,
+        "the services were waited for only after the apply:\n{log}"
+    );
+    assert!(log.contains("All 5 services are steady."), "{log}");
+    let destroyed = run_blocking(
+        moto.ecsform(),
+        &["destroy", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
+    assert!(destroyed.status.success(), "{}", show(&destroyed));
+}

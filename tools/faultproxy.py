@@ -170,6 +170,13 @@ vpc_link_delete_s         S >= 0 seconds (0 = off).  Real AWS: a deleted VPC
                           ``GET /vpclinks`` lists it as DELETING too, and
                           (aws_orders) its NLB still cannot be deleted.  Then
                           moto's own answer (404 NotFoundException).
+service_start_s           S >= 0 seconds (0 = off).  moto never runs a Fargate
+                          task (runningCount stays 0).  Here: DescribeServices
+                          answers runningCount 0 and the deployment
+                          IN_PROGRESS for S s after the service's
+                          CreateService / UpdateService answer, then
+                          runningCount = desiredCount and one COMPLETED
+                          deployment (what ``apply --wait`` waits for).
 timing_profile            {"scale": null}; a number k makes moto behave like AWS
                           in time, k times faster: every key of AWS_SECONDS
                           (below: NAT gateway 90 s, load balancer 150 s,
@@ -389,6 +396,7 @@ DEFAULT_CONFIG = {
     "contract": True,
     "aws_orders": True,
     "timing_profile": {"scale": None},
+    "service_start_s": 0,
     "paging": False,
 }
 
@@ -406,6 +414,8 @@ DEFAULT_CONFIG = {
 # - REST VPC link ``PENDING`` → ``AVAILABLE``, 8–12 min against an NLB, and ``DELETING``
 #   for a few minutes
 #   (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html);
+# - an ECS service's tasks running and healthy, ~1 min after its create or update (image
+#   pull, start, health checks: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html);
 # - task and load balancer network interfaces, released minutes after the tasks stop or
 #   the load balancer goes (security groups and subnets refuse deletion meanwhile)
 #   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html).
@@ -417,6 +427,7 @@ AWS_SECONDS = {
     "vpc_link_pending_s": 600,
     "vpc_link_delete_s": 120,
     "linger_seconds": 120,
+    "service_start_s": 60,
 }
 
 # ``paging``: list operations paged as AWS pages them when the client asks no page size:
@@ -868,6 +879,7 @@ class World:
         self.nat_deleted: dict[str, float] = {}
         self.lb_created: dict[str, float] = {}
         self.db_created: dict[str, float] = {}  # DB instance identifier -> t
+        self.service_deployed: dict[str, float] = {}  # ECS service ARN -> last create/update
         self.ops_created: dict[str, float] = {}
         self.first_delete: dict[str, float] = {}
         # API Gateway REST VPC links created through the proxy: id -> {"created": t,
@@ -1289,7 +1301,8 @@ class FaultProxy:
                 return Outcome(continued, "paged")
         reply = self.forward(req)
         self.observe(req, reply)
-        pending = self.rewrite_pending(req, reply, cfg) or self.rewrite_vpc_links(req, reply, cfg)
+        pending = (self.rewrite_pending(req, reply, cfg) or self.rewrite_vpc_links(req, reply, cfg)
+                   or self.rewrite_service_tasks(req, reply, cfg))
         if cfg["paging"]:
             self.pages.first_page(req, reply)
         if drop_after:
@@ -1726,6 +1739,11 @@ class FaultProxy:
                 op = json_field(reply.body, "OperationId")
                 if op:
                     world.ops_created[op] = now
+            if req.key in ("ecs:CreateService", "ecs:UpdateService"):
+                service = json_doc(reply.body) or {}
+                arn = (service.get("service") or {}).get("serviceArn")
+                if isinstance(arn, str):
+                    world.service_deployed[arn] = now
             if req.key == "ecs:DeleteService":
                 world.events["ecs:DeleteService"] = now
             if req.key == "elasticloadbalancing:DeleteLoadBalancer":
@@ -1783,6 +1801,35 @@ class FaultProxy:
         if new_body is None:
             return False
         reply.body = new_body
+        return True
+
+    def rewrite_service_tasks(self, req: Request, reply: Reply, cfg: dict) -> bool:
+        """``service_start_s``: a service's tasks run that long after its create or update."""
+        seconds = float(cfg["service_start_s"] or 0)
+        if req.key != "ecs:DescribeServices" or reply.status != 200 or seconds <= 0:
+            return False
+        doc = json_doc(reply.body)
+        if not isinstance(doc, dict):
+            return False
+        now = time.monotonic()
+        with self.world.lock:
+            deployed = dict(self.world.service_deployed)
+        for service in doc.get("services") or []:
+            at = deployed.get(service.get("serviceArn"))
+            if at is None or service.get("status") != "ACTIVE":
+                continue
+            started = now - at >= seconds
+            running = service.get("desiredCount", 0) if started else 0
+            service["runningCount"] = running
+            service["pendingCount"] = service.get("desiredCount", 0) - running
+            deployments = service.get("deployments") or []
+            # Started: the new deployment alone, complete; before: still rolling out.
+            if deployments:
+                first = deployments[0]
+                first["runningCount"] = running
+                first["rolloutState"] = "COMPLETED" if started else "IN_PROGRESS"
+                service["deployments"] = [first] if started else deployments
+        reply.body = json.dumps(doc).encode()
         return True
 
     def rewrite_nat(self, body: bytes, seconds: float, now: float) -> bytes | None:
