@@ -104,7 +104,8 @@ pub enum Command {
         /// Do not ask for confirmation (required without a terminal).
         #[arg(long)]
         auto_approve: bool,
-        /// How many AWS operations may run at once.
+        /// How many AWS operations may run at once (one sleeping between polls or retries
+        /// gives its place to the others meanwhile).
         #[arg(long, default_value_t = 16, value_parser = at_least_one())]
         parallelism: usize,
         /// Wait for ECS services to reach a steady state (running/desired shown per service);
@@ -136,7 +137,8 @@ pub enum Command {
         /// Do not ask for confirmation (required without a terminal).
         #[arg(long)]
         auto_approve: bool,
-        /// How many AWS operations may run at once.
+        /// How many AWS operations may run at once (one sleeping between polls or retries
+        /// gives its place to the others meanwhile).
         #[arg(long, default_value_t = 16, value_parser = at_least_one())]
         parallelism: usize,
         /// Delete the stack's repositories with the images in them (refused otherwise while

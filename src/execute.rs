@@ -177,7 +177,7 @@ pub async fn execute<C: Cloud>(
     ready.sort_unstable_by(by_priority);
     let mut report = Report::default();
     let mut resolved = vec![false; n];
-    let slots = crate::slots::Slots::new(parallelism);
+    let slots = std::sync::Arc::new(crate::slots::Slots::new(parallelism));
     let mut running = FuturesUnordered::new();
 
     let mut grace_ends: Option<tokio::time::Instant> = None;
@@ -217,16 +217,22 @@ pub async fn execute<C: Cloud>(
                     cloud.pace(kind, op.kind).await;
                     Some(slots.acquire(priority, i).await)
                 };
-                let _slot = tokio::select! {
+                let slot = tokio::select! {
                     slot = admitted => slot,
                     () = halt.wait() => None,
                 };
-                if halt.is_set() {
+                let Some(slot) = slot.filter(|_| !halt.is_set()) else {
                     return (i, Err(None), Duration::ZERO);
-                }
+                };
                 progress.started(&op.id, op.kind);
                 let started = Instant::now();
-                let result = run_op(cloud, plan, schedule, observed, i, &known, &before).await;
+                let result = crate::slots::holding(
+                    slot,
+                    priority,
+                    i,
+                    run_op(cloud, plan, schedule, observed, i, &known, &before),
+                )
+                .await;
                 (i, result.map_err(Some), started.elapsed())
             });
         }

@@ -1,10 +1,11 @@
 //! The `--parallelism` slots, handed out by priority: when one frees, the waiting operation
 //! with the longest chain of AWS time after it gets it (a FIFO semaphore would give it to
 //! whatever became ready first, and a slow chain that became ready later would queue behind
-//! quick leaves).
+//! quick leaves). An operation that sleeps between polls or retries gives its slot back for
+//! the sleep (`sleep_unheld`): waiting on AWS must not keep other work from starting.
 
 use std::collections::BinaryHeap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// A waiter: higher `priority` first, then the lower op index (`Reverse`), deterministic.
@@ -40,8 +41,8 @@ struct State {
 }
 
 /// A held slot; dropping it hands it to the best waiter.
-pub struct Slot<'a> {
-    slots: &'a Slots,
+pub struct Slot {
+    slots: Arc<Slots>,
 }
 
 impl Slots {
@@ -55,12 +56,14 @@ impl Slots {
     }
 
     /// Waits for a slot; among waiters the highest `priority` (then the lowest `op`) goes first.
-    pub async fn acquire(&self, priority: f64, op: usize) -> Slot<'_> {
+    pub async fn acquire(self: &Arc<Self>, priority: f64, op: usize) -> Slot {
         let receiver = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if state.free > 0 {
                 state.free -= 1;
-                return Slot { slots: self };
+                return Slot {
+                    slots: self.clone(),
+                };
             }
             let (sender, receiver) = oneshot::channel();
             // Milliseconds: f64 has no total order a heap can use; ties go to the lower op.
@@ -77,7 +80,9 @@ impl Slots {
             let _ = receiver.await;
         }
         waiting.receiver = None;
-        Slot { slots: self }
+        Slot {
+            slots: self.clone(),
+        }
     }
 
     fn release(&self) {
@@ -96,7 +101,7 @@ impl Slots {
 /// hands the slot on instead of losing it.
 struct Waiting<'a> {
     receiver: Option<oneshot::Receiver<()>>,
-    slots: &'a Slots,
+    slots: &'a Arc<Slots>,
 }
 
 impl Drop for Waiting<'_> {
@@ -109,7 +114,52 @@ impl Drop for Waiting<'_> {
     }
 }
 
-impl Drop for Slot<'_> {
+/// The slot the running operation holds, and how to get one again after a sleep.
+pub struct Held {
+    slot: Mutex<Option<Slot>>,
+    priority: f64,
+    op: usize,
+}
+
+tokio::task_local! {
+    static HELD: Held;
+}
+
+/// Runs an operation's future holding `slot` (given back and taken again by `sleep_unheld`).
+pub async fn holding<F: std::future::Future>(
+    slot: Slot,
+    priority: f64,
+    op: usize,
+    f: F,
+) -> F::Output {
+    let held = Held {
+        slot: Mutex::new(Some(slot)),
+        priority,
+        op,
+    };
+    HELD.scope(held, f).await
+}
+
+/// Sleeps without holding the operation's slot (if it runs in one), then takes a slot again,
+/// by its priority, before the next attempt.
+pub async fn sleep_unheld(duration: std::time::Duration) {
+    let given_back = HELD
+        .try_with(|held| {
+            let slot = held.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            slot.map(|s| (s.slots.clone(), held.priority, held.op))
+        })
+        .ok()
+        .flatten();
+    tokio::time::sleep(duration).await;
+    if let Some((slots, priority, op)) = given_back {
+        let slot = slots.acquire(priority, op).await;
+        let _ = HELD.try_with(|held| {
+            *held.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(slot);
+        });
+    }
+}
+
+impl Drop for Slot {
     fn drop(&mut self) {
         self.slots.release();
     }
@@ -119,6 +169,24 @@ impl Drop for Slot<'_> {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_sleeping_operation_lends_its_slot() {
+        let slots = Arc::new(Slots::new(1));
+        let slot = slots.acquire(1.0, 0).await;
+        let other = slots.clone();
+        let sleeper = tokio::spawn(holding(slot, 1.0, 0, async {
+            sleep_unheld(std::time::Duration::from_millis(200)).await;
+        }));
+        // While it sleeps, another operation gets the only slot at once.
+        let got =
+            tokio::time::timeout(std::time::Duration::from_millis(150), other.acquire(1.0, 1))
+                .await
+                .expect("the sleeping operation kept its slot");
+        drop(got);
+        sleeper.await.expect("sleeper");
+        assert_eq!(slots.state.lock().expect("state").free, 1);
+    }
 
     #[tokio::test]
     async fn a_freed_slot_goes_to_the_highest_priority_waiter() {

@@ -141,6 +141,12 @@ linger_seconds            null = off; S >= 0 enables AWS's deletion
                             deleted services listed as INACTIVE, so the proxy
                             asks ListServices + DescribeServices) or for S s
                             after the last ECS DeleteService.
+linger_from               "first_delete" (default) / "release": whether the
+                          linger of security groups and subnets also counts
+                          from the first delete attempt on the id (so a first
+                          attempt always meets DependencyViolation), or, as on
+                          AWS, only from the last DeleteService /
+                          DeleteLoadBalancer (timing_profile sets "release").
 vpc_link_pending_s        S >= 0 seconds (0 = off).  Real AWS: a new REST VPC
                           link (API Gateway V1, ``POST /vpclinks``) is
                           ``PENDING`` for minutes (8-12 against an NLB) before
@@ -397,6 +403,7 @@ DEFAULT_CONFIG = {
     "aws_orders": True,
     "timing_profile": {"scale": None},
     "service_start_s": 0,
+    "linger_from": "first_delete",
     "paging": False,
 }
 
@@ -1125,11 +1132,15 @@ def merge_config(raw: dict) -> dict:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or value < 0):
             raise ValueError(f"{key} must be a number of seconds >= 0")
+    if config["linger_from"] not in ("first_delete", "release"):
+        raise ValueError("linger_from must be first_delete or release")
     scale = config["timing_profile"]["scale"]
     if scale is not None:
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
             raise ValueError("timing_profile.scale must be a number > 0 (AWS's durations divided by it)")
         given = raw or {}
+        if "linger_from" not in given:
+            config["linger_from"] = "release"
         for key, seconds in AWS_SECONDS.items():
             if key in config["pending_seconds"]:
                 if key not in given.get("pending_seconds", {}):
@@ -1574,7 +1585,12 @@ class FaultProxy:
         with self.world.lock:
             first = self.world.first_delete.setdefault(rid, now)
             lingering = ("ecs:DeleteService", "elb:DeleteLoadBalancer")
-            since = max([first] + [self.world.events[e] for e in lingering if e in self.world.events])
+            released = [self.world.events[e] for e in lingering if e in self.world.events]
+            # "release": as AWS, the interfaces go S s after their tasks or load balancer,
+            # whenever the group or subnet is first asked to go; "first_delete": a first
+            # attempt always meets them (to exercise the retry).
+            counted = released if self.config["linger_from"] == "release" else [first] + released
+            since = max(counted, default=float("-inf"))
         if now - since < linger:
             return error_reply(req, 400, "DependencyViolation", message)
         return None

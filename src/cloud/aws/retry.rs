@@ -43,7 +43,7 @@ where
             Ok(v) => return Ok(v),
             Err(e) if retryable(&e) && start.elapsed() + delay < limit => {
                 shown.state(&reason(&e));
-                tokio::time::sleep(jitter(delay)).await;
+                crate::slots::sleep_unheld(jitter(delay)).await;
             }
             Err(e) if retryable(&e) => {
                 return Err(CloudError::Timeout(format!(
@@ -114,7 +114,7 @@ where
             }
             Some(state) => {
                 shown.state(&state);
-                tokio::time::sleep(jitter(delay)).await;
+                crate::slots::sleep_unheld(jitter(delay)).await;
             }
         }
     }
