@@ -149,9 +149,17 @@ def main():
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--topology", action="append",
                     help="topology files (default: topology.example.yaml)")
+    ap.add_argument("--generated", type=int, action="append", default=[],
+                    help="also bench/gen_topology.py N (ALB, NAT gateway, namespace; no API Gateway)")
     a = ap.parse_args()
     exe = b.ecsform_bin()
-    files = a.topology or [os.path.join(b.ROOT, "topology.example.yaml")]
+    files = a.topology or ([] if a.generated else [os.path.join(b.ROOT, "topology.example.yaml")])
+    for n in a.generated:
+        path = os.path.join(tempfile.mkdtemp(prefix="ecsform-bench-"), f"topology.generated-{n}.yaml")
+        out = b.run_timed([sys.executable, os.path.join(b.ROOT, "bench", "gen_topology.py"), str(n)])
+        with open(path, "w") as f:
+            f.write(out["stdout"])
+        files.append(path)
     stack = b.Stack(a.latency_ms, {"timing_profile": {"scale": a.scale}, "paging": True})
     results = {}
     for src in files:
