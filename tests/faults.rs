@@ -200,10 +200,10 @@ async fn lost_answers_never_leave_duplicates_after_a_rerun() {
 
 /// AWS refuses an ECS service whose target group no listener or rule forwards to yet, and a
 /// NAT gateway in a VPC whose internet gateway is not attached; the proxy refuses both the same
-/// way (`aws_orders`). The load balancer stays `provisioning` for 4 s (so its listener and rule
-/// come late) and the gateway's attach is throttled a few times (so it is attached late): an
-/// ECS service or NAT gateway not held back by its edge would be refused. The first apply must
-/// get through in one run, with no refusal to retry past.
+/// way (`aws_orders`). The load balancer stays `provisioning` for 4 s (its listener and rule
+/// are created meanwhile, as AWS allows) and the gateway's attach is throttled a few times (so
+/// it is attached late): an ECS service or NAT gateway not held back by its edge would be
+/// refused. The first apply must get through in one run, with no refusal to retry past.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_orders_aws_enforces_hold_on_the_first_apply() {
     let moto = Moto::start();

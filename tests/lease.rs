@@ -311,14 +311,14 @@ fn a_run_that_cannot_renew_its_lease_stops_and_says_so() {
     let moto = Moto::start();
     let stack = unique_stack("nobeat");
     let fixture = Fixture::seed(&stack);
-    // Every heartbeat is throttled; the NAT gateway stays pending long enough for the 6 s lease
+    // Every heartbeat is throttled; the REST VPC link stays PENDING long enough for the 6 s lease
     // (renewed every 1 s, given up after 4 s) to be lost mid-apply.
     let proxy = FaultProxy::start(
         moto,
         &json!({
             "fault_actions": ["logs:TagResource"],
             "throttle_fraction": 1.0,
-            "pending_seconds": {"nat_gateway": 30},
+            "vpc_link_pending_s": 30,
         }),
     );
     let started = Instant::now();
@@ -404,11 +404,8 @@ fn interrupt_mid_apply(proxy: &FaultProxy, fixture: &Fixture, signal: &str) -> (
 fn sigint_and_sigterm_mid_apply_release_the_lock_and_the_rerun_converges() {
     let moto = Moto::start();
     let locks = Locks::new(moto);
-    // Slow enough to be mid-apply when the signal comes: NAT gateways pending for 8 s.
-    let proxy = FaultProxy::start(
-        moto,
-        &json!({"latency_ms": 20, "pending_seconds": {"nat_gateway": 8}}),
-    );
+    // Slow enough to be mid-apply when the signal comes: the REST VPC link pending for 8 s.
+    let proxy = FaultProxy::start(moto, &json!({"latency_ms": 20, "vpc_link_pending_s": 8}));
     for (signal, code) in [("INT", 130), ("TERM", 143)] {
         let stack = unique_stack("sig");
         let fixture = Fixture::seed(&stack);
