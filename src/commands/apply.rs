@@ -340,6 +340,15 @@ pub(super) async fn carry_out_telling<C: StackOps>(
     )
 }
 
+/// `--wait-timeout`, where zero means the default, 15 minutes.
+fn wait_limit(limit: std::time::Duration) -> std::time::Duration {
+    if limit.is_zero() {
+        std::time::Duration::from_secs(15 * 60)
+    } else {
+        limit
+    }
+}
+
 /// `--wait` beside the apply: a wait for each service named on `finished` as its op is done,
 /// then, once the apply is over, one for every service of the file (those it did not touch
 /// are steady already, or are told as not).
@@ -350,11 +359,7 @@ async fn wait_as_done<C: StackOps>(
     limit: std::time::Duration,
 ) -> Result<()> {
     use futures::stream::{FuturesUnordered, StreamExt};
-    let limit = if limit.is_zero() {
-        std::time::Duration::from_secs(15 * 60)
-    } else {
-        limit
-    };
+    let limit = wait_limit(limit);
     let mut waits = FuturesUnordered::new();
     let mut open = true;
     while open || !waits.is_empty() {
@@ -376,11 +381,7 @@ pub(super) async fn wait_for_services<C: StackOps>(
     t: &Topology,
     limit: std::time::Duration,
 ) -> Result<()> {
-    let limit = if limit.is_zero() {
-        std::time::Duration::from_secs(15 * 60)
-    } else {
-        limit
-    };
+    let limit = wait_limit(limit);
     eprintln!("Waiting for the ECS services to reach a steady state...");
     let names: Vec<String> = t
         .services

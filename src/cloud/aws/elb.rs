@@ -101,13 +101,7 @@ pub async fn wait_active(cloud: &AwsCloud, arn: &str, name: &str) -> Result<(), 
         &format!("load balancer {name}"),
         cloud.timeouts.provisioning,
         || async {
-            let out = cloud
-                .elb
-                .describe_load_balancers()
-                .load_balancer_arns(arn)
-                .send()
-                .await
-                .map_err(aws_err)?;
+            let out = describe_one(cloud, arn).await?;
             match out
                 .load_balancers()
                 .first()
@@ -126,6 +120,22 @@ pub async fn wait_active(cloud: &AwsCloud, arn: &str, name: &str) -> Result<(), 
     .await
 }
 
+async fn describe_one(
+    cloud: &AwsCloud,
+    arn: &str,
+) -> Result<
+    aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput,
+    CloudError,
+> {
+    cloud
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+        .map_err(aws_err)
+}
+
 fn dns_key(arn: &str) -> String {
     format!("elb-dns:{arn}")
 }
@@ -135,13 +145,7 @@ pub async fn dns_name(cloud: &AwsCloud, arn: &str) -> Result<String, CloudError>
     if let Some(dns) = cloud.recall(&dns_key(arn)) {
         return Ok(dns);
     }
-    let out = cloud
-        .elb
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = describe_one(cloud, arn).await?;
     let dns = out
         .load_balancers()
         .first()
