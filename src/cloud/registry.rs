@@ -117,18 +117,32 @@ fn encode(value: &str) -> String {
 /// Manifest types a registry may hold an image as: multi-architecture indexes first.
 const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
 
+/// One client for every image of a run (it loads the system's certificates once).
+fn client() -> Option<&'static reqwest::Client> {
+    static CLIENT: std::sync::OnceLock<Option<reqwest::Client>> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .user_agent(concat!("ecsform/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .ok()
+        })
+        .as_ref()
+}
+
 /// One HEAD of the image's manifest (after an anonymous token when the registry asks for one).
 /// A registry that cannot be reached is a skip, not a failure: "where reachable".
 pub async fn check(service: &str, uri: &str) -> Check {
     let subject = format!("{service}: {uri}");
     let image = parse(uri);
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .user_agent(concat!("ecsform/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return Check::new("image", subject, Status::Skipped, format!("{e}")),
+    let Some(client) = client() else {
+        return Check::new(
+            "image",
+            subject,
+            Status::Skipped,
+            "no HTTP client (the system's certificates could not be loaded): not checked",
+        );
     };
     let url = format!(
         "{}://{}/v2/{}/manifests/{}",
@@ -160,7 +174,7 @@ pub async fn check(service: &str, uri: &str) -> Check {
             .and_then(|v| v.to_str().ok())
             .and_then(token_url);
         if let Some(token_url) = challenge {
-            let token = match anonymous_token(&client, &token_url).await {
+            let token = match anonymous_token(client, &token_url).await {
                 Ok(t) => t,
                 Err(e) => return unreachable(e),
             };

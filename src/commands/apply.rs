@@ -349,7 +349,7 @@ fn wait_limit(limit: std::time::Duration) -> std::time::Duration {
     }
 }
 
-/// `--wait` beside the apply: a wait for each service named on `finished` as its op is done,
+/// `--wait` beside the apply: a wait for the services named on `finished` as their ops are done,
 /// then, once the apply is over, one for every service of the file (those it did not touch
 /// are steady already, or are told as not).
 async fn wait_as_done<C: StackOps>(
@@ -365,9 +365,17 @@ async fn wait_as_done<C: StackOps>(
     while open || !waits.is_empty() {
         tokio::select! {
             name = finished.recv(), if open => match name {
-                Some(name) => waits.push(async move {
-                    cloud.wait_for_steady_services(&t.name, std::slice::from_ref(&name), limit).await
-                }),
+                // Services done together (a wave of creates) share one poller: one
+                // DescribeServices per ten of them, not one per service.
+                Some(name) => {
+                    let mut names = vec![name];
+                    while let Ok(more) = finished.try_recv() {
+                        names.push(more);
+                    }
+                    waits.push(async move {
+                        cloud.wait_for_steady_services(&t.name, &names, limit).await
+                    });
+                }
                 None => open = false,
             },
             Some(result) = waits.next(), if !waits.is_empty() => result?,
