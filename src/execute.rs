@@ -212,6 +212,10 @@ pub async fn execute<C: Cloud>(
             };
             let (slots, priority) = (&slots, rank[i]);
             running.push(async move {
+                if op.deleted_with.is_some() {
+                    // Gone with its parent, whose delete is done: no call, no slot, no pacing.
+                    return (i, Ok(None), Duration::ZERO);
+                }
                 // Waiting for AWS's rate limits does not hold a slot: other work goes on.
                 let admitted = async {
                     cloud.pace(kind, op.kind).await;

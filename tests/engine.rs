@@ -92,6 +92,77 @@ async fn destroy_deletes_dependents_first_and_leaves_nothing() {
 }
 
 #[tokio::test]
+async fn destroy_deletes_the_rest_api_whole_and_its_vpc_link_only_after_it() {
+    let cloud = FakeCloud::new();
+    let desired = expand(&example(), "us-east-1");
+    assert!(converge(&cloud, &desired, 16).await.succeeded());
+    let calls_before = cloud.calls().len();
+    let observed = cloud.observe("shop", &desired).await.expect("observe");
+    let nothing = Desired::default();
+    let plan = diff("shop", "us-east-1", &nothing, &observed);
+    let sched = schedule(&plan, &nothing, &observed).expect("acyclic");
+    let op = |id: &str| {
+        sched
+            .ops
+            .iter()
+            .position(|o| o.id.as_str() == id)
+            .unwrap_or_else(|| panic!("no op for {id}"))
+    };
+    let api_children: Vec<usize> = sched
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            let kind = observed.resources[&o.id].resource.kind();
+            matches!(
+                kind,
+                Kind::ApiResource | Kind::ApiMethod | Kind::ApiDeployment | Kind::ApiStage
+            )
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(api_children.len() >= 5, "{api_children:?}");
+    for &i in &api_children {
+        assert_eq!(
+            sched.ops[i].deleted_with.as_ref().map(|p| p.as_str()),
+            Some("api"),
+            "{}",
+            sched.ops[i].id
+        );
+    }
+    // AWS refuses to delete a VPC link a stage still serves: the link waits for the API.
+    assert!(sched.after[op("vpc-link")].contains(&op("api")));
+    let report = execute(
+        &cloud,
+        &plan,
+        &sched,
+        &observed,
+        16,
+        &Silent,
+        &Halt::default(),
+    )
+    .await;
+    assert!(
+        report.succeeded(),
+        "{:?}",
+        report.failed().collect::<Vec<_>>()
+    );
+    assert!(cloud.is_empty());
+    let calls = cloud.calls()[calls_before..].to_vec();
+    let api_calls: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.starts_with("delete api"))
+        .collect();
+    assert_eq!(
+        api_calls,
+        ["delete api"],
+        "one DeleteRestApi, no call per child"
+    );
+    let at = |call: &str| calls.iter().position(|c| c == call);
+    assert!(at("delete api") < at("delete vpc-link"), "{calls:?}");
+}
+
+#[tokio::test]
 async fn a_failed_create_skips_only_its_dependents_and_a_rerun_converges() {
     let cloud = FakeCloud::new();
     let desired = expand(&example(), "us-east-1");

@@ -182,14 +182,27 @@ fn destroy_order_deletes_every_resource_after_everything_that_points_at_it() {
             position.insert(s.ops[o].id.to_string(), w);
         }
     }
+    let deleted_with: std::collections::BTreeMap<String, String> = s
+        .ops
+        .iter()
+        .filter_map(|o| Some((o.id.to_string(), o.deleted_with.as_ref()?.to_string())))
+        .collect();
     for (id, r) in &desired.resources {
         for dep in r.dependencies() {
+            if deleted_with.get(id.as_str()) == Some(&dep.to_string()) {
+                // DeleteRestApi takes its resources, methods and stages along: done after it.
+                assert!(position[id.as_str()] > position[dep.as_str()], "{id} goes with {dep}");
+                continue;
+            }
             assert!(
                 position[id.as_str()] < position[dep.as_str()],
                 "{id} must be deleted before {dep}"
             );
         }
     }
+    // Every part of the REST API goes with it, and its VPC link only after it.
+    assert_eq!(deleted_with.values().filter(|p| *p == "api").count(), 6);
+    assert!(position["api"] < position["vpc-link"]);
     // DESIGN §4 in words.
     assert!(position["service.api-gateway"] < position["namespace.service.api-gateway"]);
     assert!(position["namespace.service.api-gateway"] < position["namespace"]);

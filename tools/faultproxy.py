@@ -263,7 +263,15 @@ aws_orders                true (default) / false.  Refuse orderings moto lets
                             or is still DELETING (vpc_link_delete_s) -> 400
                             ResourceInUse "Load balancer 'ARN' cannot be
                             deleted because it is currently associated with
-                            another service".
+                            another service";
+                          * API Gateway DeleteVpcLink (``DELETE /vpclinks/ID``
+                            or ``/v2/vpclinks/ID``) while an integration of a
+                            REST API (put through the proxy, forgotten with its
+                            method, resource or API) uses the link, or while a
+                            stage serves a deployment taken when one did ->
+                            400 BadRequestException "Cannot delete vpc link.
+                            Vpc link 'ID', is referenced in [...] in format of
+                            [RESTApiId:Method:Resource:Stage]".
                           Side calls that fail never block the request.
 
 Contract statistics and report
@@ -894,6 +902,10 @@ class World:
         self.vpc_links: dict[str, dict] = {}
         # (rest api id, resource id, http method) -> VPC link id of its integration
         self.integration_links: dict[tuple[str, str, str], str] = {}
+        # (rest api id, deployment id) -> the VPC links its integrations used when it was taken
+        self.deployment_links: dict[tuple[str, str], set[str]] = {}
+        # (rest api id, stage name) -> the deployment it serves
+        self.stage_deployments: dict[tuple[str, str], str] = {}
         self.events: dict[str, float] = {}  # event name -> last time seen
 
     def event_age(self, name: str, now: float) -> float:
@@ -1384,6 +1396,8 @@ class FaultProxy:
             "apigateway:POST /vpclinks": self.vpc_link_to_provisioning_nlb,
             "apigateway:POST /restapis/{}/deployments": self.deployment_over_unavailable_link,
             "elasticloadbalancing:DeleteLoadBalancer": self.load_balancer_used_by_vpc_link,
+            "apigateway:DELETE /vpclinks/{}": self.vpc_link_in_use,
+            "apigateway:DELETE /v2/vpclinks/{}": self.vpc_link_in_use,
         }.get(req.key)
         if check is None:
             return None
@@ -1511,6 +1525,28 @@ class FaultProxy:
                                f"VPC link {link_id} is not in AVAILABLE state (status: {state[0]}); "
                                f"it is used by the integration of [{key[2]}:{key[1]}]")
         return None
+
+    def vpc_link_in_use(self, req: Request) -> Reply | None:
+        """DeleteVpcLink (REST, or V2) of a link that an integration of a REST API still
+        uses, or that the deployment a stage serves used when it was taken -> 400
+        BadRequestException, as AWS answers ("Cannot delete vpc link. Vpc link 'x', is
+        referenced in [...] in format of [RESTApiId:Method:Resource:Stage]"). Integrations are
+        the ones put through the proxy (moto drops connectionId), forgotten with their method,
+        resource or API."""
+        link_id = path_ids(req)[-1]
+        with self.world.lock:
+            users = [f"{api}:{verb}:{resource}:-"
+                     for (api, resource, verb), link in self.world.integration_links.items()
+                     if link == link_id]
+            users += [f"{api}:-:-:{stage}"
+                      for (api, stage), deployment in self.world.stage_deployments.items()
+                      if link_id in self.world.deployment_links.get((api, deployment), ())]
+        if not users:
+            return None
+        return error_reply(req, 400, "BadRequestException",
+                           f"Cannot delete vpc link. Vpc link '{link_id}', is referenced in "
+                           f"[{', '.join(sorted(users))}] in format of "
+                           "[RESTApiId:Method:Resource:Stage].")
 
     def load_balancer_used_by_vpc_link(self, req: Request) -> Reply | None:
         """ELBv2 DeleteLoadBalancer of a load balancer in the targetArns of a REST VPC link
@@ -1786,6 +1822,37 @@ class FaultProxy:
                 world.integration_links[key] = body["connectionId"]
             else:
                 world.integration_links.pop(key, None)
+        elif action in ("DELETE /restapis/{}/resources/{}/methods/{}",
+                        "DELETE /restapis/{}/resources/{}/methods/{}/integration"):
+            world.integration_links.pop(tuple(path_ids(req)[:3]), None)
+        elif action == "DELETE /restapis/{}/resources/{}":
+            api, resource = path_ids(req)[:2]
+            for key in [k for k in world.integration_links if k[:2] == (api, resource)]:
+                del world.integration_links[key]
+        elif action == "DELETE /restapis/{}":
+            api = path_ids(req)[0]
+            for table in (world.integration_links, world.deployment_links, world.stage_deployments):
+                for key in [k for k in table if k[0] == api]:
+                    del table[key]
+        elif action == "POST /restapis/{}/deployments":
+            api, doc = path_ids(req)[0], json_doc(reply.body) or {}
+            if isinstance(doc.get("id"), str):
+                world.deployment_links[(api, doc["id"])] = {
+                    link for key, link in world.integration_links.items() if key[0] == api}
+                stage = req.json_body().get("stageName")
+                if isinstance(stage, str):
+                    world.stage_deployments[(api, stage)] = doc["id"]
+        elif action == "POST /restapis/{}/stages":
+            body = req.json_body()
+            if isinstance(body.get("stageName"), str) and isinstance(body.get("deploymentId"), str):
+                world.stage_deployments[(path_ids(req)[0], body["stageName"])] = body["deploymentId"]
+        elif action == "PATCH /restapis/{}/stages/{}":
+            for op in req.json_body().get("patchOperations") or []:
+                if isinstance(op, dict) and op.get("path") == "/deploymentId" \
+                        and isinstance(op.get("value"), str):
+                    world.stage_deployments[tuple(path_ids(req)[:2])] = op["value"]
+        elif action == "DELETE /restapis/{}/stages/{}":
+            world.stage_deployments.pop(tuple(path_ids(req)[:2]), None)
         elif action == "PATCH /restapis/{}/resources/{}/methods/{}/integration":
             key = tuple(path_ids(req))
             for op in req.json_body().get("patchOperations") or []:

@@ -612,6 +612,31 @@ class VpcLinkTests(ProxyTestCase):
         apigw.create_deployment(restApiId=api, stageName="prod")
         self.assertEqual(self.stats()["injected"]["order"], 2)
 
+    def test_link_delete_refused_while_a_method_or_a_stage_uses_it(self):
+        apigw = self.client("apigateway")
+        link = apigw.create_vpc_link(name=unique("link"), targetArns=[self.nlb()])["id"]
+        api = self.api_over(apigw, link)
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        error = self.assertClientError("BadRequestException", apigw.delete_vpc_link, vpcLinkId=link)
+        self.assertEqual(error.response["Error"]["Message"],
+                         f"Cannot delete vpc link. Vpc link '{link}', is referenced in "
+                         f"[{api}:GET:{root}:-] in format of [RESTApiId:Method:Resource:Stage].")
+        # Deployed to a stage, the method deleted: the stage's deployment still uses the link.
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        apigw.delete_method(restApiId=api, resourceId=root, httpMethod="GET")
+        error = self.assertClientError("BadRequestException", apigw.delete_vpc_link, vpcLinkId=link)
+        self.assertIn(f"[{api}:-:-:prod]", error.response["Error"]["Message"])
+        # The stage gone: nothing uses it. (And DeleteRestApi forgets everything of the API.)
+        apigw.delete_stage(restApiId=api, stageName="prod")
+        apigw.delete_vpc_link(vpcLinkId=link)
+        other = apigw.create_vpc_link(name=unique("link"), targetArns=[self.nlb()])["id"]
+        api = self.api_over(apigw, other)
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        self.assertClientError("BadRequestException", apigw.delete_vpc_link, vpcLinkId=other)
+        apigw.delete_rest_api(restApiId=api)
+        apigw.delete_vpc_link(vpcLinkId=other)
+        self.assertEqual(self.stats()["injected"]["order"], 3)
+
     def test_create_vpc_link_refused_while_nlb_provisioning(self):
         self.configure({"pending_seconds": {"load_balancer": 1.0}})
         apigw, elb = self.client("apigateway"), self.client("elbv2")

@@ -206,15 +206,22 @@ impl Cloud for FakeCloud {
         self.take_time().await;
         let mut s = self.lock();
         s.check("delete", ctx.id)?;
+        let points_here = |x: &Ref| matches!(x, Ref::Unowned(p) if *p == have.physical_id);
+        // What AWS deletes with this resource goes with it (a REST API's resources, methods,
+        // deployments and stages); anything else pointing at it holds it.
+        let taken_along: Vec<String> = s
+            .live
+            .iter()
+            .filter(|(_, (_, r))| r.deleted_with().is_some_and(points_here))
+            .map(|(physical, _)| physical.clone())
+            .collect();
         let holders: Vec<String> = s
             .live
-            .values()
-            .filter(|(_, r)| {
-                r.refs()
-                    .iter()
-                    .any(|x| matches!(x, Ref::Unowned(p) if *p == have.physical_id))
+            .iter()
+            .filter(|(physical, (_, r))| {
+                !taken_along.contains(physical) && r.refs().iter().any(|x| points_here(x))
             })
-            .map(|(id, _)| id.to_string())
+            .map(|(_, (id, _))| id.to_string())
             .collect();
         if !holders.is_empty() {
             return Err(CloudError::DependencyViolation(format!(
@@ -222,6 +229,9 @@ impl Cloud for FakeCloud {
                 ctx.id,
                 holders.join(", ")
             )));
+        }
+        for physical in taken_along {
+            s.live.remove(&physical);
         }
         s.live
             .remove(&have.physical_id)

@@ -26,6 +26,9 @@ impl KindSpec for ApiDeployment {
     fn api(&self) -> Option<&Ref> {
         Some(&self.rest_api)
     }
+    fn deleted_with(&self) -> Option<&Ref> {
+        Some(&self.rest_api)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.rest_api]
     }

@@ -53,6 +53,9 @@ impl KindSpec for ApiMethod {
     fn api(&self) -> Option<&Ref> {
         Some(&self.rest_api)
     }
+    fn deleted_with(&self) -> Option<&Ref> {
+        Some(&self.rest_api)
+    }
     fn refs(&self) -> Vec<&Ref> {
         let mut out = vec![
             &self.rest_api,

@@ -29,6 +29,9 @@ impl KindSpec for ApiResource {
     fn api(&self) -> Option<&Ref> {
         Some(&self.rest_api)
     }
+    fn deleted_with(&self) -> Option<&Ref> {
+        Some(&self.rest_api)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.rest_api, &self.parent]
     }

@@ -27,6 +27,9 @@ impl KindSpec for ApiStage {
     fn scoped_id(&self) -> Option<ResourceId> {
         child_id(&self.rest_api, "stage", &self.name)
     }
+    fn deleted_with(&self) -> Option<&Ref> {
+        Some(&self.rest_api)
+    }
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.rest_api, &self.deployment]
     }

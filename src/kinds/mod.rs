@@ -233,6 +233,18 @@ pub trait KindSpec {
     fn api(&self) -> Option<&Ref> {
         None
     }
+    /// The parent whose delete takes this one with it: DeleteRestApi deletes the API's
+    /// resources, methods, deployments and stages
+    /// (https://docs.aws.amazon.com/apigateway/latest/api/API_DeleteRestApi.html), so when
+    /// the parent goes too they are not deleted one by one.
+    fn deleted_with(&self) -> Option<&Ref> {
+        None
+    }
+    /// AWS refuses to delete it while a method of a REST API, or the deployment a stage
+    /// serves, still uses it (a VPC link: "Cannot delete vpc link … is referenced in
+    /// [RESTApiId:Method:Resource:Stage]"): its delete comes after the deletes and updates of
+    /// every method and stage, and of every REST API deleted, in the same plan.
+    const HELD_BY_API_STAGES: bool = false;
 }
 
 /// `parent.what.key`: the logical id of a child within its parent.
@@ -284,6 +296,11 @@ macro_rules! define_kinds {
             pub fn holds_interfaces(self) -> bool {
                 match self {
                     $(Kind::$variant => <$variant as KindSpec>::HOLDS_INTERFACES),+
+                }
+            }
+            pub fn held_by_api_stages(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$variant as KindSpec>::HELD_BY_API_STAGES),+
                 }
             }
             pub fn update_renews_identity(self) -> bool {
@@ -382,6 +399,12 @@ macro_rules! define_kinds {
             pub fn api(&self) -> Option<&Ref> {
                 match self {
                     $(Resource::$variant(r) => r.api()),+
+                }
+            }
+            /// The parent whose delete takes it along ([`KindSpec::deleted_with`]).
+            pub fn deleted_with(&self) -> Option<&Ref> {
+                match self {
+                    $(Resource::$variant(r) => r.deleted_with()),+
                 }
             }
             /// Fields of `self` (as desired) that something else keeps ([`KindSpec::kept_elsewhere`]).

@@ -14,6 +14,7 @@ pub struct VpcLink {
 
 impl KindSpec for VpcLink {
     const KIND: Kind = Kind::VpcLink;
+    const HELD_BY_API_STAGES: bool = true;
     /// AWS cannot change a link's target; the name can be patched, but it is derived from the
     /// stack and never changes on its own.
     const FORCES_REPLACEMENT: &'static [&'static str] = fields!(VpcLink; load_balancer);

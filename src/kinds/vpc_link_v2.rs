@@ -14,6 +14,7 @@ pub struct VpcLinkV2 {
 
 impl KindSpec for VpcLinkV2 {
     const KIND: Kind = Kind::VpcLinkV2;
+    const HELD_BY_API_STAGES: bool = true;
     const HOLDS_INTERFACES: bool = true;
     /// Only the name of a V2 link can be changed.
     const FORCES_REPLACEMENT: &'static [&'static str] =

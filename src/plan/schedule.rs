@@ -26,6 +26,10 @@ pub struct Op {
     pub step: usize,
     pub kind: OpKind,
     pub id: ResourceId,
+    /// A delete AWS carries out with its parent's ([`crate::kinds::KindSpec::deleted_with`]):
+    /// done once that parent's delete is, without a call of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_with: Option<ResourceId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +61,7 @@ pub fn schedule(
                 step: i,
                 kind,
                 id: step.id.clone(),
+                deleted_with: None,
             });
         }
     }
@@ -94,6 +99,7 @@ pub fn schedule(
     }
     // What an existing resource points at is deleted only after that resource is deleted or has
     // been updated to point elsewhere.
+    let mut cascaded = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         if op.kind == OpKind::Create {
             continue;
@@ -101,10 +107,17 @@ pub fn schedule(
         let Some(have) = observed.resources.get(&op.id) else {
             continue;
         };
+        let parent = have.resource.deleted_with().and_then(|r| r.as_id());
         for dep in have.resource.dependencies() {
             let Some(dep_delete) = find(&dep, OpKind::Delete) else {
                 continue;
             };
+            // Deleted with its parent: nothing to do before the parent goes, done after it.
+            if op.kind == OpKind::Delete && parent == Some(&dep) {
+                cascaded.push((i, dep.clone()));
+                after[i].push(dep_delete);
+                continue;
+            }
             // An update that needs the replacement of `dep` cannot also precede its deletion
             // when the old one must go first (its name is taken): that case is left to the
             // cloud layer's dependency retries.
@@ -137,6 +150,10 @@ pub fn schedule(
             }
         }
     }
+    for (i, parent) in cascaded {
+        ops[i].deleted_with = Some(parent);
+    }
+    held_by_api_stages(plan, desired, observed, &ops, &cbd, &mut after);
     for list in &mut after {
         list.sort_unstable();
         list.dedup();
@@ -144,6 +161,52 @@ pub fn schedule(
     let s = Schedule { ops, after };
     check_acyclic(&s)?;
     Ok(s)
+}
+
+/// A VPC link is deleted only once no method or deployed stage uses it: after every update and
+/// delete of a method or stage, and every delete of a REST API, in the plan (moto does not
+/// return an integration's connectionId, and a stage's deployment keeps using the link after
+/// its method changed, so the references alone cannot order it). A link replaced delete-first
+/// is left out: its successor is what the methods and stages move to.
+fn held_by_api_stages(
+    plan: &Plan,
+    desired: &Desired,
+    observed: &Observed,
+    ops: &[Op],
+    create_first: &[bool],
+    after: &mut [Vec<usize>],
+) {
+    let kind_of = |op: &Op| {
+        observed
+            .resources
+            .get(&op.id)
+            .map(|o| o.resource.kind())
+            .or_else(|| desired.resources.get(&op.id).map(|r| r.kind()))
+    };
+    let users: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| {
+            matches!(
+                (kind_of(op), op.kind),
+                (
+                    Some(Kind::ApiMethod | Kind::ApiStage),
+                    OpKind::Update | OpKind::Delete
+                ) | (Some(Kind::RestApi), OpKind::Delete)
+            )
+        })
+        .map(|(j, _)| j)
+        .collect();
+    for (i, op) in ops.iter().enumerate() {
+        let delete_first = plan.steps[op.step].action == Action::Replace && !create_first[op.step];
+        if op.kind != OpKind::Delete
+            || delete_first
+            || !kind_of(op).is_some_and(Kind::held_by_api_stages)
+        {
+            continue;
+        }
+        after[i].extend(users.iter().copied());
+    }
 }
 
 /// How each replace step is carried out. Create-before-destroy only where the kind allows it
