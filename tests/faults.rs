@@ -627,3 +627,52 @@ async fn apply_wait_overlaps_each_service_with_the_rest_of_the_apply() {
     .await;
     assert!(destroyed.status.success(), "{}", show(&destroyed));
 }
+
+/// Every list read is followed to its last page: with every paged list answered one item a
+/// page (AWS may answer fewer items than asked, with a token), the example applies, plans no
+/// changes, and destroys to nothing. A read that stopped at its first page would plan the
+/// rest again (or miss it on destroy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_list_is_read_to_its_last_page() {
+    let moto = Moto::start();
+    let stack = unique_stack("paged");
+    let mut fixture = Fixture::from_repo_file(&stack, "topology.example.yaml");
+    // Two listeners with two rules each: lists of more than one item everywhere.
+    fixture.edit(
+        None,
+        "    - port: 80\n      protocol: HTTP\n",
+        "    - port: 80\n      protocol: HTTP\n    - port: 8080\n      protocol: HTTP\n",
+    );
+    fixture.edit(
+        None,
+        "    - path: /*\n",
+        "    - path: /admin/*\n      service: api-gateway\n    - path: /*\n",
+    );
+    let proxy = FaultProxy::start(moto, &json!({"paging": true, "page_max": 1}));
+    let out = run_blocking(
+        proxy.ecsform(moto),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
+    assert!(out.status.success(), "apply:\n{}", show(&out));
+    assert_counts(
+        &tagged_counts(moto, &stack).await,
+        &desired_counts(fixture.text()),
+    );
+    let plan = run_blocking(
+        proxy.ecsform(moto),
+        &["plan", "-f", fixture.path_str(), "--detailed-exitcode"],
+    )
+    .await;
+    assert_eq!(plan.status.code(), Some(0), "plan:\n{}", show(&plan));
+    let paged = proxy.stats()["injected"]["paged"].as_u64().unwrap_or(0);
+    assert!(paged > 20, "hardly any list was paged: {paged}");
+    let destroyed = run_blocking(
+        proxy.ecsform(moto),
+        &["destroy", "-f", fixture.path_str(), "--auto-approve"],
+    )
+    .await;
+    assert!(destroyed.status.success(), "destroy:\n{}", show(&destroyed));
+    let left = tagged_counts(moto, &stack).await;
+    assert!(left.values().all(|&n| n == 0), "{left:?}");
+}

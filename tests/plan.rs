@@ -191,7 +191,10 @@ fn destroy_order_deletes_every_resource_after_everything_that_points_at_it() {
         for dep in r.dependencies() {
             if deleted_with.get(id.as_str()) == Some(&dep.to_string()) {
                 // DeleteRestApi takes its resources, methods and stages along: done after it.
-                assert!(position[id.as_str()] > position[dep.as_str()], "{id} goes with {dep}");
+                assert!(
+                    position[id.as_str()] > position[dep.as_str()],
+                    "{id} goes with {dep}"
+                );
                 continue;
             }
             assert!(

@@ -196,7 +196,15 @@ paging                    false (default) / true.  List operations are paged
                           REST_PAGES below, with their documented sizes): the
                           proxy cuts moto's whole answer to its first page,
                           keeps the rest, and answers the continuation
-                          requests for its own tokens itself.
+                          requests for its own tokens itself.  XML lists
+                          too (QUERY_PAGES): EC2's filtered describes at
+                          MaxResults (the whole list without it), ELBv2's
+                          describes at PageSize (400 without it).
+page_max                  null (default) / int >= 1, with paging: no page
+                          holds more items than this, whatever the client
+                          asked (AWS may answer fewer than asked, with a
+                          token): every paginated read of a client is made
+                          to follow tokens.
 contract                  true (default) / false.  Every counted request is
                           decoded and checked against AWS's published service
                           model (botocore's service-2.json) plus documented
@@ -413,6 +421,7 @@ DEFAULT_CONFIG = {
     "service_start_s": 0,
     "linger_from": "first_delete",
     "paging": False,
+    "page_max": None,
 }
 
 # How long AWS keeps each slow kind pending, in seconds (the middle of what AWS documents or
@@ -476,7 +485,58 @@ REST_PAGES = {  # REST label -> (list key, default, maximum); token: query/answe
     "apigateway:GET /restapis/{}/resources": ("item", 25, 500),
     "apigateway:GET /vpclinks": ("item", 25, 500),
 }
+# Query-protocol (XML) lists: "service:Action" -> (list element, answer token element, request
+# token parameter, request page-size parameter, default page (None: the whole list when the
+# client asks no size), maximum). EC2's filtered describes answer everything without
+# MaxResults and page at MaxResults with it (5-1000; route tables 5-100), following
+# ``nextToken`` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#api-pagination).
+# ELBv2's describes page at PageSize (at most 400) with ``Marker`` / ``NextMarker``
+# (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html);
+# AWS documents no default page, 400 is assumed.
+QUERY_PAGES = {
+    **{f"ec2:{action}": (element, "nextToken", "NextToken", "MaxResults", None, maximum)
+       for action, element, maximum in (
+           ("DescribeVpcs", "vpcSet", 1000), ("DescribeSubnets", "subnetSet", 1000),
+           ("DescribeInternetGateways", "internetGatewaySet", 1000),
+           ("DescribeNatGateways", "natGatewaySet", 1000),
+           ("DescribeRouteTables", "routeTableSet", 100),
+           ("DescribeSecurityGroups", "securityGroupInfo", 1000),
+           ("DescribeSecurityGroupRules", "securityGroupRuleSet", 1000),
+           ("DescribeNetworkInterfaces", "networkInterfaceSet", 1000))},
+    **{f"elasticloadbalancing:{action}": (element, "NextMarker", "Marker", "PageSize", 400, 400)
+       for action, element in (
+           ("DescribeLoadBalancers", "LoadBalancers"), ("DescribeTargetGroups", "TargetGroups"),
+           ("DescribeListeners", "Listeners"), ("DescribeRules", "Rules"))},
+}
 PAGE_TOKEN_PREFIX = "fpx-page-"
+_XML_TAG = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)[^>]*?(/?)>")
+
+
+def xml_list_items(text: str, element: str) -> tuple[str, list[str], str] | None:
+    """Splits an XML answer at its first ``element``: (everything up to and including its
+    opening tag, its child elements as text, everything from its closing tag on). None when
+    the answer has no such element, or an empty one written ``<element/>``."""
+    depth, start, items, item_start = None, None, [], None
+    for m in _XML_TAG.finditer(text):
+        closing, name, self_closing = m.group(1) == "/", m.group(2), m.group(3) == "/"
+        if depth is None:
+            if name == element and not closing and not self_closing:
+                depth, start = 0, m.end()
+            continue
+        if closing:
+            depth -= 1
+            if depth < 0:
+                return text[:start], items, text[m.start():]
+            if depth == 0:
+                items.append(text[item_start:m.end()])
+        elif self_closing:
+            if depth == 0:
+                items.append(text[m.start():m.end()])
+        else:
+            if depth == 0:
+                item_start = m.start()
+            depth += 1
+    return None
 
 # Versions of the query-protocol APIs the proxy asks moto itself.
 QUERY_VERSIONS = {"ec2": "2016-11-15", "elasticloadbalancing": "2015-12-01"}
@@ -1162,6 +1222,9 @@ def merge_config(raw: dict) -> dict:
     fail = config["vpc_link_fail"]
     if fail is not None and (not isinstance(fail, (bool, int, float)) or not 0 <= fail <= 1):
         raise ValueError("vpc_link_fail must be true, false or a fraction in [0, 1]")
+    page_max = config["page_max"]
+    if page_max is not None and (isinstance(page_max, bool) or not isinstance(page_max, int) or page_max < 1):
+        raise ValueError("page_max must be null or an integer >= 1")
     return config
 
 
@@ -1173,6 +1236,9 @@ class Pages:
         self.lock = threading.Lock()
         self.pending: dict[str, tuple[list, int]] = {}  # token -> (remaining items, page size)
         self.counter = 0
+        # ``page_max``: no page holds more than this, whatever the client asked (AWS may answer
+        # fewer items than asked and a token: a client must follow it).
+        self.page_max: int | None = None
 
     def clear(self):
         with self.lock:
@@ -1219,6 +1285,16 @@ class Pages:
                 answer[token_key] = self._store(items[size:], size)
             return Reply(200, [("Content-Type", "application/x-amz-json-1.1")],
                          json.dumps(answer).encode())
+        query_page = QUERY_PAGES.get(req.key)
+        if query_page:
+            token = req.form_params().get(query_page[2]) or ""
+            if not token.startswith(PAGE_TOKEN_PREFIX):
+                return None
+            kept = self._take(token)
+            if not kept:
+                return error_reply(req, 400, "InvalidParameterValue", f"Invalid token {token}")
+            (head, items_and_tail, token_element), size = kept
+            return self._query_reply(head, items_and_tail, token_element, size)
         rest = self._rest(req)
         if rest is None:
             return None
@@ -1233,9 +1309,47 @@ class Pages:
             answer["position"] = self._store(items[size:], size)
         return Reply(200, [("Content-Type", "application/json")], json.dumps(answer).encode())
 
+    def _query_reply(self, head: str, items_and_tail, token_element: str, size: int) -> Reply:
+        """One page of an XML list: the first ``size`` items, a token for the rest."""
+        items, tail = items_and_tail
+        token = ""
+        if len(items) > size:
+            kept = self._store((head, (items[size:], tail), token_element), size)
+            token = f"<{token_element}>{kept}</{token_element}>"
+        # The token goes right after the list, where both EC2 and ELBv2 put it.
+        close = tail.index(">") + 1
+        body = head + "".join(items[:size]) + tail[:close] + token + tail[close:]
+        return Reply(200, [("Content-Type", "text/xml;charset=UTF-8")], body.encode())
+
+    def _first_query_page(self, req: Request, reply: Reply, query_page) -> None:
+        element, token_element, _, size_param, default, maximum = query_page
+        asked = req.form_params().get(size_param)
+        if asked is None and default is None:
+            return  # EC2 without MaxResults: the whole list
+        size = self._size(asked, default or maximum, maximum)
+        if self.page_max:
+            size = min(size, self.page_max)
+        try:
+            text = reply.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        split = xml_list_items(text, element)
+        if split is None:
+            return
+        head, items, tail = split
+        # moto's own token (it pages some lists itself), or nothing to cut: its answer stands.
+        if re.search(rf"<{token_element}>[^<]+</{token_element}>", tail) or len(items) <= size:
+            return
+        tail = re.sub(rf"<{token_element}\s*/>|<{token_element}></{token_element}>", "", tail)
+        reply.body = self._query_reply(head, (items, tail), token_element, size).body
+
     def first_page(self, req: Request, reply: Reply):
         """Cuts a whole-list answer of moto's to its first page, keeping the rest."""
         if reply.status != 200:
+            return
+        query_page = QUERY_PAGES.get(req.key)
+        if query_page:
+            self._first_query_page(req, reply, query_page)
             return
         json_page = JSON_PAGES.get(req.key)
         rest = None if json_page else self._rest(req)
@@ -1248,6 +1362,8 @@ class Pages:
             size = self._size((query.get("limit") or [None])[0], default, maximum)
         else:
             return
+        if self.page_max:
+            size = min(size, self.page_max)
         try:
             answer = json.loads(reply.body or b"{}")
         except ValueError:
@@ -1286,6 +1402,7 @@ class FaultProxy:
             with self.rng_lock:
                 self.rng.seed(config["seed"])
         self.limiter = RateLimiter(config["token_buckets"])
+        self.pages.page_max = config["page_max"] if config["paging"] else None
         self.config = config
 
     # -- randomness --------------------------------------------------------

@@ -767,6 +767,47 @@ class PagingTests(ProxyTestCase):
         self.assertEqual(sorted(every), sorted(asked["serviceArns"]))
         self.assertEqual(self.stats()["requests"] - before, 3, "10 + 10 + 3")
 
+    def test_ec2_describes_page_at_max_results_and_elbv2_at_page_size(self):
+        self.configure({"paging": True})
+        ec2, elb = self.client("ec2"), self.client("elbv2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        tag = unique("paged")
+        for i in range(12):
+            ec2.create_security_group(GroupName=f"{tag}-{i}", Description="d", VpcId=vpc,
+                                      TagSpecifications=[{"ResourceType": "security-group",
+                                                          "Tags": [{"Key": "t", "Value": tag}]}])
+        mine = [{"Name": "tag:t", "Values": [tag]}]
+        # Without MaxResults EC2 answers everything; with it, pages of that size.
+        whole = ec2.describe_security_groups(Filters=mine)
+        self.assertEqual(len(whole["SecurityGroups"]), 12)
+        self.assertNotIn("NextToken", whole)
+        first = ec2.describe_security_groups(Filters=mine, MaxResults=5)
+        self.assertEqual(len(first["SecurityGroups"]), 5)
+        self.assertTrue(first["NextToken"].startswith("fpx-page-"))
+        before = self.stats()["requests"]
+        every = [g["GroupId"] for page in ec2.get_paginator("describe_security_groups").paginate(
+            Filters=mine, PaginationConfig={"PageSize": 5}) for g in page["SecurityGroups"]]
+        self.assertEqual(sorted(every), sorted(g["GroupId"] for g in whole["SecurityGroups"]))
+        self.assertEqual(self.stats()["requests"] - before, 3, "5 + 5 + 2")
+        # page_max: fewer than asked, and a token, as AWS may answer.
+        self.configure({"paging": True, "page_max": 2})
+        capped = ec2.describe_security_groups(Filters=mine, MaxResults=1000)
+        self.assertEqual((len(capped["SecurityGroups"]), "NextToken" in capped), (2, True))
+        # ELBv2: PageSize, Marker / NextMarker.
+        self.configure({"paging": True})
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        arns = [elb.create_target_group(Name=f"{tag[:20]}-{i}", Protocol="HTTP", Port=80, VpcId=vpc,
+                                        TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+                for i in range(3)]
+        del subnet
+        page = elb.describe_target_groups(PageSize=2)
+        self.assertEqual(len(page["TargetGroups"]), 2)
+        rest = elb.describe_target_groups(PageSize=2, Marker=page["NextMarker"])
+        self.assertNotIn("NextMarker", rest)
+        got = [g["TargetGroupArn"] for g in page["TargetGroups"] + rest["TargetGroups"]]
+        self.assertTrue(set(arns) <= set(got), got)
+        self.assertEqual(len(got), len(set(got)))
+
     def test_rest_lists_come_25_at_a_time(self):
         self.configure({"paging": True})
         apigw = self.client("apigateway")

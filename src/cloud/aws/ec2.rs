@@ -968,25 +968,41 @@ pub async fn delete_ingress_rule(
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
     let f = || stack_filter(stack);
     let ec2 = &cloud.ec2;
+    // Filtered describes page with MaxResults and follow every token, as AWS advises: a page
+    // may hold fewer items than asked, or none, and still have a next one
+    // (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html). Route
+    // tables take at most 100 per page; DescribeAddresses is not paged.
     let (vpcs, subnets, igws, eips, nats, rtbs, groups) = tokio::try_join!(
         async {
             ec2.describe_vpcs()
                 .filters(f())
+                .max_results(1000)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .map_err(aws_err)
         },
         async {
             ec2.describe_subnets()
                 .filters(f())
+                .max_results(1000)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .map_err(aws_err)
         },
         async {
             ec2.describe_internet_gateways()
                 .filters(f())
+                .max_results(1000)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .map_err(aws_err)
         },
@@ -1000,21 +1016,33 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         async {
             ec2.describe_nat_gateways()
                 .filter(f())
+                .max_results(1000)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .map_err(aws_err)
         },
         async {
             ec2.describe_route_tables()
                 .filters(f())
+                .max_results(100)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .map_err(aws_err)
         },
         async {
             ec2.describe_security_groups()
                 .filters(f())
+                .max_results(1000)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .map_err(aws_err)
         },
@@ -1023,7 +1051,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let tags = |t: &[Tag]| tag_map(t.iter().map(|t| (t.key(), t.value())));
     // Round two, in parallel: the VPC's DNS attributes and the rules of the owned groups.
     let mut group_ids = BTreeSet::new();
-    for g in groups.security_groups() {
+    for g in &groups {
         let t = tags(g.tags());
         if let (Some(gid), true) = (g.group_id(), t.contains_key(TAG_ID) && owned_by(&t, stack)) {
             group_ids.insert(gid.to_string());
@@ -1031,14 +1059,13 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     }
     let (dns, rules) = tokio::try_join!(
         futures::future::try_join_all(
-            vpcs.vpcs()
-                .iter()
+            vpcs.iter()
                 .map(|v| vpc_dns(cloud, v.vpc_id().unwrap_or_default()))
         ),
         observe_rules(cloud, &group_ids),
     )?;
     found.items.extend(rules);
-    for (v, (dns_support, dns_hostnames)) in vpcs.vpcs().iter().zip(dns) {
+    for (v, (dns_support, dns_hostnames)) in vpcs.iter().zip(dns) {
         let t = tags(v.tags());
         found.add(&t, v.vpc_id(), |name| {
             Resource::Vpc(Vpc {
@@ -1049,7 +1076,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    for s in subnets.subnets() {
+    for s in &subnets {
         let t = tags(s.tags());
         let public = t.get(TAG_TIER).is_some_and(|v| v == "public");
         found.add(&t, s.subnet_id(), |name| {
@@ -1062,7 +1089,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    for g in igws.internet_gateways() {
+    for g in &igws {
         let t = tags(g.tags());
         let vpc = g.attachments().first().and_then(|a| a.vpc_id());
         found.add(&t, g.internet_gateway_id(), |name| {
@@ -1078,7 +1105,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             Resource::ElasticIp(ElasticIp { name })
         });
     }
-    for n in nats.nat_gateways() {
+    for n in &nats {
         if matches!(
             n.state(),
             Some(NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed)
@@ -1098,7 +1125,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    for rt in rtbs.route_tables() {
+    for rt in &rtbs {
         let t = tags(rt.tags());
         let default_route = rt
             .routes()
@@ -1122,7 +1149,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             })
         });
     }
-    for g in groups.security_groups() {
+    for g in &groups {
         let t = tags(g.tags());
         found.add(&t, g.group_id(), |_| {
             Resource::SecurityGroup(SecurityGroup {

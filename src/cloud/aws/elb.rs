@@ -807,25 +807,41 @@ async fn observe_listeners(
     lb_arn: &str,
     found: &mut Found,
 ) -> Result<(), CloudError> {
-    let out = cloud
+    // Both lists are paged (Marker / NextMarker, at most 400 a page): every page is followed
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeRules.html).
+    let listeners = cloud
         .elb
         .describe_listeners()
         .load_balancer_arn(lb_arn)
+        .page_size(400)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(aws_err)?;
-    let listeners = out.listeners().to_vec();
     let rule_reads = listeners
         .iter()
         .filter_map(|l| l.listener_arn())
         .map(|arn| async move {
-            cloud
-                .elb
-                .describe_rules()
-                .listener_arn(arn)
-                .send()
-                .await
-                .map_err(aws_err)
+            let mut rules = Vec::new();
+            let mut marker = None;
+            loop {
+                let page = cloud
+                    .elb
+                    .describe_rules()
+                    .listener_arn(arn)
+                    .page_size(400)
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .map_err(aws_err)?;
+                rules.extend(page.rules().iter().cloned());
+                match page.next_marker() {
+                    Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                    _ => return Ok::<_, CloudError>(rules),
+                }
+            }
         });
     let rule_sets = futures::future::try_join_all(rule_reads).await?;
     for (l, rules) in listeners.iter().zip(rule_sets) {
@@ -852,11 +868,7 @@ async fn observe_listeners(
             }),
             arn,
         ));
-        for rule in rules
-            .rules()
-            .iter()
-            .filter(|r| r.is_default() != Some(true))
-        {
+        for rule in rules.iter().filter(|r| r.is_default() != Some(true)) {
             let Some(priority) = rule.priority().and_then(|p| p.parse::<u32>().ok()) else {
                 continue;
             };
