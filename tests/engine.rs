@@ -162,6 +162,66 @@ async fn destroy_deletes_the_rest_api_whole_and_its_vpc_link_only_after_it() {
     assert!(at("delete api") < at("delete vpc-link"), "{calls:?}");
 }
 
+/// `via: nlb` ↔ `via: alb` turns the REST VPC link into a V2 link under the same id: the new
+/// link comes first, the methods and the stage move to it, then the old link goes (AWS refuses
+/// to delete a link a method or a stage still uses), both ways.
+#[tokio::test]
+async fn switching_the_api_front_creates_the_new_vpc_link_first_both_ways() {
+    use ecsform::kinds::ReplaceOrder;
+    let cloud = FakeCloud::new();
+    let nlb = example();
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/topology.example.yaml"
+    ))
+    .expect("example")
+    .replace("  stage: prod\n", "  stage: prod\n  via: alb\n");
+    let alb = parse_str(&src, "t.yaml")
+        .map_err(|e| e.to_string())
+        .expect("valid")
+        .topology;
+    assert!(converge(&cloud, &expand(&nlb, "us-east-1"), 16)
+        .await
+        .succeeded());
+    for to in [&alb, &nlb] {
+        let desired = expand(to, "us-east-1");
+        let observed = cloud.observe("shop", &desired).await.expect("observe");
+        let plan = diff("shop", "us-east-1", &desired, &observed);
+        let link = plan.step("vpc-link").expect("the link is replaced");
+        assert_eq!(link.action, Action::Replace);
+        assert_eq!(
+            link.replacement.map(|r| r.order),
+            Some(ReplaceOrder::CreateFirst)
+        );
+        let sched = schedule(&plan, &desired, &observed).expect("acyclic");
+        let op = |id: &str, kind: ecsform::plan::schedule::OpKind| {
+            sched
+                .ops
+                .iter()
+                .position(|o| o.id.as_str() == id && o.kind == kind)
+                .unwrap_or_else(|| panic!("no {kind:?} of {id}"))
+        };
+        use ecsform::plan::schedule::OpKind::{Delete, Update};
+        assert!(sched.after[op("vpc-link", Delete)].contains(&op("api.stage.prod", Update)));
+        let report = execute(
+            &cloud,
+            &plan,
+            &sched,
+            &observed,
+            16,
+            &Silent,
+            &Halt::default(),
+        )
+        .await;
+        assert!(
+            report.succeeded(),
+            "{:?}",
+            report.failed().collect::<Vec<_>>()
+        );
+        assert_eq!(pending_steps(&cloud, &desired).await, 0);
+    }
+}
+
 #[tokio::test]
 async fn a_failed_create_skips_only_its_dependents_and_a_rerun_converges() {
     let cloud = FakeCloud::new();

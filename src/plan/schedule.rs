@@ -223,7 +223,10 @@ pub fn replacements(
         .iter()
         .map(|s| {
             (s.action == Action::Replace).then(|| {
-                if create_before_destroy(s.kind) || clear_of_everything(s, observed) {
+                if create_before_destroy(s.kind)
+                    || changes_kind(s)
+                    || clear_of_everything(s, observed)
+                {
                     Replacement {
                         order: ReplaceOrder::CreateFirst,
                         cause: ReplaceCause::CoexistsWithOld,
@@ -237,12 +240,13 @@ pub fn replacements(
             })
         })
         .collect();
-    // A dependency whose deletion comes first: deleted outright, or replaced delete-first.
+    // A dependency whose deletion comes before its successor's creation: replaced delete-first.
+    // (One deleted outright goes after the old resource whatever the order, and the new one
+    // does not need it: it forces nothing.)
     let deleted_first = |out: &[Option<Replacement>], dep: &ResourceId| {
         index.get(dep).is_some_and(|&d| match steps[d].action {
-            Action::Delete => true,
             Action::Replace => out[d].is_some_and(|r| r.order == ReplaceOrder::DeleteFirst),
-            Action::Create | Action::Update => false,
+            Action::Delete | Action::Create | Action::Update => false,
         })
     };
     let created_first = |out: &[Option<Replacement>], parent: &ResourceId| {
@@ -295,6 +299,13 @@ pub fn replacements(
             return out;
         }
     }
+}
+
+/// A replacement by another kind under the same id (a REST VPC link becoming a V2 link): two
+/// different AWS resources, which never clash, so the new one can come first and what uses the
+/// old one move to it (AWS refuses to delete a VPC link that methods or a stage still use).
+fn changes_kind(step: &Step) -> bool {
+    matches!((&step.before, &step.after), (Some(old), Some(new)) if old.kind() != new.kind())
 }
 
 /// A replacement whose kind tests for clashes ([`crate::kinds::KindSpec::clashes_with`]) and
