@@ -57,6 +57,21 @@ async fn converge_until(
     execute(cloud, &plan, &sched, &observed, 4, &Silent, halt).await
 }
 
+/// Executes a schedule already inspected by the test, and requires every operation to succeed.
+async fn execute_to_success(
+    cloud: &FakeCloud,
+    plan: &ecsform::plan::Plan,
+    sched: &ecsform::plan::schedule::Schedule,
+    observed: &ecsform::model::Observed,
+) {
+    let report = execute(cloud, plan, sched, observed, 16, &Silent, &Halt::default()).await;
+    assert!(
+        report.succeeded(),
+        "{:?}",
+        report.failed().collect::<Vec<_>>()
+    );
+}
+
 async fn pending_steps(cloud: &FakeCloud, desired: &Desired) -> usize {
     let observed = cloud.observe("shop", desired).await.expect("observe");
     diff("shop", "us-east-1", desired, &observed).steps.len()
@@ -132,21 +147,7 @@ async fn destroy_deletes_the_rest_api_whole_and_its_vpc_link_only_after_it() {
     }
     // AWS refuses to delete a VPC link a stage still serves: the link waits for the API.
     assert!(sched.after[op("vpc-link")].contains(&op("api")));
-    let report = execute(
-        &cloud,
-        &plan,
-        &sched,
-        &observed,
-        16,
-        &Silent,
-        &Halt::default(),
-    )
-    .await;
-    assert!(
-        report.succeeded(),
-        "{:?}",
-        report.failed().collect::<Vec<_>>()
-    );
+    execute_to_success(&cloud, &plan, &sched, &observed).await;
     assert!(cloud.is_empty());
     let calls = cloud.calls()[calls_before..].to_vec();
     let api_calls: Vec<&String> = calls
@@ -203,21 +204,7 @@ async fn switching_the_api_front_creates_the_new_vpc_link_first_both_ways() {
         };
         use ecsform::plan::schedule::OpKind::{Delete, Update};
         assert!(sched.after[op("vpc-link", Delete)].contains(&op("api.stage.prod", Update)));
-        let report = execute(
-            &cloud,
-            &plan,
-            &sched,
-            &observed,
-            16,
-            &Silent,
-            &Halt::default(),
-        )
-        .await;
-        assert!(
-            report.succeeded(),
-            "{:?}",
-            report.failed().collect::<Vec<_>>()
-        );
+        execute_to_success(&cloud, &plan, &sched, &observed).await;
         assert_eq!(pending_steps(&cloud, &desired).await, 0);
     }
 }
