@@ -143,6 +143,12 @@ pub async fn holding<F: std::future::Future>(
 /// Sleeps without holding the operation's slot (if it runs in one), then takes a slot again,
 /// by its priority, before the next attempt.
 pub async fn sleep_unheld(duration: std::time::Duration) {
+    unheld(tokio::time::sleep(duration)).await;
+}
+
+/// Awaits `pause` (a sleep, or whichever of a sleep and a wake-up comes first) without holding
+/// the operation's slot, then takes a slot again, by its priority.
+pub async fn unheld<F: std::future::Future>(pause: F) -> F::Output {
     let given_back = HELD
         .try_with(|held| {
             let slot = held.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -150,13 +156,14 @@ pub async fn sleep_unheld(duration: std::time::Duration) {
         })
         .ok()
         .flatten();
-    tokio::time::sleep(duration).await;
+    let out = pause.await;
     if let Some((slots, priority, op)) = given_back {
         let slot = slots.acquire(priority, op).await;
         let _ = HELD.try_with(|held| {
             *held.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(slot);
         });
     }
+    out
 }
 
 impl Drop for Slot {

@@ -19,6 +19,8 @@ const TAKEOVER_SETTLE: Duration = Duration::from_secs(1);
 pub struct StackLock {
     stack: String,
     id: String,
+    /// The lock group's ARN.
+    arn: String,
     heartbeat: tokio::task::JoinHandle<()>,
 }
 
@@ -63,7 +65,7 @@ impl StackLock {
                     let heartbeat = tokio::spawn(keep_alive(
                         cloud.clone(),
                         stack.to_string(),
-                        arn,
+                        arn.clone(),
                         me.id.clone(),
                         lease,
                         halt.clone(),
@@ -71,6 +73,7 @@ impl StackLock {
                     return Ok(StackLock {
                         stack: stack.to_string(),
                         id: me.id,
+                        arn,
                         heartbeat,
                     });
                 }
@@ -128,7 +131,7 @@ impl StackLock {
     /// Stops the heartbeat and deletes the lock if it is still ours.
     pub async fn release(self, cloud: &AwsCloud) {
         self.heartbeat.abort();
-        if let Err(e) = lock::delete_if(cloud, &self.stack, &self.id).await {
+        if let Err(e) = lock::release(cloud, &self.stack, &self.arn, &self.id).await {
             eprintln!(
                 "warning: could not release the lock on `{}`: {e}; the next run takes it over once its lease runs out",
                 self.stack

@@ -458,3 +458,56 @@ fn sigint_and_sigterm_mid_apply_release_the_lock_and_the_rerun_converges() {
         assert!(destroyed.status.success(), "{}", text(&destroyed));
     }
 }
+
+#[test]
+fn a_run_releases_its_own_lock_and_never_one_taken_since() {
+    let moto = Moto::start();
+    let locks = Locks::new(moto);
+    // Interfaces lingering for 4 s keep the destroy running while its lock is replaced.
+    let proxy = FaultProxy::start(
+        moto,
+        &json!({"linger_seconds": 4, "linger_from": "release"}),
+    );
+    let stack = unique_stack("own");
+    let fixture = Fixture::seed(&stack);
+
+    // A run that keeps its lock releases it.
+    let first = run(
+        &proxy.endpoint(),
+        &["apply", "-f", fixture.path_str(), "--auto-approve"],
+    );
+    assert!(first.status.success(), "{}", text(&first));
+    assert_eq!(
+        locks.held(&stack),
+        None,
+        "the lock was left:\n{}",
+        text(&first)
+    );
+
+    // Mid-run, the lock is force-unlocked and another run takes it: at its end, this run
+    // leaves that lock alone (its lease is the default, not renewed within the run).
+    let child = ecsform(&proxy.endpoint())
+        .args(["destroy", "-f", fixture.path_str(), "--auto-approve"])
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while locks.held(&stack).is_none() {
+        assert!(Instant::now() < deadline, "the destroy never took the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let group = format!("/ecsform/locks/{stack}");
+    locks
+        .rt
+        .block_on(locks.logs.delete_log_group().log_group_name(&group).send())
+        .expect("force-unlocking");
+    let (host, boot) = this_host();
+    locks.plant(&stack, "other0003", (&host, &boot, "1/1"), now(), 600);
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        locks.held(&stack).as_deref(),
+        Some("other0003"),
+        "the run released a lock it no longer held:\n{}",
+        text(&out)
+    );
+}

@@ -344,7 +344,9 @@ Injected 5xx errors: EC2 500 InternalError, S3 500 InternalError, all others
 Log lines (``--log FILE``), one JSON object per counted request:
     {"t_start": float, "t_end": float, "service": str, "action": str,
      "status": int|null (null = dropped), "injected": null|"throttle"|"5xx"|
-     "drop"|"not_found"|"pending"|"dependency"|"contract"|"order"}
+     "drop"|"not_found"|"pending"|"dependency"|"contract"|"order",
+     "id": str|null (the subnet or group an EC2 request names, to follow one
+     resource's retries through a run)}
 ``injected`` in the stats counts the same labels (contract refusals as
 ``"contract"``, aws_orders refusals as ``"order"``).
 ``sequential_round_trips`` is the longest chain of counted requests each
@@ -2194,10 +2196,18 @@ class FaultProxy:
         if self.log_file:
             line = json.dumps({"t_start": t_start, "t_end": t_end, "service": req.service,
                                "action": req.action, "status": outcome.status,
-                               "injected": outcome.injected})
+                               "injected": outcome.injected, "id": logged_id(req)})
             with self.log_lock:
                 self.log_file.write(line + "\n")
                 self.log_file.flush()
+
+
+def logged_id(req: Request) -> str | None:
+    """The subnet or security group an EC2 request names (DeleteSubnet, DeleteSecurityGroup...)."""
+    if req.service != "ec2":
+        return None
+    params = req.form_params()
+    return params.get("SubnetId") or params.get("GroupId")
 
 
 def aws_defaults(req: Request) -> bytes:

@@ -2,8 +2,11 @@
 //! creates, deletion dependencies that clear on their own, and slow resources.
 
 use crate::cloud::CloudError;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 
 fn jitter(base: Duration) -> Duration {
     // Full jitter without a random crate: sub-second clock noise is uncorrelated enough between
@@ -24,11 +27,48 @@ pub fn next_delay(elapsed: Duration, cap: Duration) -> Duration {
     elapsed.mul_f64(0.05).clamp(Duration::from_millis(250), cap)
 }
 
-/// Retries `f` while `retryable(err)` holds, with capped exponential backoff, for at most `limit`.
+/// What AWS releases on its own goes in clusters: a deleted load balancer's network interfaces
+/// leave its subnets and security groups together, and its target groups are free at about the
+/// same time; a delete that waited may itself have held others. So when a retry succeeds, the
+/// retries sleeping on the same kind of refusal (anything "in use", or else the same error code)
+/// try again at once, instead of up to a whole interval later (late by 5% of a long wait, each);
+/// a wrong guess costs one request per sleeper. One signal per kind, for the process's life.
+fn released_signal(refusal: &CloudError) -> Arc<Notify> {
+    let kind = match refusal {
+        CloudError::DependencyViolation(_) => "in use".to_string(),
+        other => reason(other),
+    };
+    static SIGNALS: Mutex<Option<HashMap<String, Arc<Notify>>>> = Mutex::new(None);
+    let mut signals = SIGNALS.lock().unwrap_or_else(|e| e.into_inner());
+    signals
+        .get_or_insert_with(HashMap::new)
+        .entry(kind)
+        .or_default()
+        .clone()
+}
+
+/// Retries `f` while `retryable(err)` holds, at intervals of 5% of the time waited so far, for
+/// at most `limit`; a success after a refusal wakes the retries sleeping on one of its kind.
 pub async fn retry_while<T, F, Fut>(
     what: &str,
     limit: Duration,
     retryable: impl Fn(&CloudError) -> bool,
+    f: F,
+) -> Result<T, CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CloudError>>,
+{
+    let pause = |waited| next_delay(waited, Duration::from_secs(15));
+    retry_paced(what, limit, retryable, pause, f).await
+}
+
+/// `retry_while` with the pause after `waited` so far given by `pause`.
+async fn retry_paced<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    retryable: impl Fn(&CloudError) -> bool,
+    pause: impl Fn(Duration) -> Duration,
     mut f: F,
 ) -> Result<T, CloudError>
 where
@@ -37,13 +77,29 @@ where
 {
     let start = Instant::now();
     let shown = crate::waits::begin(crate::waits::label(crate::waits::Kind::Retry, what), limit);
+    // What the last attempt was refused with, once it was.
+    let mut waited_out: Option<Arc<Notify>> = None;
     loop {
-        let delay = next_delay(start.elapsed(), Duration::from_secs(15));
+        let delay = pause(start.elapsed());
         match f().await {
-            Ok(v) => return Ok(v),
+            Ok(v) => {
+                if let Some(signal) = waited_out {
+                    signal.notify_waiters();
+                }
+                return Ok(v);
+            }
             Err(e) if retryable(&e) && start.elapsed() + delay < limit => {
                 shown.state(&reason(&e));
-                crate::slots::sleep_unheld(jitter(delay)).await;
+                let signal = released_signal(&e);
+                let woken = signal.notified();
+                crate::slots::unheld(async {
+                    tokio::select! {
+                        () = tokio::time::sleep(jitter(delay)) => {}
+                        () = woken => {}
+                    }
+                })
+                .await;
+                waited_out = Some(signal);
             }
             Err(e) if retryable(&e) => {
                 return Err(CloudError::Timeout(format!(
@@ -122,8 +178,65 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::next_delay;
+    use super::{next_delay, retry_paced};
+    use crate::cloud::CloudError;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
     use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_success_after_an_in_use_refusal_wakes_the_retries_sleeping_on_one() {
+        // One lingering dependency holds two deletes; it goes after 120 ms. The first delete
+        // retries every 100 ms at most, the second every 10 s: without the wake-up it would try
+        // again only seconds after the dependency went.
+        let released = Arc::new(AtomicBool::new(false));
+        // Two refusals of one kind ("in use"), with different codes: a subnet's and a target
+        // group's.
+        let attempt = |released: Arc<AtomicBool>, refusal: &'static str| {
+            move || {
+                let released = released.clone();
+                async move {
+                    if released.load(Ordering::SeqCst) {
+                        Ok(())
+                    } else {
+                        Err(CloudError::DependencyViolation(refusal.to_string()))
+                    }
+                }
+            }
+        };
+        let limit = Duration::from_secs(60);
+        let slow = tokio::spawn(retry_paced(
+            "delete slow",
+            limit,
+            |_| true,
+            |_| Duration::from_secs(10),
+            attempt(
+                released.clone(),
+                "ResourceInUse: target group in use by a listener",
+            ),
+        ));
+        // The slow one has met the error and sleeps before the quick one starts.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let quick = tokio::spawn(retry_paced(
+            "delete quick",
+            limit,
+            |_| true,
+            |_| Duration::from_millis(100),
+            attempt(
+                released.clone(),
+                "DependencyViolation: subnet has dependencies",
+            ),
+        ));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        released.store(true, Ordering::SeqCst);
+        let both = async {
+            quick.await.expect("quick task").expect("quick delete");
+            slow.await.expect("slow task").expect("slow delete");
+        };
+        tokio::time::timeout(Duration::from_secs(2), both)
+            .await
+            .expect("the slow retry slept on after the quick one succeeded");
+    }
 
     #[test]
     fn polls_come_at_most_five_percent_late() {
