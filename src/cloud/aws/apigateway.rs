@@ -941,18 +941,22 @@ use super::kinds::{no_update_in_place, AwsKind};
 use super::pacing::Family;
 use crate::plan::schedule::OpKind;
 
-/// Every call spends the account-wide bucket; some creates also their own slower one.
-fn api_cost(op: OpKind, create_family: Option<Family>) -> Vec<(Family, f64)> {
+/// Every call spends the account-wide bucket; some creates and deletes also their own slower
+/// one (`own`: the family for each).
+fn api_cost(op: OpKind, own: (Option<Family>, Option<Family>)) -> Vec<(Family, f64)> {
     let mut cost = vec![(Family::ApiGateway, 1.0)];
-    if let (OpKind::Create, Some(family)) = (op, create_family) {
-        cost.push((family, 1.0));
-    }
+    let family = match op {
+        OpKind::Create => own.0,
+        OpKind::Delete => own.1,
+        _ => None,
+    };
+    cost.extend(family.map(|f| (f, 1.0)));
     cost
 }
 
 impl AwsKind for VpcLink {
     fn cost(op: OpKind) -> Vec<(Family, f64)> {
-        api_cost(op, Some(Family::ApiGatewayVpcLink))
+        api_cost(op, (Some(Family::ApiGatewayVpcLink), None))
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
         create_vpc_link(cloud, ctx, self).await
@@ -980,7 +984,11 @@ impl AwsKind for VpcLink {
 
 impl AwsKind for VpcLinkV2 {
     fn cost(op: OpKind) -> Vec<(Family, f64)> {
-        api_cost(op, Some(Family::ApiGatewayVpcLink))
+        let own = (
+            Some(Family::ApiGatewayVpcLink),
+            Some(Family::ApiGatewayDeleteVpcLinkV2),
+        );
+        api_cost(op, own)
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
         create_vpc_link_v2(cloud, ctx, self).await
@@ -1008,7 +1016,11 @@ impl AwsKind for VpcLinkV2 {
 
 impl AwsKind for RestApi {
     fn cost(op: OpKind) -> Vec<(Family, f64)> {
-        api_cost(op, Some(Family::ApiGatewayCreateRestApi))
+        let own = (
+            Some(Family::ApiGatewayCreateRestApi),
+            Some(Family::ApiGatewayDeleteRestApi),
+        );
+        api_cost(op, own)
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
         create_rest_api(cloud, ctx, self).await
@@ -1036,7 +1048,11 @@ impl AwsKind for RestApi {
 
 impl AwsKind for ApiResource {
     fn cost(op: OpKind) -> Vec<(Family, f64)> {
-        api_cost(op, Some(Family::ApiGatewayCreateResource))
+        let own = (
+            Some(Family::ApiGatewayCreateResource),
+            Some(Family::ApiGatewayDeleteResource),
+        );
+        api_cost(op, own)
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
         create_resource(cloud, ctx, self).await
@@ -1092,7 +1108,7 @@ impl AwsKind for ApiMethod {
 
 impl AwsKind for ApiDeployment {
     fn cost(op: OpKind) -> Vec<(Family, f64)> {
-        api_cost(op, Some(Family::ApiGatewayCreateDeployment))
+        api_cost(op, (Some(Family::ApiGatewayCreateDeployment), None))
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
         create_deployment(cloud, ctx, self).await
@@ -1119,7 +1135,7 @@ impl AwsKind for ApiDeployment {
 
 impl AwsKind for ApiStage {
     fn cost(op: OpKind) -> Vec<(Family, f64)> {
-        api_cost(op, None)
+        api_cost(op, (None, None))
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
         create_stage(cloud, ctx, self).await

@@ -26,9 +26,12 @@ pub enum Family {
     /// (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
     ApiGateway,
     ApiGatewayCreateResource,
+    ApiGatewayDeleteResource,
     ApiGatewayCreateRestApi,
+    ApiGatewayDeleteRestApi,
     ApiGatewayCreateDeployment,
     ApiGatewayVpcLink,
+    ApiGatewayDeleteVpcLinkV2,
     /// ECR control plane (CreateRepository and friends publish ~10 TPS; a guess below it).
     Ecr,
     /// Application Auto Scaling (no published figures for these calls: a conservative guess).
@@ -60,9 +63,13 @@ impl Family {
             Family::Logs => (50.0, 10.0),
             Family::ApiGateway => (40.0, 10.0),
             Family::ApiGatewayCreateResource => (5.0, 5.0),
+            Family::ApiGatewayDeleteResource => (5.0, 5.0),
             Family::ApiGatewayCreateRestApi => (2.0, 1.0 / 3.0),
+            // One request every 30 s per account: the first is free, a second waits it out.
+            Family::ApiGatewayDeleteRestApi => (1.0, 1.0 / 30.0),
             Family::ApiGatewayCreateDeployment => (2.0, 1.0 / 5.0),
             Family::ApiGatewayVpcLink => (2.0, 1.0 / 15.0),
+            Family::ApiGatewayDeleteVpcLinkV2 => (1.0, 1.0 / 30.0),
             Family::Ecr => (10.0, 5.0),
             Family::AutoScaling => (10.0, 5.0),
             Family::CloudWatchAlarms => (3.0, 3.0),
@@ -133,7 +140,9 @@ impl Pacer {
                 let (burst, refill) = family.limits();
                 // A margin below AWS's figures: requests bunch up on the way, and other clients
                 // may share the account's buckets.
-                let (burst, refill) = (burst * BURST_SHARE, refill * REFILL_SHARE * self.scale);
+                // A burst of one stays one: a share of it would make every first call wait.
+                let burst = (burst * BURST_SHARE).max(burst.min(1.0));
+                let refill = refill * REFILL_SHARE * self.scale;
                 let b = buckets.entry(family).or_insert(Bucket {
                     tokens: burst,
                     burst,
@@ -204,6 +213,24 @@ mod tests {
             (0.17..0.5).contains(&waited),
             "25 sent together: 16 at once, nine more at 47.5/s: {waited}"
         );
+    }
+
+    /// DeleteRestApi: one request every 30 s per account. The first goes at once; the second
+    /// waits out the refill (here 30 s / 300 × 1 / 0.95 ≈ 0.105 s).
+    #[tokio::test]
+    async fn a_one_request_bucket_lets_the_first_go_at_once() {
+        let pacer = Pacer::new(300.0);
+        let needs = [(Family::ApiGatewayDeleteRestApi, 1.0)];
+        let start = Instant::now();
+        pacer.acquire(&needs).await;
+        assert!(
+            start.elapsed() < Duration::from_millis(15),
+            "the first delete waited {:?}",
+            start.elapsed()
+        );
+        pacer.acquire(&needs).await;
+        let waited = start.elapsed().as_secs_f64();
+        assert!((0.09..0.4).contains(&waited), "the second: {waited}");
     }
 
     #[tokio::test]
