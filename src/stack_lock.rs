@@ -7,6 +7,7 @@ use crate::cloud::aws::AwsCloud;
 use crate::execute::{Halt, HaltReason};
 use crate::lease::{self, tag_safe, Host, Lease, LockRecord, ProcessId, Stale};
 use anyhow::{bail, Result};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How often a waiting run looks at the lock again.
@@ -19,8 +20,8 @@ const TAKEOVER_SETTLE: Duration = Duration::from_secs(1);
 pub struct StackLock {
     stack: String,
     id: String,
-    /// The lock group's ARN.
-    arn: String,
+    /// The lock group's ARN, once known (the heartbeat looks it up while the run goes on).
+    arn: Arc<OnceLock<String>>,
     heartbeat: tokio::task::JoinHandle<()>,
 }
 
@@ -55,7 +56,11 @@ impl StackLock {
                 bail!(crate::commands::Interrupted::from(halt));
             }
             let held = match lock::acquire(cloud, stack, &me).await? {
-                Acquired::Ours { arn } => {
+                Acquired::Ours { arn: known } => {
+                    let arn = Arc::new(OnceLock::new());
+                    if let Some(known) = known {
+                        let _ = arn.set(known);
+                    }
                     eprintln!(
                         "Locked stack `{stack}` (lock id {}; lease {}s, renewed every {}s).",
                         me.id,
@@ -131,7 +136,11 @@ impl StackLock {
     /// Stops the heartbeat and deletes the lock if it is still ours.
     pub async fn release(self, cloud: &AwsCloud) {
         self.heartbeat.abort();
-        if let Err(e) = lock::release(cloud, &self.stack, &self.arn, &self.id).await {
+        let released = match self.arn.get() {
+            Some(arn) => lock::release(cloud, &self.stack, arn, &self.id).await,
+            None => lock::delete_if(cloud, &self.stack, &self.id).await,
+        };
+        if let Err(e) = released {
             eprintln!(
                 "warning: could not release the lock on `{}`: {e}; the next run takes it over once its lease runs out",
                 self.stack
@@ -163,18 +172,22 @@ async fn try_take_over(
 async fn keep_alive(
     cloud: AwsCloud,
     stack: String,
-    arn: String,
+    arn: Arc<OnceLock<String>>,
     id: String,
     lease: Lease,
     halt: Halt,
 ) {
+    // The ARN at once, off the run's critical path (a failure is retried at the renewal).
+    let _ = lock_arn(&cloud, &stack, &arn).await;
     let mut last_renewal = Instant::now();
     loop {
         tokio::time::sleep(lease.renew_every()).await;
-        let attempt = tokio::time::timeout(
-            lease.renew_every(),
-            lock::renew(&cloud, &arn, &id, unix_now()),
-        )
+        let attempt = tokio::time::timeout(lease.renew_every(), async {
+            match lock_arn(&cloud, &stack, &arn).await? {
+                Some(arn) => lock::renew(&cloud, &arn, &id, unix_now()).await,
+                None => Ok(Renewal::Lost(None)),
+            }
+        })
         .await;
         let problem = match attempt {
             Ok(Ok(Renewal::Renewed)) => {
@@ -203,6 +216,22 @@ async fn keep_alive(
         }
         eprintln!("warning: renewing the lock's lease failed: {problem}; retrying");
     }
+}
+
+/// The lock group's ARN, looked up once; `None` if the group is gone.
+async fn lock_arn(
+    cloud: &AwsCloud,
+    stack: &str,
+    arn: &OnceLock<String>,
+) -> Result<Option<String>, crate::cloud::CloudError> {
+    if let Some(known) = arn.get() {
+        return Ok(Some(known.clone()));
+    }
+    let found = lock::arn_of(cloud, stack).await?;
+    if let Some(found) = &found {
+        let _ = arn.set(found.clone());
+    }
+    Ok(found)
 }
 
 /// `user@host`, within the tag character set.

@@ -89,9 +89,9 @@ fn record_from_tags(tags: &BTreeMap<String, String>) -> LockRecord {
 
 /// The outcome of trying to take the lock.
 pub enum Acquired {
-    /// Ours; the log group's ARN (for renewals).
+    /// Ours; the log group's ARN (for renewals and the release) when it is already known.
     Ours {
-        arn: String,
+        arn: Option<String>,
     },
     Held(LockRecord),
 }
@@ -111,18 +111,13 @@ pub async fn acquire(
         .await
         .map_err(aws_err);
     match res {
-        // The create is atomic: the group is ours, with our record; only its ARN is needed.
-        Ok(_) => match super::logs::arn_of_group(cloud, &lock_name(stack)).await? {
-            Some(arn) => Ok(Acquired::Ours { arn }),
-            None => Err(CloudError::Other(format!(
-                "the lock group {} vanished right after it was created",
-                lock_name(stack)
-            ))),
-        },
+        // The create is atomic: the group is ours, with our record. Its ARN (CreateLogGroup
+        // does not answer it) is looked up by the heartbeat while the run goes on.
+        Ok(_) => Ok(Acquired::Ours { arn: None }),
         Err(e) if has_code(&e, "ResourceAlreadyExistsException") => {
             match current(cloud, stack).await? {
                 // Our own create went through but its answer was lost, and the SDK sent it again.
-                Some((held, arn)) if held.id == me.id => Ok(Acquired::Ours { arn }),
+                Some((held, arn)) if held.id == me.id => Ok(Acquired::Ours { arn: Some(arn) }),
                 Some((held, _)) => Ok(Acquired::Held(held)),
                 // Released while we read it: the caller simply tries again.
                 None => Ok(Acquired::Held(LockRecord {
@@ -133,6 +128,11 @@ pub async fn acquire(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The lock group's ARN, if the group exists.
+pub async fn arn_of(cloud: &AwsCloud, stack: &str) -> Result<Option<String>, CloudError> {
+    super::logs::arn_of_group(cloud, &lock_name(stack)).await
 }
 
 /// Who holds the lock, if anyone, and the lock group's ARN.
