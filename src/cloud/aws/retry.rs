@@ -2,7 +2,7 @@
 //! creates, deletion dependencies that clear on their own, and slow resources.
 
 use crate::cloud::CloudError;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,13 +38,9 @@ fn released_signal(refusal: &CloudError) -> Arc<Notify> {
         CloudError::DependencyViolation(_) => "in use".to_string(),
         other => reason(other),
     };
-    static SIGNALS: Mutex<Option<HashMap<String, Arc<Notify>>>> = Mutex::new(None);
+    static SIGNALS: Mutex<BTreeMap<String, Arc<Notify>>> = Mutex::new(BTreeMap::new());
     let mut signals = SIGNALS.lock().unwrap_or_else(|e| e.into_inner());
-    signals
-        .get_or_insert_with(HashMap::new)
-        .entry(kind)
-        .or_default()
-        .clone()
+    signals.entry(kind).or_default().clone()
 }
 
 /// Retries `f` while `retryable(err)` holds, at intervals of 5% of the time waited so far, for
