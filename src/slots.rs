@@ -2,7 +2,7 @@
 //! with the longest chain of AWS time after it gets it (a FIFO semaphore would give it to
 //! whatever became ready first, and a slow chain that became ready later would queue behind
 //! quick leaves). An operation that sleeps between polls or retries gives its slot back for
-//! the sleep (`sleep_unheld`): waiting on AWS must not keep other work from starting.
+//! the sleep (`sleep_unheld`, `unheld`): waiting on AWS must not keep other work from starting.
 
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex};

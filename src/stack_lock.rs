@@ -177,9 +177,11 @@ async fn keep_alive(
     lease: Lease,
     halt: Halt,
 ) {
-    // The ARN at once, off the run's critical path (a failure is retried at the renewal).
-    let _ = lock_arn(&cloud, &stack, &arn).await;
+    // The lease runs from the lock's creation, whatever the lookup below takes.
     let mut last_renewal = Instant::now();
+    // The ARN at once, off the run's critical path; bounded like a renewal (a failure or a
+    // timeout is retried at the first renewal, which then gives up in time).
+    let _ = tokio::time::timeout(lease.renew_every(), lock_arn(&cloud, &stack, &arn)).await;
     loop {
         tokio::time::sleep(lease.renew_every()).await;
         let attempt = tokio::time::timeout(lease.renew_every(), async {

@@ -485,8 +485,10 @@ fn a_run_releases_its_own_lock_and_never_one_taken_since() {
     );
 
     // Mid-run, the lock is force-unlocked and another run takes it: at its end, this run
-    // leaves that lock alone (its lease is the default, not renewed within the run).
+    // leaves that lock alone (a 600 s lease is renewed every 100 s: not within the run, which
+    // would notice the loss and stop).
     let child = ecsform(&proxy.endpoint())
+        .env("ECSFORM_LOCK_LEASE_SECS", "600")
         .args(["destroy", "-f", fixture.path_str(), "--auto-approve"])
         .spawn()
         .expect("spawn");

@@ -140,7 +140,9 @@ impl Pacer {
                 let (burst, refill) = family.limits();
                 // A margin below AWS's figures: requests bunch up on the way, and other clients
                 // may share the account's buckets.
-                // A burst of one stays one: a share of it would make every first call wait.
+                // A burst of one stays one: a share of it would make every first call wait. Such
+                // a bucket has no margin; a call another client made within its window is
+                // throttled once and retried by the SDK.
                 let burst = (burst * BURST_SHARE).max(burst.min(1.0));
                 let refill = refill * REFILL_SHARE * self.scale;
                 let b = buckets.entry(family).or_insert(Bucket {

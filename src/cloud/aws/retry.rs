@@ -2,7 +2,6 @@
 //! creates, deletion dependencies that clear on their own, and slow resources.
 
 use crate::cloud::CloudError;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,22 +28,24 @@ pub fn next_delay(elapsed: Duration, cap: Duration) -> Duration {
 
 /// What AWS releases on its own goes in clusters: a deleted load balancer's network interfaces
 /// leave its subnets and security groups together, and its target groups are free at about the
-/// same time; a delete that waited may itself have held others. So when a retry succeeds, the
-/// retries sleeping on the same kind of refusal (anything "in use", or else the same error code)
-/// try again at once, instead of up to a whole interval later (late by 5% of a long wait, each);
-/// a wrong guess costs one request per sleeper. One signal per kind, for the process's life.
-fn released_signal(refusal: &CloudError) -> Arc<Notify> {
-    let kind = match refusal {
-        CloudError::DependencyViolation(_) => "in use".to_string(),
-        other => reason(other),
-    };
-    static SIGNALS: Mutex<BTreeMap<String, Arc<Notify>>> = Mutex::new(BTreeMap::new());
-    let mut signals = SIGNALS.lock().unwrap_or_else(|e| e.into_inner());
-    signals.entry(kind).or_default().clone()
+/// same time; a delete that waited may itself have held others. So when a delete refused with
+/// something "in use" goes through, the retries sleeping on such a refusal try again at once,
+/// instead of up to a whole interval later (late by 5% of a long wait, each). A wrong guess
+/// costs one request per sleeper per success: with the ~20 such deletes of a large stack, a
+/// few hundred requests over a destroy, as many as a few minutes of polling. Other refusals
+/// (conflicting changes, not-yet-visible ids) are not woken: there, one success says nothing
+/// of the others, and waking them all would only make them collide again.
+fn released_signal(refusal: &CloudError) -> Option<Arc<Notify>> {
+    static IN_USE: Mutex<Option<Arc<Notify>>> = Mutex::new(None);
+    if !matches!(refusal, CloudError::DependencyViolation(_)) {
+        return None;
+    }
+    let mut signal = IN_USE.lock().unwrap_or_else(|e| e.into_inner());
+    Some(signal.get_or_insert_with(Default::default).clone())
 }
 
 /// Retries `f` while `retryable(err)` holds, at intervals of 5% of the time waited so far, for
-/// at most `limit`; a success after a refusal wakes the retries sleeping on one of its kind.
+/// at most `limit`; a success after an "in use" refusal wakes the retries sleeping on one.
 pub async fn retry_while<T, F, Fut>(
     what: &str,
     limit: Duration,
@@ -87,15 +88,17 @@ where
             Err(e) if retryable(&e) && start.elapsed() + delay < limit => {
                 shown.state(&reason(&e));
                 let signal = released_signal(&e);
-                let woken = signal.notified();
                 crate::slots::unheld(async {
-                    tokio::select! {
-                        () = tokio::time::sleep(jitter(delay)) => {}
-                        () = woken => {}
+                    match &signal {
+                        Some(signal) => tokio::select! {
+                            () = tokio::time::sleep(jitter(delay)) => {}
+                            () = signal.notified() => {}
+                        },
+                        None => tokio::time::sleep(jitter(delay)).await,
                     }
                 })
                 .await;
-                waited_out = Some(signal);
+                waited_out = signal;
             }
             Err(e) if retryable(&e) => {
                 return Err(CloudError::Timeout(format!(
@@ -176,12 +179,12 @@ where
 mod tests {
     use super::{next_delay, retry_paced};
     use crate::cloud::CloudError;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
 
     #[tokio::test]
-    async fn a_success_after_an_in_use_refusal_wakes_the_retries_sleeping_on_one() {
+    async fn a_success_after_an_in_use_refusal_wakes_the_retries_sleeping_on_one_and_no_other() {
         // One lingering dependency holds two deletes; it goes after 120 ms. The first delete
         // retries every 100 ms at most, the second every 10 s: without the wake-up it would try
         // again only seconds after the dependency went.
@@ -223,6 +226,25 @@ mod tests {
                 "DependencyViolation: subnet has dependencies",
             ),
         ));
+        // A retry refused for another reason (a conflicting change) is not woken: it makes no
+        // second attempt before its own 10 s are up.
+        let conflict_attempts = Arc::new(AtomicUsize::new(0));
+        let counted = conflict_attempts.clone();
+        let conflicting = tokio::spawn(retry_paced(
+            "update conflicting",
+            limit,
+            |_| true,
+            |_| Duration::from_secs(10),
+            move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async {
+                    Err::<(), _>(CloudError::Aws {
+                        code: "ConflictException".into(),
+                        message: "another change is in progress".into(),
+                    })
+                }
+            },
+        ));
         tokio::time::sleep(Duration::from_millis(100)).await;
         released.store(true, Ordering::SeqCst);
         let both = async {
@@ -232,6 +254,12 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(2), both)
             .await
             .expect("the slow retry slept on after the quick one succeeded");
+        assert_eq!(
+            conflict_attempts.load(Ordering::SeqCst),
+            1,
+            "a conflicting update was woken by a released delete"
+        );
+        conflicting.abort();
     }
 
     #[test]
