@@ -13,12 +13,17 @@ use ecsform::plan::Action;
 use ecsform::topology::{parse_str, Topology};
 
 fn example() -> Topology {
+    example_edited(str::to_string)
+}
+
+/// The example with `edit` applied to its text.
+fn example_edited(edit: impl Fn(&str) -> String) -> Topology {
     let src = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/topology.example.yaml"
     ))
     .expect("example");
-    parse_str(&src, "topology.example.yaml")
+    parse_str(&edit(&src), "topology.example.yaml")
         .map_err(|e| e.to_string())
         .expect("valid example")
         .topology
@@ -171,16 +176,7 @@ async fn switching_the_api_front_creates_the_new_vpc_link_first_both_ways() {
     use ecsform::kinds::ReplaceOrder;
     let cloud = FakeCloud::new();
     let nlb = example();
-    let src = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/topology.example.yaml"
-    ))
-    .expect("example")
-    .replace("  stage: prod\n", "  stage: prod\n  via: alb\n");
-    let alb = parse_str(&src, "t.yaml")
-        .map_err(|e| e.to_string())
-        .expect("valid")
-        .topology;
+    let alb = example_edited(|s| s.replace("  stage: prod\n", "  stage: prod\n  via: alb\n"));
     assert!(converge(&cloud, &expand(&nlb, "us-east-1"), 16)
         .await
         .succeeded());
