@@ -424,6 +424,9 @@ DEFAULT_CONFIG = {
     "linger_from": "first_delete",
     "paging": False,
     "page_max": None,
+    "quirks": None,
+    "lose_answers": None,
+    "nat_fail": False,
 }
 
 # How long AWS keeps each slow kind pending, in seconds (the middle of what AWS documents or
@@ -595,6 +598,86 @@ NAMESPACE_OPERATIONS = {
     "CreatePrivateDnsNamespace", "CreatePublicDnsNamespace", "CreateHttpNamespace",
     "DeleteNamespace",
 }
+
+# ``quirks``: what real AWS answers while it settles, which moto never does -- the rows of
+# ecsform's retry table (src/cloud/aws/settle.rs), each answered exactly as AWS does (code,
+# message, HTTP status; the shape is the service's protocol family, ``error_reply``) for the
+# first ``times`` calls of each distinct request (same action, path and body: a retry of the
+# same create or delete).  ``after``: the request is forwarded first and the error answered
+# after it took effect (a detach whose answer was lost: its retry meets "not attached").
+# ``body``: the quirk applies only to requests whose body contains this text.
+QUIRKS = {
+    "ecs_service_linked_role": dict(
+        keys=["ecs:CreateCluster"], status=400, code="InvalidParameterException",
+        message="Unable to assume the service linked role. Please verify that the ECS service linked role exists."),
+    "ecs_service_role": dict(
+        keys=["ecs:CreateService", "ecs:UpdateService"], status=400, code="InvalidParameterException",
+        message="Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions."),
+    "ecs_service_linked_role_service": dict(
+        keys=["ecs:CreateService"], status=400, code="InvalidParameterException",
+        message="Unable to assume the service linked role. Please verify that the ECS service linked role exists."),
+    "ecs_target_group_not_seen": dict(
+        keys=["ecs:CreateService", "ecs:UpdateService"], body="targetGroupArn", status=400,
+        code="InvalidParameterException",
+        message="The target group with targetGroupArn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/1 does not have an associated load balancer."),
+    "ecs_cluster_not_visible": dict(
+        keys=["ecs:CreateService"], status=400, code="ClusterNotFoundException",
+        message="Cluster not found."),
+    "ecs_deployments_active": dict(
+        keys=["ecs:DeleteService"], status=400, code="InvalidParameterException",
+        message="The service cannot be stopped while deployments are active."),
+    "ecs_cluster_updating": dict(
+        keys=["ecs:DeleteCluster"], status=400, code="UpdateInProgressException",
+        message="The cluster is being updated. Wait for the update to complete and try again."),
+    "scaling_service_unknown": dict(
+        keys=["application-autoscaling:RegisterScalableTarget"], status=400, code="ValidationException",
+        message="ECS service doesn't exist: service/cluster/service"),
+    "scaling_role_not_assumable": dict(
+        keys=["application-autoscaling:RegisterScalableTarget"], status=400, code="ValidationException",
+        message="Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"),
+    "scaling_role_unusable": dict(
+        keys=["application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy"],
+        status=400, code="FailedResourceAccessException",
+        message="Failed to access the service-linked role AWSServiceRoleForApplicationAutoScaling_ECSService."),
+    "scaling_target_unknown": dict(
+        keys=["application-autoscaling:PutScalingPolicy"], status=400, code="ObjectNotFoundException",
+        message="No scalable target registered for service namespace: ecs"),
+    "iam_concurrent": dict(
+        keys=["iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+        status=409, code="ConcurrentModification",
+        message="Rate exceeded: a concurrent modification of this role is in progress."),
+    "iam_delete_conflict": dict(
+        keys=["iam:DeleteRole"], status=409, code="DeleteConflict",
+        message="Cannot delete entity, must detach all policies first."),
+    "apigateway_conflict": dict(
+        keys=["apigateway:POST *", "apigateway:PUT *", "apigateway:PATCH *", "apigateway:DELETE *"],
+        status=409, code="ConflictException",
+        message="Unable to complete operation due to concurrent modification. Please try again later."),
+    "logs_aborted": dict(
+        keys=["logs:DeleteLogGroup", "logs:PutRetentionPolicy"], status=400, code="OperationAbortedException",
+        message="A conflicting operation is currently in progress against this resource. Please try again."),
+    "certificate_not_visible": dict(
+        keys=["elasticloadbalancing:CreateListener", "elasticloadbalancing:ModifyListener"], body="Certificates",
+        status=400, code="CertificateNotFound",
+        message="Certificate 'arn:aws:acm:us-east-1:123456789012:certificate/x' not found"),
+    "rds_busy": dict(
+        keys=["rds:ModifyDBInstance"], status=400, code="InvalidDBInstanceState",
+        message="RDS is configuring Enhanced Monitoring or Performance Insights for this DB instance. Try your request later."),
+    "rds_busy_delete": dict(
+        keys=["rds:DeleteDBInstance"], status=400, code="InvalidDBInstanceState",
+        message="Instance is currently backing-up - a final snapshot cannot be taken. Try your request later."),
+    "group_in_use": dict(
+        keys=["ec2:DeleteSecurityGroup"], status=400, code="InvalidGroup.InUse",
+        message="There are active VPC security group references to this group."),
+    "gateway_detached": dict(
+        keys=["ec2:DetachInternetGateway"], status=400, code="Gateway.NotAttached", after=True,
+        message="resource igw is not attached to network vpc"),
+}
+
+# ``nat_fail``: how a NAT gateway the proxy makes fail explains itself (DescribeNatGateways
+# failureCode / failureMessage, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NatGateway.html).
+NAT_FAILURE = ("InsufficientFreeAddressesInSubnet",
+               "Subnet has insufficient free addresses to create this NAT gateway")
 
 # --------------------------------------------------------------------------
 # Request model and identification
@@ -969,6 +1052,9 @@ class World:
         # (rest api id, stage name) -> the deployment it serves
         self.stage_deployments: dict[tuple[str, str], str] = {}
         self.events: dict[str, float] = {}  # event name -> last time seen
+        self.nat_failed: set[str] = set()  # NAT gateways answered ``failed`` (nat_fail)
+        self.quirk_calls: Counter = Counter()  # (quirk, request identity) -> calls seen
+        self.answers_lost: set[str] = set()  # request identities whose answer was lost
 
     def event_age(self, name: str, now: float) -> float:
         return now - self.events[name] if name in self.events else float("inf")
@@ -1224,6 +1310,21 @@ def merge_config(raw: dict) -> dict:
     fail = config["vpc_link_fail"]
     if fail is not None and (not isinstance(fail, (bool, int, float)) or not 0 <= fail <= 1):
         raise ValueError("vpc_link_fail must be true, false or a fraction in [0, 1]")
+    quirks = config["quirks"]
+    if quirks is not None:
+        if not isinstance(quirks, dict) or set(quirks) - {"rows", "times"}:
+            raise ValueError('quirks must be {"rows": "all" | [names], "times": N}')
+        rows = quirks.get("rows", "all")
+        if rows != "all" and (not isinstance(rows, list) or set(rows) - set(QUIRKS)):
+            raise ValueError(f"quirks.rows must be \"all\" or names from {sorted(QUIRKS)}")
+        times = quirks.get("times", 1)
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ValueError("quirks.times must be an integer >= 1")
+    lose = config["lose_answers"]
+    if lose is not None and (not isinstance(lose, list) or not all(isinstance(p, str) for p in lose)):
+        raise ValueError("lose_answers must be null or a list of \"service:Action\" patterns")
+    if not isinstance(config["nat_fail"], bool):
+        raise ValueError("nat_fail must be true or false")
     page_max = config["page_max"]
     if page_max is not None and (isinstance(page_max, bool) or not isinstance(page_max, int) or page_max < 1):
         raise ValueError("page_max must be null or an integer >= 1")
@@ -1437,12 +1538,21 @@ class FaultProxy:
         injected = self.inject_before(req, cfg, faultable)
         if injected:
             return injected
+        quirk = self.quirk(req, cfg)
+        if quirk and not quirk.get("after"):
+            return Outcome(error_reply(req, quirk["status"], quirk["code"], quirk["message"]),
+                           f"quirk:{quirk['name']}")
         if cfg["paging"]:
             continued = self.pages.continuation(req)
             if continued:
                 return Outcome(continued, "paged")
         reply = self.forward(req)
         self.observe(req, reply)
+        if quirk and reply.status < 300:
+            return Outcome(error_reply(req, quirk["status"], quirk["code"], quirk["message"]),
+                           f"quirk:{quirk['name']}")
+        if reply.status < 300 and self.answer_lost(req, cfg):
+            return Outcome(internal_error_reply(req), "lost")
         pending = (self.rewrite_pending(req, reply, cfg) or self.rewrite_vpc_links(req, reply, cfg)
                    or self.rewrite_service_tasks(req, reply, cfg))
         if cfg["paging"]:
@@ -1450,6 +1560,43 @@ class FaultProxy:
         if drop_after:
             return Outcome(None, "drop")
         return Outcome(reply, "pending" if pending else None)
+
+    def quirk(self, req: Request, cfg: dict) -> dict | None:
+        """The ``quirks`` row this request is answered with, if any: each row for the first
+        ``times`` calls of each distinct request."""
+        settings = cfg["quirks"]
+        if not settings:
+            return None
+        rows = settings.get("rows", "all")
+        times = settings.get("times", 1)
+        identity = request_identity(req)
+        for name, row in QUIRKS.items():
+            if rows != "all" and name not in rows:
+                continue
+            if not any(fnmatch.fnmatchcase(req.key, k) for k in row["keys"]):
+                continue
+            if row.get("body") and row["body"].encode() not in req.body:
+                continue
+            with self.world.lock:
+                seen = self.world.quirk_calls[(name, identity)]
+                if seen >= times:
+                    continue
+                self.world.quirk_calls[(name, identity)] = seen + 1
+            return dict(row, name=name)
+        return None
+
+    def answer_lost(self, req: Request, cfg: dict) -> bool:
+        """``lose_answers``: the first answer to each distinct matching request is lost after
+        AWS acted (a 500 in the service's shape): the SDK's retry meets what the first made."""
+        patterns = cfg["lose_answers"]
+        if not patterns or not any(fnmatch.fnmatchcase(req.key, p) for p in patterns):
+            return False
+        identity = request_identity(req)
+        with self.world.lock:
+            if identity in self.world.answers_lost:
+                return False
+            self.world.answers_lost.add(identity)
+        return True
 
     def add_latency(self, cfg: dict):
         delay = float(cfg["latency_ms"] or 0)
@@ -1893,6 +2040,8 @@ class FaultProxy:
                     world.new_ids[rid] = (now, code, noun)
                     if req.action == "CreateNatGateway":
                         world.nat_created[rid] = now
+                        if self.config["nat_fail"]:
+                            world.nat_failed.add(rid)
             elif req.key == "ec2:DeleteNatGateway":
                 rid = first_element(reply.text(), "natGatewayId")
                 if rid:
@@ -1997,9 +2146,12 @@ class FaultProxy:
             "rds:CreateDBInstance": (self.rewrite_db_instance, "db_instance"),
             "rds:DescribeDBInstances": (self.rewrite_db_instance, "db_instance"),
         }.get(req.key)
-        if not rewriter or not float(pending.get(rewriter[1]) or 0) > 0:
+        if not rewriter:
             return False
-        new_body = rewriter[0](reply.body, float(pending[rewriter[1]]), time.monotonic())
+        seconds = float(pending.get(rewriter[1]) or 0)
+        if not seconds > 0 and not (rewriter[1] == "nat_gateway" and self.world.nat_failed):
+            return False
+        new_body = rewriter[0](reply.body, seconds, time.monotonic())
         if new_body is None:
             return False
         reply.body = new_body
@@ -2039,7 +2191,12 @@ class FaultProxy:
             state = self.nat_state(nat_id, seconds, now)
             if state is None:
                 return None
-            return replace_outside_nested(item, "item", r"<state>[^<]*</state>", f"<state>{state}</state>")
+            item = replace_outside_nested(item, "item", r"<state>[^<]*</state>", f"<state>{state}</state>")
+            if state == "failed" and "<failureCode>" not in item:
+                code, message = NAT_FAILURE
+                item = item.replace(f"<state>{state}</state>", f"<state>{state}</state>"
+                                    f"<failureCode>{code}</failureCode><failureMessage>{message}</failureMessage>", 1)
+            return item
 
         text = body.decode("utf-8")
         if "<natGatewaySet>" in text:
@@ -2053,11 +2210,12 @@ class FaultProxy:
         with self.world.lock:
             deleted = self.world.nat_deleted.get(nat_id)
             created = self.world.nat_created.get(nat_id)
+            failed = nat_id in self.world.nat_failed
         if deleted is not None:
             return "deleting" if now - deleted < seconds else None
         if created is not None and now - created < seconds:
             return "pending"
-        return None
+        return "failed" if failed else None
 
     def rewrite_lb(self, body: bytes, seconds: float, now: float) -> bytes | None:
         def rewrite(arn: str, member: str) -> str | None:
@@ -2200,6 +2358,12 @@ class FaultProxy:
             with self.log_lock:
                 self.log_file.write(line + "\n")
                 self.log_file.flush()
+
+
+def request_identity(req: Request) -> str:
+    """One request and its retries: action, path and body (the SDK resends the same body)."""
+    path = req.target.split("?", 1)[0]
+    return f"{req.key} {path} {hash(req.body)}"
 
 
 def logged_id(req: Request) -> str | None:

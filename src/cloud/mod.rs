@@ -130,6 +130,11 @@ pub trait StackOps: Cloud {
     ) -> impl Future<Output = Result<(), CloudError>> + Send;
     /// Deletes the record, after a destroy left nothing.
     fn forget_applied(&self, stack: &str) -> impl Future<Output = Result<(), CloudError>> + Send;
+    /// What AWS reports failed, after an apply, among what the apply created and did not wait
+    /// for (a NAT gateway that ended `failed`): one line per failure, naming it and AWS's reason.
+    fn failures_after_apply(&self) -> impl Future<Output = Result<Vec<String>, CloudError>> + Send {
+        std::future::ready(Ok(Vec::new()))
+    }
     /// Waits until the named ECS services run their desired count on one deployment.
     fn wait_for_steady_services(
         &self,

@@ -320,6 +320,22 @@ pub(super) async fn carry_out_telling<C: StackOps>(
         );
         return Err(Interrupted(reason).into());
     }
+    // A NAT gateway is not waited for (AWS accepts routes to a pending one); one that AWS
+    // already reports failed makes the apply fail, naming it, instead of ending green with
+    // the private subnets' route to the internet pointing at a dead gateway.
+    let failures = match cloud.failures_after_apply().await {
+        Ok(failures) => failures,
+        Err(e) => vec![format!("could not check the NAT gateways created: {e}")],
+    };
+    if failed.is_empty() && !failures.is_empty() {
+        for failure in &failures {
+            eprintln!("failed: {failure}");
+        }
+        bail!(
+            "{} resource(s) created by this apply failed in AWS; everything else was applied. Run the command again: it replaces them.",
+            failures.len()
+        );
+    }
     if failed.is_empty() {
         eprintln!(
             "Done in {:.1}s: {}",

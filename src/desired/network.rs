@@ -78,6 +78,7 @@ pub(super) fn expand(d: &mut Desired, t: &Topology, region: &str) -> Network {
                 name: names::tag_name(stack, &ids::nat_gateway(i)),
                 subnet: Ref::Id(subnet.clone()),
                 elastic_ip: Ref::Id(eip),
+                failure: None,
             }),
         ));
     }

@@ -9,6 +9,12 @@ pub struct NatGateway {
     pub name: String,
     pub subnet: Ref,
     pub elastic_ip: Ref,
+    /// What AWS reported when the gateway ended `failed` (its `failureCode: failureMessage`,
+    /// e.g. `InsufficientFreeAddressesInSubnet`); never wanted, so a failed gateway is
+    /// replaced, and the plan says why. AWS deletes a failed gateway by itself after a while
+    /// (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 impl KindSpec for NatGateway {
@@ -17,7 +23,8 @@ impl KindSpec for NatGateway {
     /// Replaced delete-first (the default): its Elastic IP moves to the new one, and an address
     /// serves one NAT gateway at a time. A second address would keep outbound traffic flowing,
     /// but the quota is 5 per region (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).
-    const FORCES_REPLACEMENT: &'static [&'static str] = fields!(NatGateway; subnet, elastic_ip);
+    const FORCES_REPLACEMENT: &'static [&'static str] =
+        fields!(NatGateway; subnet, elastic_ip, failure);
     fn refs(&self) -> Vec<&Ref> {
         vec![&self.subnet, &self.elastic_ip]
     }

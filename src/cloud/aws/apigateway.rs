@@ -5,7 +5,8 @@
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, Found};
 use super::ops::{gone_is_done, wait_until_gone};
-use super::retry::{retry_while, wait_until};
+use super::retry::wait_until;
+use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -34,22 +35,6 @@ fn split(physical: &str) -> Result<(&str, &str), CloudError> {
         .ok_or_else(|| CloudError::Other(format!("`{physical}` is not an API part's id")))
 }
 
-/// API Gateway answers `ConflictException` while another change to the same API is in progress
-/// ("Unable to complete operation due to concurrent modification"): try again, for a while.
-async fn retrying_conflicts<T, F, Fut>(what: &str, f: F) -> Result<T, CloudError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, CloudError>>,
-{
-    retry_while(
-        what,
-        std::time::Duration::from_secs(60),
-        |e| has_code(e, "ConflictException"),
-        f,
-    )
-    .await
-}
-
 fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
     PatchOperation::builder()
         .op(Op::Replace)
@@ -71,16 +56,17 @@ pub async fn create_vpc_link(
     // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html).
     let nlb_name = nlb.split('/').nth(2).unwrap_or(&nlb).to_string();
     super::elb::wait_active(cloud, &nlb, &nlb_name).await?;
-    let out = cloud
-        .apigw
-        .create_vpc_link()
-        .name(&r.name)
-        .description(&r.description)
-        .target_arns(nlb)
-        .set_tags(Some(tag_hash(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .apigw
+            .create_vpc_link()
+            .name(&r.name)
+            .description(&r.description)
+            .target_arns(nlb.clone())
+            .set_tags(Some(tag_hash(ctx, &r.name)))
+            .send()
+    })
+    .await?;
     let id = out.id().ok_or_else(|| missing("VpcLink id"))?.to_string();
     // A REST VPC link is PENDING for minutes (8–12 against an NLB) and may end FAILED; a
     // deployment over it is refused until it is AVAILABLE
@@ -89,13 +75,7 @@ pub async fn create_vpc_link(
         &format!("VPC link {}", r.name),
         cloud.timeouts.provisioning,
         || async {
-            let link = cloud
-                .apigw
-                .get_vpc_link()
-                .vpc_link_id(&id)
-                .send()
-                .await
-                .map_err(aws_err)?;
+            let link = call(|| cloud.apigw.get_vpc_link().vpc_link_id(&id).send()).await?;
             match link.status() {
                 Some(VpcLinkStatus::Available) => Ok(None),
                 Some(VpcLinkStatus::Failed) => Err(CloudError::Other(format!(
@@ -113,38 +93,25 @@ pub async fn create_vpc_link(
 }
 
 pub async fn update_vpc_link(cloud: &AwsCloud, id: &str, r: &VpcLink) -> Result<(), CloudError> {
-    cloud
-        .apigw
-        .update_vpc_link()
-        .vpc_link_id(id)
-        .patch_operations(replace("/name", &r.name))
-        .patch_operations(replace("/description", &r.description))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .apigw
+            .update_vpc_link()
+            .vpc_link_id(id)
+            .patch_operations(replace("/name", &r.name))
+            .patch_operations(replace("/description", &r.description))
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
 /// Deleting takes a while on AWS (DELETING), and the network load balancer cannot be deleted
 /// while the link still uses it: wait until it is gone.
 pub async fn delete_vpc_link(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
-    gone_is_done(
-        cloud
-            .apigw
-            .delete_vpc_link()
-            .vpc_link_id(id)
-            .send()
-            .await
-            .map_err(aws_err),
-    )?;
+    gone_is_done(call(|| cloud.apigw.delete_vpc_link().vpc_link_id(id).send()).await)?;
     wait_until_gone(cloud, &format!("VPC link {id}"), || async {
-        let link = cloud
-            .apigw
-            .get_vpc_link()
-            .vpc_link_id(id)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let link = call(|| cloud.apigw.get_vpc_link().vpc_link_id(id).send()).await?;
         Ok(link
             .status()
             .map_or_else(|| "still listed".into(), |s| s.as_str().to_string()))
@@ -159,16 +126,19 @@ pub async fn create_vpc_link_v2(
     ctx: &OpContext<'_>,
     r: &VpcLinkV2,
 ) -> Result<String, CloudError> {
-    let out = cloud
-        .apigw2
-        .create_vpc_link()
-        .name(&r.name)
-        .set_subnet_ids(Some(ctx.resolve_all(&r.subnets)?))
-        .set_security_group_ids(Some(ctx.resolve_all(&r.security_groups)?))
-        .set_tags(Some(tag_hash(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let subnets = ctx.resolve_all(&r.subnets)?;
+    let groups = ctx.resolve_all(&r.security_groups)?;
+    let out = call(|| {
+        cloud
+            .apigw2
+            .create_vpc_link()
+            .name(&r.name)
+            .set_subnet_ids(Some(subnets.clone()))
+            .set_security_group_ids(Some(groups.clone()))
+            .set_tags(Some(tag_hash(ctx, &r.name)))
+            .send()
+    })
+    .await?;
     let id = out
         .vpc_link_id()
         .ok_or_else(|| missing("VpcLinkId"))?
@@ -179,13 +149,7 @@ pub async fn create_vpc_link_v2(
         &format!("VPC link {}", r.name),
         cloud.timeouts.provisioning,
         || async {
-            let link = cloud
-                .apigw2
-                .get_vpc_link()
-                .vpc_link_id(&id)
-                .send()
-                .await
-                .map_err(aws_err)?;
+            let link = call(|| cloud.apigw2.get_vpc_link().vpc_link_id(&id).send()).await?;
             use aws_sdk_apigatewayv2::types::VpcLinkStatus as V2;
             match link.vpc_link_status() {
                 Some(V2::Available) => Ok(None),
@@ -208,37 +172,24 @@ pub async fn update_vpc_link_v2(
     id: &str,
     r: &VpcLinkV2,
 ) -> Result<(), CloudError> {
-    cloud
-        .apigw2
-        .update_vpc_link()
-        .vpc_link_id(id)
-        .name(&r.name)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .apigw2
+            .update_vpc_link()
+            .vpc_link_id(id)
+            .name(&r.name)
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
 /// Its network interfaces go minutes after the delete, and hold the subnets and the group
 /// until then: wait until the link is gone.
 pub async fn delete_vpc_link_v2(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
-    gone_is_done(
-        cloud
-            .apigw2
-            .delete_vpc_link()
-            .vpc_link_id(id)
-            .send()
-            .await
-            .map_err(aws_err),
-    )?;
+    gone_is_done(call(|| cloud.apigw2.delete_vpc_link().vpc_link_id(id).send()).await)?;
     wait_until_gone(cloud, &format!("VPC link {id}"), || async {
-        let link = cloud
-            .apigw2
-            .get_vpc_link()
-            .vpc_link_id(id)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let link = call(|| cloud.apigw2.get_vpc_link().vpc_link_id(id).send()).await?;
         Ok(link
             .vpc_link_status()
             .map_or_else(|| "still listed".into(), |s| s.as_str().to_string()))
@@ -253,20 +204,21 @@ pub async fn create_rest_api(
     ctx: &OpContext<'_>,
     r: &RestApi,
 ) -> Result<String, CloudError> {
-    let out = cloud
-        .apigw
-        .create_rest_api()
-        .name(&r.name)
-        .description(&r.description)
-        .endpoint_configuration(
-            EndpointConfiguration::builder()
-                .types(EndpointType::Regional)
-                .build(),
-        )
-        .set_tags(Some(tag_hash(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .apigw
+            .create_rest_api()
+            .name(&r.name)
+            .description(&r.description)
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .set_tags(Some(tag_hash(ctx, &r.name)))
+            .send()
+    })
+    .await?;
     let id = out.id().ok_or_else(|| missing("RestApi id"))?.to_string();
     if let Some(root) = out.root_resource_id() {
         cloud.remember(&root_key(&id), root);
@@ -275,28 +227,21 @@ pub async fn create_rest_api(
 }
 
 pub async fn update_rest_api(cloud: &AwsCloud, id: &str, r: &RestApi) -> Result<(), CloudError> {
-    cloud
-        .apigw
-        .update_rest_api()
-        .rest_api_id(id)
-        .patch_operations(replace("/name", &r.name))
-        .patch_operations(replace("/description", &r.description))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .apigw
+            .update_rest_api()
+            .rest_api_id(id)
+            .patch_operations(replace("/name", &r.name))
+            .patch_operations(replace("/description", &r.description))
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
 pub async fn delete_rest_api(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
-    gone_is_done(
-        cloud
-            .apigw
-            .delete_rest_api()
-            .rest_api_id(id)
-            .send()
-            .await
-            .map_err(aws_err),
-    )
+    gone_is_done(call(|| cloud.apigw.delete_rest_api().rest_api_id(id).send()).await)
 }
 
 fn root_key(api: &str) -> String {
@@ -315,13 +260,7 @@ async fn resource_id(
         if let Some(root) = cloud.recall(&root_key(&api)) {
             return Ok((api, root));
         }
-        let out = cloud
-            .apigw
-            .get_rest_api()
-            .rest_api_id(&api)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let out = call(|| cloud.apigw.get_rest_api().rest_api_id(&api).send()).await?;
         let root = out
             .root_resource_id()
             .ok_or_else(|| missing("rootResourceId"))?
@@ -345,16 +284,17 @@ pub async fn create_resource(
     // A conflict is either another change in progress (retried) or this very resource, made
     // by our earlier create whose answer was lost: everything in an owned API is ours, so it is
     // adopted.
-    let id = retrying_conflicts("CreateResource", || async {
-        let created = cloud
-            .apigw
-            .create_resource()
-            .rest_api_id(&api)
-            .parent_id(&parent)
-            .path_part(&r.path_part)
-            .send()
-            .await
-            .map_err(aws_err);
+    let id = async {
+        let created = call(|| {
+            cloud
+                .apigw
+                .create_resource()
+                .rest_api_id(&api)
+                .parent_id(&parent)
+                .path_part(&r.path_part)
+                .send()
+        })
+        .await;
         match created {
             Ok(out) => out
                 .id()
@@ -368,7 +308,7 @@ pub async fn create_resource(
             }
             Err(e) => Err(e),
         }
-    })
+    }
     .await?;
     Ok(format!("{api}/{id}"))
 }
@@ -403,14 +343,15 @@ async fn existing_child(
 pub async fn delete_resource(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
     let (api, id) = split(physical)?;
     gone_is_done(
-        cloud
-            .apigw
-            .delete_resource()
-            .rest_api_id(api)
-            .resource_id(id)
-            .send()
-            .await
-            .map_err(aws_err),
+        call(|| {
+            cloud
+                .apigw
+                .delete_resource()
+                .rest_api_id(api)
+                .resource_id(id)
+                .send()
+        })
+        .await,
     )
 }
 
@@ -427,35 +368,38 @@ pub async fn create_method(
         .iter()
         .map(|p| (format!("method.request.path.{p}"), true))
         .collect();
-    retrying_conflicts("PutMethod", || async {
-        let put = cloud
-            .apigw
-            .put_method()
-            .rest_api_id(&api)
-            .resource_id(&resource)
-            .http_method(&r.http_method)
-            .authorization_type("NONE")
-            .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
-            .send()
-            .await
-            .map_err(aws_err);
+    async {
+        let put = call(|| {
+            cloud
+                .apigw
+                .put_method()
+                .rest_api_id(&api)
+                .resource_id(&resource)
+                .http_method(&r.http_method)
+                .authorization_type("NONE")
+                .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
+                .send()
+        })
+        .await;
         match put {
             Ok(_) => Ok(()),
             // The method exists: our earlier put whose answer was lost (the integration is
             // put below either way; the next plan corrects anything else that differs).
-            Err(e) if has_code(&e, "ConflictException") => cloud
-                .apigw
-                .get_method()
-                .rest_api_id(&api)
-                .resource_id(&resource)
-                .http_method(&r.http_method)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|_| e),
+            Err(e) if has_code(&e, "ConflictException") => call(|| {
+                cloud
+                    .apigw
+                    .get_method()
+                    .rest_api_id(&api)
+                    .resource_id(&resource)
+                    .http_method(&r.http_method)
+                    .send()
+            })
+            .await
+            .map(|_| ())
+            .map_err(|_| e),
             Err(e) => Err(e),
         }
-    })
+    }
     .await?;
     put_integration(cloud, ctx, &api, &resource, r).await?;
     Ok(format!("{api}/{resource}/{}", r.http_method))
@@ -486,24 +430,25 @@ async fn put_integration(
         .as_ref()
         .map(|t| ctx.resolve(t))
         .transpose()?;
-    retrying_conflicts("PutIntegration", || async {
-        cloud
-            .apigw
-            .put_integration()
-            .rest_api_id(api)
-            .resource_id(resource)
-            .http_method(&r.http_method)
-            .r#type(IntegrationType::HttpProxy)
-            .integration_http_method(&r.http_method)
-            .uri(integration_uri(&dns, r.port, &r.path))
-            .connection_type(ConnectionType::VpcLink)
-            .connection_id(&link)
-            .set_integration_target(target.clone())
-            .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
-            .send()
-            .await
-            .map_err(aws_err)
-    })
+    async {
+        call(|| {
+            cloud
+                .apigw
+                .put_integration()
+                .rest_api_id(api)
+                .resource_id(resource)
+                .http_method(&r.http_method)
+                .r#type(IntegrationType::HttpProxy)
+                .integration_http_method(&r.http_method)
+                .uri(integration_uri(&dns, r.port, &r.path))
+                .connection_type(ConnectionType::VpcLink)
+                .connection_id(&link)
+                .set_integration_target(target.clone())
+                .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
+                .send()
+        })
+        .await
+    }
     .await?;
     Ok(())
 }
@@ -521,15 +466,16 @@ pub async fn update_method(
 pub async fn delete_method(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
     let (api, resource, method) = split_method(physical)?;
     gone_is_done(
-        cloud
-            .apigw
-            .delete_method()
-            .rest_api_id(api)
-            .resource_id(resource)
-            .http_method(method)
-            .send()
-            .await
-            .map_err(aws_err),
+        call(|| {
+            cloud
+                .apigw
+                .delete_method()
+                .rest_api_id(api)
+                .resource_id(resource)
+                .http_method(method)
+                .send()
+        })
+        .await,
     )
 }
 
@@ -569,16 +515,17 @@ pub async fn create_deployment(
     r: &ApiDeployment,
 ) -> Result<String, CloudError> {
     let api = ctx.resolve(&r.rest_api)?;
-    let out = retrying_conflicts("CreateDeployment", || async {
-        cloud
-            .apigw
-            .create_deployment()
-            .rest_api_id(&api)
-            .description(&r.description)
-            .send()
-            .await
-            .map_err(aws_err)
-    })
+    let out = async {
+        call(|| {
+            cloud
+                .apigw
+                .create_deployment()
+                .rest_api_id(&api)
+                .description(&r.description)
+                .send()
+        })
+        .await
+    }
     .await?;
     let id = out.id().ok_or_else(|| missing("Deployment id"))?;
     Ok(format!("{api}/{id}"))
@@ -587,14 +534,15 @@ pub async fn create_deployment(
 pub async fn delete_deployment(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
     let (api, id) = split(physical)?;
     gone_is_done(
-        cloud
-            .apigw
-            .delete_deployment()
-            .rest_api_id(api)
-            .deployment_id(id)
-            .send()
-            .await
-            .map_err(aws_err),
+        call(|| {
+            cloud
+                .apigw
+                .delete_deployment()
+                .rest_api_id(api)
+                .deployment_id(id)
+                .send()
+        })
+        .await,
     )
 }
 
@@ -606,16 +554,17 @@ pub async fn create_stage(
     let api = ctx.resolve(&r.rest_api)?;
     let deployment = ctx.resolve(&r.deployment)?;
     let (_, deployment) = split(&deployment)?;
-    cloud
-        .apigw
-        .create_stage()
-        .rest_api_id(&api)
-        .stage_name(&r.name)
-        .deployment_id(deployment)
-        .set_tags(Some(tag_hash(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .apigw
+            .create_stage()
+            .rest_api_id(&api)
+            .stage_name(&r.name)
+            .deployment_id(deployment)
+            .set_tags(Some(tag_hash(ctx, &r.name)))
+            .send()
+    })
+    .await?;
     let physical = format!("{api}/{}", r.name);
     if r.throttle.is_some() {
         update_stage(cloud, ctx, &physical, r, None).await?;
@@ -659,17 +608,18 @@ pub async fn update_stage(
     if ops.is_empty() {
         return Ok(());
     }
-    retrying_conflicts("UpdateStage", || async {
-        cloud
-            .apigw
-            .update_stage()
-            .rest_api_id(api)
-            .stage_name(stage)
-            .set_patch_operations(Some(ops.clone()))
-            .send()
-            .await
-            .map_err(aws_err)
-    })
+    async {
+        call(|| {
+            cloud
+                .apigw
+                .update_stage()
+                .rest_api_id(api)
+                .stage_name(stage)
+                .set_patch_operations(Some(ops.clone()))
+                .send()
+        })
+        .await
+    }
     .await?;
     Ok(())
 }
@@ -677,14 +627,15 @@ pub async fn update_stage(
 pub async fn delete_stage(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
     let (api, stage) = split(physical)?;
     gone_is_done(
-        cloud
-            .apigw
-            .delete_stage()
-            .rest_api_id(api)
-            .stage_name(stage)
-            .send()
-            .await
-            .map_err(aws_err),
+        call(|| {
+            cloud
+                .apigw
+                .delete_stage()
+                .rest_api_id(api)
+                .stage_name(stage)
+                .send()
+        })
+        .await,
     )
 }
 
@@ -712,14 +663,15 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
             let mut all = Vec::new();
             let mut token: Option<String> = None;
             loop {
-                let page = cloud
-                    .apigw2
-                    .get_vpc_links()
-                    .max_results(PAGE.to_string())
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(aws_err)?;
+                let page = call(|| {
+                    cloud
+                        .apigw2
+                        .get_vpc_links()
+                        .max_results(PAGE.to_string())
+                        .set_next_token(token.take())
+                        .send()
+                })
+                .await?;
                 all.extend(page.items().to_vec());
                 match page.next_token() {
                     Some(next) if !next.is_empty() => token = Some(next.to_string()),
@@ -826,15 +778,7 @@ async fn observe_api(cloud: &AwsCloud, stack: &str, api: &str) -> Result<Found, 
             }
             Ok::<_, CloudError>(all)
         },
-        async {
-            cloud
-                .apigw
-                .get_stages()
-                .rest_api_id(api)
-                .send()
-                .await
-                .map_err(aws_err)
-        },
+        async { call(|| cloud.apigw.get_stages().rest_api_id(api).send()).await },
     )?;
     let mut found = Found::new(stack);
     let mut resources = resources;

@@ -5,7 +5,8 @@
 //! (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html):
 //! a fingerprint is 8 characters, an id rarely 60, so thousands of resources fit.
 
-use super::errors::{aws_err, has_code};
+use super::errors::has_code;
+use super::settle::call;
 use super::AwsCloud;
 use crate::applied::AppliedRecord;
 use crate::cloud::CloudError;
@@ -23,16 +24,17 @@ fn missing(e: &CloudError) -> bool {
 
 /// The newest record, or `None` when the stack has none yet (never applied by this version).
 pub async fn read(cloud: &AwsCloud, stack: &str) -> Result<Option<AppliedRecord>, CloudError> {
-    let out = cloud
-        .logs
-        .get_log_events()
-        .log_group_name(record_group(stack))
-        .log_stream_name(STREAM)
-        .start_from_head(false)
-        .limit(1)
-        .send()
-        .await
-        .map_err(aws_err);
+    let out = call(|| {
+        cloud
+            .logs
+            .get_log_events()
+            .log_group_name(record_group(stack))
+            .log_stream_name(STREAM)
+            .start_from_head(false)
+            .limit(1)
+            .send()
+    })
+    .await;
     let out = match out {
         Err(e) if missing(&e) => return Ok(None),
         other => other?,
@@ -57,47 +59,49 @@ pub async fn write(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        cloud
-            .logs
-            .put_log_events()
-            .log_group_name(&group)
-            .log_stream_name(STREAM)
-            .log_events(
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(now)
-                    .message(&message)
-                    .build()
-                    .map_err(|e| CloudError::Other(e.to_string()))?,
-            )
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+            .timestamp(now)
+            .message(&message)
+            .build()
+            .map_err(|e| CloudError::Other(e.to_string()))?;
+        call(|| {
+            cloud
+                .logs
+                .put_log_events()
+                .log_group_name(&group)
+                .log_stream_name(STREAM)
+                .log_events(event.clone())
+                .send()
+        })
+        .await
+        .map(|_| ())
     };
     match put().await {
         Err(e) if missing(&e) => {}
         other => return other,
     }
-    let created = cloud
-        .logs
-        .create_log_group()
-        .log_group_name(&group)
-        .tags(TAG_STACK, stack)
-        .send()
-        .await
-        .map_err(aws_err);
+    let created = call(|| {
+        cloud
+            .logs
+            .create_log_group()
+            .log_group_name(&group)
+            .tags(TAG_STACK, stack)
+            .send()
+    })
+    .await;
     match created {
         Err(e) if !has_code(&e, "ResourceAlreadyExistsException") => return Err(e),
         _ => {}
     }
-    let stream = cloud
-        .logs
-        .create_log_stream()
-        .log_group_name(&group)
-        .log_stream_name(STREAM)
-        .send()
-        .await
-        .map_err(aws_err);
+    let stream = call(|| {
+        cloud
+            .logs
+            .create_log_stream()
+            .log_group_name(&group)
+            .log_stream_name(STREAM)
+            .send()
+    })
+    .await;
     match stream {
         Err(e) if !has_code(&e, "ResourceAlreadyExistsException") => return Err(e),
         _ => {}
@@ -107,13 +111,14 @@ pub async fn write(
 
 /// Deletes the record (after a destroy that left nothing).
 pub async fn forget(cloud: &AwsCloud, stack: &str) -> Result<(), CloudError> {
-    match cloud
-        .logs
-        .delete_log_group()
-        .log_group_name(record_group(stack))
-        .send()
-        .await
-        .map_err(aws_err)
+    match call(|| {
+        cloud
+            .logs
+            .delete_log_group()
+            .log_group_name(record_group(stack))
+            .send()
+    })
+    .await
     {
         Err(e) if !missing(&e) => Err(e),
         _ => Ok(()),

@@ -9,6 +9,7 @@
 use super::errors::{aws_err, build_err, missing};
 use super::observe::{scoped, Found};
 use super::ops::gone_is_done;
+use super::settle::call;
 use super::AwsCloud;
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -42,30 +43,32 @@ pub async fn register_target(
         .rsplit_once(":service/")
         .map(|(_, rest)| format!("service/{rest}"))
         .ok_or_else(|| missing("the ECS service's cluster in its ARN"))?;
-    cloud
-        .autoscaling
-        .register_scalable_target()
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id(&id)
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(r.min as i32)
-        .max_capacity(r.max as i32)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .autoscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .min_capacity(r.min as i32)
+            .max_capacity(r.max as i32)
+            .send()
+    })
+    .await?;
     Ok(id)
 }
 
 pub async fn deregister_target(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
-    let out = cloud
-        .autoscaling
-        .deregister_scalable_target()
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id(id)
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .send()
-        .await
-        .map_err(aws_err);
+    let out = call(|| {
+        cloud
+            .autoscaling
+            .deregister_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .send()
+    })
+    .await;
     gone_is_done(out.map(|_| ()))
 }
 
@@ -129,7 +132,7 @@ pub async fn put_policy(
                 )
         }
     };
-    let out = req.send().await.map_err(aws_err)?;
+    let out = call(|| req.clone().send()).await?;
     Ok(out.policy_arn().to_string())
 }
 
@@ -143,16 +146,17 @@ pub async fn delete_policy(
         Some(id) => id.to_string(),
         None => ctx.resolve(&r.target)?,
     };
-    let out = cloud
-        .autoscaling
-        .delete_scaling_policy()
-        .policy_name(&r.name)
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id(resource)
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-        .send()
-        .await
-        .map_err(aws_err);
+    let out = call(|| {
+        cloud
+            .autoscaling
+            .delete_scaling_policy()
+            .policy_name(&r.name)
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(resource.clone())
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .send()
+    })
+    .await;
     gone_is_done(out.map(|_| ()))
 }
 

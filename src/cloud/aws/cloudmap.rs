@@ -4,6 +4,7 @@ use super::errors::{aws_err, build_err, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::delete_retrying;
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
+use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -31,26 +32,29 @@ pub async fn create_namespace(
     r: &Namespace,
 ) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
-    let out = cloud
-        .cloudmap
-        .create_private_dns_namespace()
-        .name(&r.name)
-        .vpc(&vpc)
-        .creator_request_id(client_token(ctx, &vpc))
-        .description(format!("ecsform {}", ctx.stack))
-        .set_tags(Some(tags(ctx, &r.name, &[(TAG_VPC, &vpc)])?))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let tagged = tags(ctx, &r.name, &[(TAG_VPC, &vpc)])?;
+    let out = call(|| {
+        cloud
+            .cloudmap
+            .create_private_dns_namespace()
+            .name(&r.name)
+            .vpc(&vpc)
+            .creator_request_id(client_token(ctx, &vpc))
+            .description(format!("ecsform {}", ctx.stack))
+            .set_tags(Some(tagged.clone()))
+            .send()
+    })
+    .await?;
     let operation = out.operation_id().ok_or_else(|| missing("OperationId"))?;
     wait_operation(cloud, operation, &format!("namespace {}", r.name)).await?;
-    let op = cloud
-        .cloudmap
-        .get_operation()
-        .operation_id(operation)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let op = call(|| {
+        cloud
+            .cloudmap
+            .get_operation()
+            .operation_id(operation)
+            .send()
+    })
+    .await?;
     op.operation()
         .and_then(|o| o.targets())
         .and_then(|t| {
@@ -64,13 +68,14 @@ pub async fn create_namespace(
 /// Namespace changes are asynchronous: poll the operation (about a minute on AWS).
 async fn wait_operation(cloud: &AwsCloud, operation: &str, what: &str) -> Result<(), CloudError> {
     wait_until(what, cloud.timeouts.provisioning, || async {
-        let out = cloud
-            .cloudmap
-            .get_operation()
-            .operation_id(operation)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let out = call(|| {
+            cloud
+                .cloudmap
+                .get_operation()
+                .operation_id(operation)
+                .send()
+        })
+        .await?;
         let op = out.operation().ok_or_else(|| missing("Operation"))?;
         match op.status() {
             Some(OperationStatus::Success) => Ok(None),
@@ -105,19 +110,21 @@ pub async fn create_service(
         .dns_records(record)
         .build()
         .map_err(build_err)?;
-    let out = cloud
-        .cloudmap
-        .create_service()
-        .name(&r.name)
-        .namespace_id(&namespace)
-        .creator_request_id(client_token(ctx, &namespace))
-        .description(service_marker(ctx.stack))
-        .dns_config(dns)
-        .health_check_custom_config(custom_health_check(r.failure_threshold))
-        .set_tags(Some(tags(ctx, &r.name, &[])?))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let tagged = tags(ctx, &r.name, &[])?;
+    let out = call(|| {
+        cloud
+            .cloudmap
+            .create_service()
+            .name(&r.name)
+            .namespace_id(&namespace)
+            .creator_request_id(client_token(ctx, &namespace))
+            .description(service_marker(ctx.stack))
+            .dns_config(dns.clone())
+            .health_check_custom_config(custom_health_check(r.failure_threshold))
+            .set_tags(Some(tagged.clone()))
+            .send()
+    })
+    .await?;
     out.service()
         .and_then(|s| s.arn())
         .map(String::from)
@@ -159,14 +166,15 @@ pub async fn update_service(
                 .map_err(build_err)?,
         )
         .build();
-    let out = cloud
-        .cloudmap
-        .update_service()
-        .id(service_id(arn))
-        .service(change)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .cloudmap
+            .update_service()
+            .id(service_id(arn))
+            .service(change.clone())
+            .send()
+    })
+    .await?;
     if let Some(op) = out.operation_id() {
         wait_operation(cloud, op, &format!("discovery service {}", r.name)).await?;
     }
@@ -179,14 +187,9 @@ pub async fn delete_service(cloud: &AwsCloud, arn: &str) -> Result<(), CloudErro
         cloud,
         &format!("delete discovery service {arn}"),
         || async {
-            cloud
-                .cloudmap
-                .delete_service()
-                .id(service_id(arn))
-                .send()
+            call(|| cloud.cloudmap.delete_service().id(service_id(arn)).send())
                 .await
                 .map(|_| ())
-                .map_err(aws_err)
         },
     )
     .await
@@ -197,15 +200,7 @@ pub async fn delete_namespace(cloud: &AwsCloud, namespace: &str) -> Result<(), C
         &format!("delete namespace {namespace}"),
         cloud.timeouts.dependencies,
         is_dependency,
-        || async {
-            cloud
-                .cloudmap
-                .delete_namespace()
-                .id(namespace)
-                .send()
-                .await
-                .map_err(aws_err)
-        },
+        || async { call(|| cloud.cloudmap.delete_namespace().id(namespace).send()).await },
     )
     .await;
     match res {
@@ -238,13 +233,14 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
         })
         .collect();
     let tag_reads = private.iter().map(|(_, arn, _)| async move {
-        cloud
-            .cloudmap
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .cloudmap
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+        })
+        .await
     });
     // Round two, in parallel: every private namespace's tags, and (speculatively) the services
     // of the namespaces named as in the file — almost always exactly ours.

@@ -4,6 +4,7 @@
 
 use super::errors::aws_err;
 use super::observe::{owned_by, tag_map, Found};
+use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -54,44 +55,40 @@ pub async fn put_alarm(
     if let Some(policy) = &r.scaling_policy {
         actions.push(ctx.resolve(policy)?);
     }
-    let tags = ownership_tags(ctx, &r.name)
+    let tags: Vec<Tag> = ownership_tags(ctx, &r.name)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    cloud
-        .cloudwatch
-        .put_metric_alarm()
-        .alarm_name(&r.name)
-        .alarm_description(&r.description)
-        .namespace(&r.namespace)
-        .metric_name(&r.metric)
-        .statistic(Statistic::from(r.statistic.as_str()))
-        .set_dimensions(Some(dimensions(ctx, r)?))
-        .period(r.period_s as i32)
-        .evaluation_periods(r.evaluation_periods as i32)
-        .threshold(f64::from(r.threshold))
-        .comparison_operator(ComparisonOperator::from(r.comparison.as_str()))
-        .treat_missing_data(&r.treat_missing_data)
-        .actions_enabled(true)
-        .set_alarm_actions(Some(actions))
-        // People are told when it is over, too; a scaling policy is not.
-        .set_ok_actions(Some(r.notify.iter().cloned().collect()))
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let dimensions = dimensions(ctx, r)?;
+    call(|| {
+        cloud
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&r.name)
+            .alarm_description(&r.description)
+            .namespace(&r.namespace)
+            .metric_name(&r.metric)
+            .statistic(Statistic::from(r.statistic.as_str()))
+            .set_dimensions(Some(dimensions.clone()))
+            .period(r.period_s as i32)
+            .evaluation_periods(r.evaluation_periods as i32)
+            .threshold(f64::from(r.threshold))
+            .comparison_operator(ComparisonOperator::from(r.comparison.as_str()))
+            .treat_missing_data(&r.treat_missing_data)
+            .actions_enabled(true)
+            .set_alarm_actions(Some(actions.clone()))
+            // People are told when it is over, too; a scaling policy is not.
+            .set_ok_actions(Some(r.notify.iter().cloned().collect()))
+            .set_tags(Some(tags.clone()))
+            .send()
+    })
+    .await?;
     Ok(r.name.clone())
 }
 
 pub async fn delete_alarm(cloud: &AwsCloud, name: &str) -> Result<(), CloudError> {
     // DeleteAlarms of a name that does not exist succeeds: nothing to translate.
-    cloud
-        .cloudwatch
-        .delete_alarms()
-        .alarm_names(name)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| cloud.cloudwatch.delete_alarms().alarm_names(name).send()).await?;
     Ok(())
 }
 
@@ -111,13 +108,14 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
         alarms.extend(page.map_err(aws_err)?.metric_alarms().iter().cloned());
     }
     let reads = alarms.iter().map(|a| async move {
-        cloud
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(a.alarm_arn().unwrap_or_default())
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .cloudwatch
+                .list_tags_for_resource()
+                .resource_arn(a.alarm_arn().unwrap_or_default())
+                .send()
+        })
+        .await
     });
     let tags = futures::future::try_join_all(reads).await?;
     let mut found = Found::new(stack);

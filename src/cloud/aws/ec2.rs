@@ -1,9 +1,10 @@
 //! EC2: the network and its security groups.
 
-use super::errors::{aws_err, missing};
+use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::{adopt_if_exists, delete_retrying, nothing_of_ours};
 use super::retry::{found, is_not_found, retry_while, wait_until};
+use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -70,14 +71,15 @@ pub async fn create_vpc(
     ctx: &OpContext<'_>,
     r: &Vpc,
 ) -> Result<String, CloudError> {
-    let out = cloud
-        .ec2
-        .create_vpc()
-        .cidr_block(&r.cidr)
-        .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.name, &[]))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .ec2
+            .create_vpc()
+            .cidr_block(&r.cidr)
+            .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.name, &[]))
+            .send()
+    })
+    .await?;
     let vpc_id = out
         .vpc()
         .and_then(|v| v.vpc_id())
@@ -119,7 +121,7 @@ pub async fn update_vpc(
             } else {
                 req.enable_dns_support(value.clone())
             };
-            req.send().await.map_err(aws_err)
+            call(|| req.clone().send()).await
         })
         .await?;
     }
@@ -129,14 +131,15 @@ pub async fn update_vpc(
 /// (DNS support, DNS hostnames) of a VPC.
 async fn vpc_dns(cloud: &AwsCloud, vpc_id: &str) -> Result<(bool, bool), CloudError> {
     let read = |attr: VpcAttributeName| async move {
-        cloud
-            .ec2
-            .describe_vpc_attribute()
-            .vpc_id(vpc_id)
-            .attribute(attr)
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .describe_vpc_attribute()
+                .vpc_id(vpc_id)
+                .attribute(attr.clone())
+                .send()
+        })
+        .await
     };
     let (support, hostnames) = tokio::try_join!(
         read(VpcAttributeName::EnableDnsSupport),
@@ -162,21 +165,22 @@ pub async fn create_subnet(
     let vpc = ctx.resolve(&r.vpc)?;
     let tier = if r.public { "public" } else { "private" };
     let out = consistent(cloud, "create subnet", || async {
-        cloud
-            .ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(&r.cidr)
-            .availability_zone(&r.availability_zone)
-            .tag_specifications(tag_spec(
-                ctx,
-                ResourceType::Subnet,
-                &r.name,
-                &[(TAG_TIER, tier)],
-            ))
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block(&r.cidr)
+                .availability_zone(&r.availability_zone)
+                .tag_specifications(tag_spec(
+                    ctx,
+                    ResourceType::Subnet,
+                    &r.name,
+                    &[(TAG_TIER, tier)],
+                ))
+                .send()
+        })
+        .await
     })
     .await;
     let created = out.and_then(|out| {
@@ -189,13 +193,14 @@ pub async fn create_subnet(
     // The CIDR is taken: by our own earlier create whose answer was lost, or by someone else.
     adopt_if_exists(created, "InvalidSubnet.Conflict", || async {
         let filters = our_earlier_create(ctx, &vpc, "cidr-block", &r.cidr);
-        let found = cloud
-            .ec2
-            .describe_subnets()
-            .set_filters(Some(filters))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let found = call(|| {
+            cloud
+                .ec2
+                .describe_subnets()
+                .set_filters(Some(filters.clone()))
+                .send()
+        })
+        .await?;
         found
             .subnets()
             .first()
@@ -215,13 +220,14 @@ pub async fn create_internet_gateway(
     r: &InternetGateway,
 ) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
-    let out = cloud
-        .ec2
-        .create_internet_gateway()
-        .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.name, &[]))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.name, &[]))
+            .send()
+    })
+    .await?;
     let igw = out
         .internet_gateway()
         .and_then(|g| g.internet_gateway_id())
@@ -233,14 +239,15 @@ pub async fn create_internet_gateway(
 
 async fn attach_internet_gateway(cloud: &AwsCloud, igw: &str, vpc: &str) -> Result<(), CloudError> {
     consistent(cloud, "attach internet gateway", || async {
-        cloud
-            .ec2
-            .attach_internet_gateway()
-            .internet_gateway_id(igw)
-            .vpc_id(vpc)
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(igw)
+                .vpc_id(vpc)
+                .send()
+        })
+        .await
     })
     .await
     .map(|_| ())
@@ -269,14 +276,15 @@ pub async fn create_elastic_ip(
     ctx: &OpContext<'_>,
     r: &ElasticIp,
 ) -> Result<String, CloudError> {
-    let out = cloud
-        .ec2
-        .allocate_address()
-        .domain(DomainType::Vpc)
-        .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.name, &[]))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.name, &[]))
+            .send()
+    })
+    .await?;
     Ok(out
         .allocation_id()
         .ok_or_else(|| missing("AllocationId"))?
@@ -292,16 +300,17 @@ pub async fn create_nat_gateway(
     let allocation = ctx.resolve(&r.elastic_ip)?;
     let token = client_token(ctx, &format!("{subnet}/{allocation}"));
     let out = consistent(cloud, "create NAT gateway", || async {
-        cloud
-            .ec2
-            .create_nat_gateway()
-            .subnet_id(&subnet)
-            .allocation_id(&allocation)
-            .client_token(&token)
-            .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, &r.name, &[]))
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .create_nat_gateway()
+                .subnet_id(&subnet)
+                .allocation_id(&allocation)
+                .client_token(&token)
+                .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, &r.name, &[]))
+                .send()
+        })
+        .await
     })
     .await?;
     let nat = out
@@ -314,7 +323,49 @@ pub async fn create_nat_gateway(
     // create retries the short InvalidNatGatewayID.NotFound of eventual consistency
     // (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html,
     // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+    cloud.created_nat_gateway(&nat);
     Ok(nat)
+}
+
+/// What AWS says of a failed NAT gateway: `failureCode: failureMessage`.
+fn nat_failure(n: &aws_sdk_ec2::types::NatGateway) -> String {
+    format!(
+        "{}: {}",
+        n.failure_code().unwrap_or("failed"),
+        n.failure_message().unwrap_or("AWS gave no reason")
+    )
+}
+
+/// The NAT gateways created by this run that AWS now reports `failed`, each with AWS's
+/// reason: one describe at the end of an apply, so a failure seen by then is reported
+/// without ever waiting for the gateways' minutes of `pending`.
+pub async fn failed_nat_gateways(
+    cloud: &AwsCloud,
+    nats: &[String],
+) -> Result<Vec<String>, CloudError> {
+    if nats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = call(|| {
+        cloud
+            .ec2
+            .describe_nat_gateways()
+            .set_nat_gateway_ids(Some(nats.to_vec()))
+            .send()
+    })
+    .await?;
+    Ok(out
+        .nat_gateways()
+        .iter()
+        .filter(|n| n.state() == Some(&NatGatewayState::Failed))
+        .map(|n| {
+            format!(
+                "NAT gateway {} failed: {} (the private subnets' route to the internet points at it: no task can pull an image). `ecsform plan` shows its replacement; run `ecsform apply` again to replace it",
+                n.nat_gateway_id().unwrap_or_default(),
+                nat_failure(n)
+            )
+        })
+        .collect())
 }
 
 /// Waits for a NAT gateway to reach `target` (on destroy: `deleted`, before its address is
@@ -324,13 +375,15 @@ async fn wait_nat(cloud: &AwsCloud, nat: &str, target: NatGatewayState) -> Resul
         &format!("NAT gateway {nat}"),
         cloud.timeouts.provisioning,
         || async {
-            let out = cloud
-                .ec2
-                .describe_nat_gateways()
-                .nat_gateway_ids(nat)
-                .send()
-                .await;
-            let out = match out.map_err(aws_err) {
+            let out = call(|| {
+                cloud
+                    .ec2
+                    .describe_nat_gateways()
+                    .nat_gateway_ids(nat)
+                    .send()
+            })
+            .await;
+            let out = match out {
                 Ok(o) => o,
                 Err(e) if is_not_found(&e) && target == NatGatewayState::Deleted => {
                     return Ok(None)
@@ -341,8 +394,16 @@ async fn wait_nat(cloud: &AwsCloud, nat: &str, target: NatGatewayState) -> Resul
             let state = out.nat_gateways().first().and_then(|n| n.state().cloned());
             match state {
                 Some(s) if s == target => Ok(None),
+                // A failed gateway being deleted may still read `failed` for a moment.
+                Some(NatGatewayState::Failed) if target == NatGatewayState::Deleted => {
+                    Ok(Some("failed".into()))
+                }
                 Some(NatGatewayState::Failed) => Err(CloudError::Other(format!(
-                    "NAT gateway {nat} failed to provision"
+                    "NAT gateway {nat} failed: {}",
+                    out.nat_gateways()
+                        .first()
+                        .map(nat_failure)
+                        .unwrap_or_default()
                 ))),
                 Some(s) => Ok(Some(s.as_str().to_string())),
                 None if target == NatGatewayState::Deleted => Ok(None),
@@ -361,15 +422,16 @@ pub async fn create_route_table(
     let vpc = ctx.resolve(&r.vpc)?;
     let token = client_token(ctx, &vpc);
     let out = consistent(cloud, "create route table", || async {
-        cloud
-            .ec2
-            .create_route_table()
-            .vpc_id(&vpc)
-            .client_token(&token)
-            .tag_specifications(tag_spec(ctx, ResourceType::RouteTable, &r.name, &[]))
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .create_route_table()
+                .vpc_id(&vpc)
+                .client_token(&token)
+                .tag_specifications(tag_spec(ctx, ResourceType::RouteTable, &r.name, &[]))
+                .send()
+        })
+        .await
     })
     .await?;
     let rtb = out
@@ -410,14 +472,16 @@ pub async fn update_route_table(
         .transpose()?;
     if old_target != new_target {
         if have.default_route.is_some() {
-            let res = cloud
-                .ec2
-                .delete_route()
-                .route_table_id(rtb)
-                .destination_cidr_block(DEFAULT_ROUTE)
-                .send()
-                .await;
-            match res.map_err(aws_err) {
+            let res = call(|| {
+                cloud
+                    .ec2
+                    .delete_route()
+                    .route_table_id(rtb)
+                    .destination_cidr_block(DEFAULT_ROUTE)
+                    .send()
+            })
+            .await;
+            match res {
                 Ok(_) => {}
                 Err(e) if is_not_found(&e) => {}
                 Err(e) => return Err(e),
@@ -436,7 +500,7 @@ pub async fn update_route_table(
                 } else {
                     req.gateway_id(&target)
                 };
-                req.send().await.map_err(aws_err)
+                call(|| req.clone().send()).await
             })
             .await?;
         }
@@ -459,24 +523,26 @@ pub async fn update_route_table(
         consistent(cloud, "associate route table", || async {
             match association_of(cloud, subnet).await? {
                 Some((_, table)) if table == rtb => Ok(()),
-                Some((assoc, _)) => cloud
-                    .ec2
-                    .replace_route_table_association()
-                    .association_id(assoc)
-                    .route_table_id(rtb)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws_err),
-                None => cloud
-                    .ec2
-                    .associate_route_table()
-                    .route_table_id(rtb)
-                    .subnet_id(subnet)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws_err),
+                Some((assoc, _)) => call(|| {
+                    cloud
+                        .ec2
+                        .replace_route_table_association()
+                        .association_id(assoc.clone())
+                        .route_table_id(rtb)
+                        .send()
+                })
+                .await
+                .map(|_| ()),
+                None => call(|| {
+                    cloud
+                        .ec2
+                        .associate_route_table()
+                        .route_table_id(rtb)
+                        .subnet_id(subnet)
+                        .send()
+                })
+                .await
+                .map(|_| ()),
             }
         })
         .await?;
@@ -489,13 +555,14 @@ pub async fn update_route_table(
         for (assoc, subnet) in associations(cloud, rtb).await? {
             if stale.contains(&&subnet) {
                 // Moved to another table meanwhile (ReplaceRouteTableAssociation): done.
-                let out = cloud
-                    .ec2
-                    .disassociate_route_table()
-                    .association_id(assoc)
-                    .send()
-                    .await
-                    .map_err(aws_err);
+                let out = call(|| {
+                    cloud
+                        .ec2
+                        .disassociate_route_table()
+                        .association_id(assoc.clone())
+                        .send()
+                })
+                .await;
                 match out {
                     Err(e) if is_not_found(&e) => {}
                     other => {
@@ -513,18 +580,19 @@ async fn association_of(
     cloud: &AwsCloud,
     subnet: &str,
 ) -> Result<Option<(String, String)>, CloudError> {
-    let out = cloud
-        .ec2
-        .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("association.subnet-id")
-                .values(subnet)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .ec2
+            .describe_route_tables()
+            .filters(
+                Filter::builder()
+                    .name("association.subnet-id")
+                    .values(subnet)
+                    .build(),
+            )
+            .send()
+    })
+    .await?;
     Ok(out
         .route_tables()
         .iter()
@@ -540,13 +608,14 @@ async fn association_of(
 
 /// (association id, subnet id) of a route table's explicit subnet associations.
 async fn associations(cloud: &AwsCloud, rtb: &str) -> Result<Vec<(String, String)>, CloudError> {
-    let out = cloud
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(rtb)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .ec2
+            .describe_route_tables()
+            .route_table_ids(rtb)
+            .send()
+    })
+    .await?;
     Ok(out
         .route_tables()
         .iter()
@@ -567,16 +636,17 @@ pub async fn create_security_group(
 ) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
     let out = consistent(cloud, "create security group", || async {
-        cloud
-            .ec2
-            .create_security_group()
-            .group_name(&r.name)
-            .description(&r.description)
-            .vpc_id(&vpc)
-            .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &r.name, &[]))
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .create_security_group()
+                .group_name(&r.name)
+                .description(&r.description)
+                .vpc_id(&vpc)
+                .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &r.name, &[]))
+                .send()
+        })
+        .await
     })
     .await;
     let created = out.and_then(|out| {
@@ -588,13 +658,14 @@ pub async fn create_security_group(
     // Our earlier create went through but its answer was lost (or a killed run made it).
     adopt_if_exists(created, "InvalidGroup.Duplicate", || async {
         let filters = our_earlier_create(ctx, &vpc, "group-name", &r.name);
-        let found = cloud
-            .ec2
-            .describe_security_groups()
-            .set_filters(Some(filters))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let found = call(|| {
+            cloud
+                .ec2
+                .describe_security_groups()
+                .set_filters(Some(filters.clone()))
+                .send()
+        })
+        .await?;
         found
             .security_groups()
             .first()
@@ -638,15 +709,16 @@ pub async fn create_ingress_rule(
     let permission = permission.build();
     let name = ctx.id.to_string();
     let out = consistent(cloud, "authorize ingress", || async {
-        cloud
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(&group)
-            .ip_permissions(permission.clone())
-            .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroupRule, &name, &[]))
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .authorize_security_group_ingress()
+                .group_id(&group)
+                .ip_permissions(permission.clone())
+                .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroupRule, &name, &[]))
+                .send()
+        })
+        .await
     })
     .await;
     let created = out.and_then(|out| {
@@ -664,13 +736,14 @@ pub async fn create_ingress_rule(
             RuleSource::Cidr(c) => c.clone(),
         };
         let filter = Filter::builder().name("group-id").values(&group).build();
-        let rules = cloud
-            .ec2
-            .describe_security_group_rules()
-            .filters(filter)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let rules = call(|| {
+            cloud
+                .ec2
+                .describe_security_group_rules()
+                .filters(filter.clone())
+                .send()
+        })
+        .await?;
         rules
             .security_group_rules()
             .iter()
@@ -694,19 +767,20 @@ pub async fn update_rule_description(
     r: &IngressRule,
 ) -> Result<(), CloudError> {
     let group = ctx.resolve(&r.group)?;
-    cloud
-        .ec2
-        .update_security_group_rule_descriptions_ingress()
-        .group_id(group)
-        .security_group_rule_descriptions(
-            SecurityGroupRuleDescription::builder()
-                .security_group_rule_id(rule)
-                .description(&r.description)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .ec2
+            .update_security_group_rule_descriptions_ingress()
+            .group_id(group.clone())
+            .security_group_rule_descriptions(
+                SecurityGroupRuleDescription::builder()
+                    .security_group_rule_id(rule)
+                    .description(&r.description)
+                    .build(),
+            )
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
@@ -720,41 +794,32 @@ pub async fn retag(
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
-    cloud
-        .ec2
-        .create_tags()
-        .resources(resource)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .ec2
+            .create_tags()
+            .resources(resource)
+            .set_tags(Some(tags.clone()))
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
 pub async fn delete_vpc(cloud: &AwsCloud, vpc: &str) -> Result<(), CloudError> {
     delete_retrying(cloud, &format!("delete VPC {vpc}"), || async {
-        cloud
-            .ec2
-            .delete_vpc()
-            .vpc_id(vpc)
-            .send()
+        call(|| cloud.ec2.delete_vpc().vpc_id(vpc).send())
             .await
             .map(|_| ())
-            .map_err(aws_err)
     })
     .await
 }
 
 pub async fn delete_subnet(cloud: &AwsCloud, subnet: &str) -> Result<(), CloudError> {
     delete_retrying(cloud, &format!("delete subnet {subnet}"), || async {
-        cloud
-            .ec2
-            .delete_subnet()
-            .subnet_id(subnet)
-            .send()
+        call(|| cloud.ec2.delete_subnet().subnet_id(subnet).send())
             .await
             .map(|_| ())
-            .map_err(aws_err)
     })
     .await
 }
@@ -770,28 +835,37 @@ pub async fn delete_internet_gateway(
         if let Some(vpc) = ctx.resolve(&g.vpc).ok().filter(|v| !v.is_empty()) {
             // Detaching fails while public addresses (NAT, load balancer) are still mapped.
             delete_retrying(cloud, &format!("detach internet gateway {igw}"), || async {
-                cloud
-                    .ec2
-                    .detach_internet_gateway()
-                    .internet_gateway_id(igw)
-                    .vpc_id(&vpc)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws_err)
+                call(|| {
+                    cloud
+                        .ec2
+                        .detach_internet_gateway()
+                        .internet_gateway_id(igw)
+                        .vpc_id(&vpc)
+                        .send()
+                })
+                .await
+                .map(|_| ())
+                // Detached already: by an earlier attempt whose answer was lost, or a killed
+                // run (terraform-provider-aws internal/service/ec2/vpc_internet_gateway.go,
+                // detachInternetGateway, takes it as done too).
+                .or_else(|e| match has_code(&e, "Gateway.NotAttached") {
+                    true => Ok(()),
+                    false => Err(e),
+                })
             })
             .await?;
         }
     }
     delete_retrying(cloud, &format!("delete internet gateway {igw}"), || async {
-        cloud
-            .ec2
-            .delete_internet_gateway()
-            .internet_gateway_id(igw)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(igw)
+                .send()
+        })
+        .await
+        .map(|_| ())
     })
     .await
 }
@@ -801,14 +875,9 @@ pub async fn release_elastic_ip(cloud: &AwsCloud, allocation: &str) -> Result<()
         cloud,
         &format!("release elastic IP {allocation}"),
         || async {
-            cloud
-                .ec2
-                .release_address()
-                .allocation_id(allocation)
-                .send()
+            call(|| cloud.ec2.release_address().allocation_id(allocation).send())
                 .await
                 .map(|_| ())
-                .map_err(aws_err)
         },
     )
     .await
@@ -816,14 +885,9 @@ pub async fn release_elastic_ip(cloud: &AwsCloud, allocation: &str) -> Result<()
 
 pub async fn delete_nat_gateway(cloud: &AwsCloud, nat: &str) -> Result<(), CloudError> {
     delete_retrying(cloud, &format!("delete NAT gateway {nat}"), || async {
-        cloud
-            .ec2
-            .delete_nat_gateway()
-            .nat_gateway_id(nat)
-            .send()
+        call(|| cloud.ec2.delete_nat_gateway().nat_gateway_id(nat).send())
             .await
             .map(|_| ())
-            .map_err(aws_err)
     })
     .await?;
     // Its elastic IP can be released or reused only once the gateway is gone.
@@ -837,13 +901,14 @@ pub async fn delete_nat_gateway(cloud: &AwsCloud, nat: &str) -> Result<(), Cloud
 /// here, so a replacement gateway can take it. On AWS this is one read that finds nothing.
 async fn free_nat_addresses(cloud: &AwsCloud, nat: &str) -> Result<(), CloudError> {
     let Some(out) = found(
-        cloud
-            .ec2
-            .describe_nat_gateways()
-            .nat_gateway_ids(nat)
-            .send()
-            .await
-            .map_err(aws_err),
+        call(|| {
+            cloud
+                .ec2
+                .describe_nat_gateways()
+                .nat_gateway_ids(nat)
+                .send()
+        })
+        .await,
     )?
     else {
         return Ok(());
@@ -863,13 +928,14 @@ async fn free_nat_addresses(cloud: &AwsCloud, nat: &str) -> Result<(), CloudErro
         return Ok(());
     }
     let Some(addresses) = found(
-        cloud
-            .ec2
-            .describe_addresses()
-            .set_allocation_ids(Some(held.iter().map(|(a, _)| a.clone()).collect()))
-            .send()
-            .await
-            .map_err(aws_err),
+        call(|| {
+            cloud
+                .ec2
+                .describe_addresses()
+                .set_allocation_ids(Some(held.iter().map(|(a, _)| a.clone()).collect()))
+                .send()
+        })
+        .await,
     )?
     else {
         return Ok(());
@@ -883,13 +949,14 @@ async fn free_nat_addresses(cloud: &AwsCloud, nat: &str) -> Result<(), CloudErro
             continue;
         };
         found(
-            cloud
-                .ec2
-                .disassociate_address()
-                .association_id(association)
-                .send()
-                .await
-                .map_err(aws_err),
+            call(|| {
+                cloud
+                    .ec2
+                    .disassociate_address()
+                    .association_id(association)
+                    .send()
+            })
+            .await,
         )?;
     }
     Ok(())
@@ -901,41 +968,32 @@ pub async fn delete_route_table(cloud: &AwsCloud, rtb: &str) -> Result<(), Cloud
         other => other?,
     };
     for (assoc, _) in assocs {
-        match cloud
-            .ec2
-            .disassociate_route_table()
-            .association_id(assoc)
-            .send()
-            .await
-            .map_err(aws_err)
+        match call(|| {
+            cloud
+                .ec2
+                .disassociate_route_table()
+                .association_id(assoc.clone())
+                .send()
+        })
+        .await
         {
             Err(e) if !is_not_found(&e) => return Err(e),
             _ => {}
         }
     }
     delete_retrying(cloud, &format!("delete route table {rtb}"), || async {
-        cloud
-            .ec2
-            .delete_route_table()
-            .route_table_id(rtb)
-            .send()
+        call(|| cloud.ec2.delete_route_table().route_table_id(rtb).send())
             .await
             .map(|_| ())
-            .map_err(aws_err)
     })
     .await
 }
 
 pub async fn delete_security_group(cloud: &AwsCloud, group: &str) -> Result<(), CloudError> {
     delete_retrying(cloud, &format!("delete security group {group}"), || async {
-        cloud
-            .ec2
-            .delete_security_group()
-            .group_id(group)
-            .send()
+        call(|| cloud.ec2.delete_security_group().group_id(group).send())
             .await
             .map(|_| ())
-            .map_err(aws_err)
     })
     .await
 }
@@ -949,14 +1007,16 @@ pub async fn delete_ingress_rule(
     let Ok(group) = ctx.resolve(&r.group) else {
         return Ok(());
     };
-    let res = cloud
-        .ec2
-        .revoke_security_group_ingress()
-        .group_id(group)
-        .security_group_rule_ids(rule)
-        .send()
-        .await;
-    match res.map_err(aws_err) {
+    let res = call(|| {
+        cloud
+            .ec2
+            .revoke_security_group_ingress()
+            .group_id(group.clone())
+            .security_group_rule_ids(rule)
+            .send()
+    })
+    .await;
+    match res {
         Ok(_) => Ok(()),
         Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(e),
@@ -1006,13 +1066,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 .await
                 .map_err(aws_err)
         },
-        async {
-            ec2.describe_addresses()
-                .filters(f())
-                .send()
-                .await
-                .map_err(aws_err)
-        },
+        async { call(|| ec2.describe_addresses().filters(f()).send()).await },
         async {
             ec2.describe_nat_gateways()
                 .filter(f())
@@ -1108,7 +1162,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     for n in &nats {
         if matches!(
             n.state(),
-            Some(NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed)
+            Some(NatGatewayState::Deleted | NatGatewayState::Deleting)
         ) {
             continue;
         }
@@ -1122,6 +1176,8 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
                 name,
                 subnet: unowned(n.subnet_id()),
                 elastic_ip: unowned(allocation),
+                // Kept, not hidden: the plan replaces it and says what AWS said.
+                failure: (n.state() == Some(&NatGatewayState::Failed)).then(|| nat_failure(n)),
             })
         });
     }

@@ -3,7 +3,8 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
-use super::ops::gone_is_done;
+use super::ops::{adopt_if_exists, gone_is_done, is_ours, nothing_of_ours};
+use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -48,38 +49,64 @@ pub async fn create_repository(
                 .map_err(super::errors::build_err)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let out = cloud
-        .ecr
-        .create_repository()
-        .repository_name(&r.name)
-        .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
-        .image_scanning_configuration(
-            ImageScanningConfiguration::builder()
-                .scan_on_push(r.scan_on_push)
-                .build(),
-        )
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(aws_err)?;
-    let uri = out
-        .repository()
-        .and_then(|r| r.repository_uri())
-        .ok_or_else(|| missing("repositoryUri"))?
-        .to_string();
+    let created = call(|| {
+        cloud
+            .ecr
+            .create_repository()
+            .repository_name(&r.name)
+            .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(r.scan_on_push)
+                    .build(),
+            )
+            .set_tags(Some(tags.clone()))
+            .send()
+    })
+    .await
+    .and_then(|out| {
+        out.repository()
+            .and_then(|r| r.repository_uri())
+            .map(String::from)
+            .ok_or_else(|| missing("repositoryUri"))
+    });
+    // A create whose answer was lost: the repository the first attempt made, if it carries
+    // this operation's tags.
+    let uri = adopt_if_exists(created, "RepositoryAlreadyExistsException", || async {
+        let found = call(|| {
+            cloud
+                .ecr
+                .describe_repositories()
+                .repository_names(&r.name)
+                .send()
+        })
+        .await?;
+        let repo = found.repositories().first().ok_or_else(nothing_of_ours)?;
+        let arn = repo
+            .repository_arn()
+            .ok_or_else(|| missing("repositoryArn"))?;
+        let tags = call(|| cloud.ecr.list_tags_for_resource().resource_arn(arn).send()).await?;
+        let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+        match repo.repository_uri() {
+            Some(uri) if is_ours(&tags, ctx) => Ok(uri.to_string()),
+            _ => Err(nothing_of_ours()),
+        }
+    })
+    .await?;
     put_lifecycle(cloud, r).await?;
     Ok(uri)
 }
 
 async fn put_lifecycle(cloud: &AwsCloud, r: &EcrRepository) -> Result<(), CloudError> {
-    cloud
-        .ecr
-        .put_lifecycle_policy()
-        .repository_name(&r.name)
-        .lifecycle_policy_text(lifecycle_policy(r.keep_images))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .ecr
+            .put_lifecycle_policy()
+            .repository_name(&r.name)
+            .lifecycle_policy_text(lifecycle_policy(r.keep_images))
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
@@ -89,28 +116,30 @@ pub async fn update_repository(
     have: &EcrRepository,
 ) -> Result<(), CloudError> {
     if r.scan_on_push != have.scan_on_push {
-        cloud
-            .ecr
-            .put_image_scanning_configuration()
-            .repository_name(&r.name)
-            .image_scanning_configuration(
-                ImageScanningConfiguration::builder()
-                    .scan_on_push(r.scan_on_push)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(aws_err)?;
+        call(|| {
+            cloud
+                .ecr
+                .put_image_scanning_configuration()
+                .repository_name(&r.name)
+                .image_scanning_configuration(
+                    ImageScanningConfiguration::builder()
+                        .scan_on_push(r.scan_on_push)
+                        .build(),
+                )
+                .send()
+        })
+        .await?;
     }
     if r.tag_mutability != have.tag_mutability {
-        cloud
-            .ecr
-            .put_image_tag_mutability()
-            .repository_name(&r.name)
-            .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
-            .send()
-            .await
-            .map_err(aws_err)?;
+        call(|| {
+            cloud
+                .ecr
+                .put_image_tag_mutability()
+                .repository_name(&r.name)
+                .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
+                .send()
+        })
+        .await?;
     }
     if r.keep_images != have.keep_images {
         put_lifecycle(cloud, r).await?;
@@ -122,14 +151,15 @@ pub async fn update_repository(
 /// ECR refuses a repository that still holds images (`RepositoryNotEmptyException`, also when
 /// images were pushed after the plan was made), and the error says what to do.
 pub async fn delete_repository(cloud: &AwsCloud, r: &EcrRepository) -> Result<(), CloudError> {
-    let out = cloud
-        .ecr
-        .delete_repository()
-        .repository_name(&r.name)
-        .force(r.delete_images)
-        .send()
-        .await
-        .map_err(aws_err);
+    let out = call(|| {
+        cloud
+            .ecr
+            .delete_repository()
+            .repository_name(&r.name)
+            .force(r.delete_images)
+            .send()
+    })
+    .await;
     match out {
         Err(e) if has_code(&e, "RepositoryNotEmptyException") => {
             let holding = EcrRepository {
@@ -145,14 +175,15 @@ pub async fn delete_repository(cloud: &AwsCloud, r: &EcrRepository) -> Result<()
 
 /// Whether a repository holds any image: one page of at most one.
 async fn holds_images(cloud: &AwsCloud, name: &str) -> Result<bool, CloudError> {
-    let out = cloud
-        .ecr
-        .list_images()
-        .repository_name(name)
-        .max_results(1)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .ecr
+            .list_images()
+            .repository_name(name)
+            .max_results(1)
+            .send()
+    })
+    .await?;
     Ok(!out.image_ids().is_empty())
 }
 
@@ -179,13 +210,7 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let reads = repos.iter().map(|repo| async move {
         let arn = repo.repository_arn().unwrap_or_default();
         let name = repo.repository_name().unwrap_or_default();
-        let tags = cloud
-            .ecr
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let tags = call(|| cloud.ecr.list_tags_for_resource().resource_arn(arn).send()).await?;
         let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
         // Only ours are read further: a repository of someone else is never listed.
         if !owned_by(&tags, stack) {

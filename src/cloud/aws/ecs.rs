@@ -4,6 +4,7 @@ use super::errors::{aws_err, build_err, missing};
 use super::observe::{owned_by, tag_map, Found};
 use super::ops::gone_is_done;
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
+use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -41,17 +42,18 @@ pub async fn create_cluster(
         .weight(1)
         .build()
         .map_err(build_err)?;
-    let out = cloud
-        .ecs
-        .create_cluster()
-        .cluster_name(&r.name)
-        .capacity_providers("FARGATE")
-        .default_capacity_provider_strategy(strategy)
-        .settings(insights(r.container_insights))
-        .set_tags(Some(tags(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .ecs
+            .create_cluster()
+            .cluster_name(&r.name)
+            .capacity_providers("FARGATE")
+            .default_capacity_provider_strategy(strategy.clone())
+            .settings(insights(r.container_insights))
+            .set_tags(Some(tags(ctx, &r.name)))
+            .send()
+    })
+    .await?;
     out.cluster()
         .and_then(|c| c.cluster_arn())
         .map(String::from)
@@ -59,14 +61,15 @@ pub async fn create_cluster(
 }
 
 pub async fn update_cluster(cloud: &AwsCloud, r: &Cluster) -> Result<(), CloudError> {
-    cloud
-        .ecs
-        .update_cluster_settings()
-        .cluster(&r.name)
-        .settings(insights(r.container_insights))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .ecs
+            .update_cluster_settings()
+            .cluster(&r.name)
+            .settings(insights(r.container_insights))
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
@@ -77,14 +80,9 @@ pub async fn delete_cluster(cloud: &AwsCloud, name: &str) -> Result<(), CloudErr
         cloud.timeouts.dependencies,
         is_dependency,
         || async {
-            cloud
-                .ecs
-                .delete_cluster()
-                .cluster(name)
-                .send()
+            call(|| cloud.ecs.delete_cluster().cluster(name).send())
                 .await
                 .map(|_| ())
-                .map_err(aws_err)
         },
     )
     .await;
@@ -149,21 +147,23 @@ pub async fn register_task_definition(
         })
         .log_configuration(logging)
         .build();
-    let out = cloud
-        .ecs
-        .register_task_definition()
-        .family(&r.family)
-        .network_mode(NetworkMode::Awsvpc)
-        .requires_compatibilities(Compatibility::Fargate)
-        .cpu(r.cpu.to_string())
-        .memory(r.memory.to_string())
-        .execution_role_arn(role)
-        .set_task_role_arn(r.task_role.as_ref().map(|t| ctx.resolve(t)).transpose()?)
-        .container_definitions(container)
-        .set_tags(Some(tags(ctx, &r.family)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let task_role = r.task_role.as_ref().map(|t| ctx.resolve(t)).transpose()?;
+    let out = call(|| {
+        cloud
+            .ecs
+            .register_task_definition()
+            .family(&r.family)
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu(r.cpu.to_string())
+            .memory(r.memory.to_string())
+            .execution_role_arn(role.clone())
+            .set_task_role_arn(task_role.clone())
+            .container_definitions(container.clone())
+            .set_tags(Some(tags(ctx, &r.family)))
+            .send()
+    })
+    .await?;
     out.task_definition()
         .and_then(|t| t.task_definition_arn())
         .map(String::from)
@@ -191,13 +191,14 @@ pub async fn deregister_task_definitions(cloud: &AwsCloud, family: &str) -> Resu
     // The prefix also matches longer family names (`shop-api` and `shop-api-v2`).
     let exact = format!("task-definition/{family}:");
     for arn in arns.iter().filter(|a| a.contains(&exact)) {
-        match cloud
-            .ecs
-            .deregister_task_definition()
-            .task_definition(arn)
-            .send()
-            .await
-            .map_err(aws_err)
+        match call(|| {
+            cloud
+                .ecs
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+        })
+        .await
         {
             Err(e) if !is_not_found(&e) => return Err(e),
             _ => {}
@@ -287,7 +288,7 @@ pub async fn create_service(
         // New tasks get time to pass the load balancer's health check before ECS judges them.
         req = req.health_check_grace_period_seconds(60);
     }
-    let out = req.send().await.map_err(aws_err)?;
+    let out = call(|| req.clone().send()).await?;
     out.service()
         .and_then(|s| s.service_arn())
         .map(String::from)
@@ -313,7 +314,7 @@ pub async fn update_service(
     if let Some(d) = &r.deployment {
         req = req.deployment_configuration(deployment(d)?);
     }
-    req.send().await.map_err(aws_err)?;
+    call(|| req.clone().send()).await?;
     Ok(())
 }
 
@@ -331,15 +332,16 @@ pub async fn delete_service(
     let cluster = ctx
         .resolve(&s.cluster)
         .unwrap_or_else(|_| names::cluster(ctx.stack));
-    match cloud
-        .ecs
-        .delete_service()
-        .cluster(&cluster)
-        .service(arn)
-        .force(true)
-        .send()
-        .await
-        .map_err(aws_err)
+    match call(|| {
+        cloud
+            .ecs
+            .delete_service()
+            .cluster(&cluster)
+            .service(arn)
+            .force(true)
+            .send()
+    })
+    .await
     {
         Err(e) if is_not_found(&e) => return Ok(()),
         Err(e) => return Err(e),
@@ -349,14 +351,15 @@ pub async fn delete_service(
         &format!("ECS service {}", s.name),
         cloud.timeouts.provisioning,
         || async {
-            let out = cloud
-                .ecs
-                .describe_services()
-                .cluster(&cluster)
-                .services(arn)
-                .send()
-                .await
-                .map_err(aws_err);
+            let out = call(|| {
+                cloud
+                    .ecs
+                    .describe_services()
+                    .cluster(&cluster)
+                    .services(arn)
+                    .send()
+            })
+            .await;
             let out = match out {
                 Err(e) if is_not_found(&e) => return Ok(None),
                 other => other?,
@@ -376,15 +379,16 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     let cluster_name = names::cluster(stack);
     let (clusters, services, families) = tokio::try_join!(
         async {
-            cloud
-                .ecs
-                .describe_clusters()
-                .clusters(&cluster_name)
-                .include(ClusterField::Tags)
-                .include(ClusterField::Settings)
-                .send()
-                .await
-                .map_err(aws_err)
+            call(|| {
+                cloud
+                    .ecs
+                    .describe_clusters()
+                    .clusters(&cluster_name)
+                    .include(ClusterField::Tags)
+                    .include(ClusterField::Settings)
+                    .send()
+            })
+            .await
         },
         list_services(cloud, &cluster_name),
         list_families(cloud, stack),
@@ -412,25 +416,27 @@ pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError>
     // Round two, in parallel: every family's newest revision and the services, ten per call.
     let (task_defs, described) = tokio::try_join!(
         futures::future::try_join_all(families.iter().map(|f| async move {
-            cloud
-                .ecs
-                .describe_task_definition()
-                .task_definition(f)
-                .include(TaskDefinitionField::Tags)
-                .send()
-                .await
-                .map_err(aws_err)
+            call(|| {
+                cloud
+                    .ecs
+                    .describe_task_definition()
+                    .task_definition(f)
+                    .include(TaskDefinitionField::Tags)
+                    .send()
+            })
+            .await
         })),
         futures::future::try_join_all(services.chunks(10).map(|chunk| async {
-            cloud
-                .ecs
-                .describe_services()
-                .cluster(&cluster_name)
-                .set_services(Some(chunk.to_vec()))
-                .include(ServiceField::Tags)
-                .send()
-                .await
-                .map_err(aws_err)
+            call(|| {
+                cloud
+                    .ecs
+                    .describe_services()
+                    .cluster(&cluster_name)
+                    .set_services(Some(chunk.to_vec()))
+                    .include(ServiceField::Tags)
+                    .send()
+            })
+            .await
         })),
     )?;
     for out in task_defs {
@@ -603,14 +609,15 @@ pub async fn wait_steady(
     wait_until("the ECS services to be steady", limit, || async {
         let mut pending = Vec::new();
         for chunk in services.chunks(10) {
-            let out = cloud
-                .ecs
-                .describe_services()
-                .cluster(&cluster)
-                .set_services(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(aws_err)?;
+            let out = call(|| {
+                cloud
+                    .ecs
+                    .describe_services()
+                    .cluster(&cluster)
+                    .set_services(Some(chunk.to_vec()))
+                    .send()
+            })
+            .await?;
             for s in out.services() {
                 let name = s.service_name().unwrap_or_default();
                 if let Some(failed) = s
@@ -647,28 +654,32 @@ pub async fn wait_steady(
 /// container's exit code), distinct, at most three: what a rolled-back deployment needs said.
 /// Best effort: a failed read says nothing.
 async fn stopped_task_reasons(cloud: &AwsCloud, cluster: &str, service: &str) -> Vec<String> {
-    let Ok(listed) = cloud
-        .ecs
-        .list_tasks()
-        .cluster(cluster)
-        .service_name(service)
-        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
-        .max_results(10)
-        .send()
-        .await
+    let Ok(listed) = call(|| {
+        cloud
+            .ecs
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+            .max_results(10)
+            .send()
+    })
+    .await
     else {
         return Vec::new();
     };
     if listed.task_arns().is_empty() {
         return Vec::new();
     }
-    let Ok(tasks) = cloud
-        .ecs
-        .describe_tasks()
-        .cluster(cluster)
-        .set_tasks(Some(listed.task_arns().to_vec()))
-        .send()
-        .await
+    let Ok(tasks) = call(|| {
+        cloud
+            .ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(listed.task_arns().to_vec()))
+            .send()
+    })
+    .await
     else {
         return Vec::new();
     };

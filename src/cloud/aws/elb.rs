@@ -4,6 +4,7 @@ use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, nothing_of_ours};
 use super::retry::wait_until;
+use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -28,26 +29,29 @@ pub async fn create_load_balancer(
     ctx: &OpContext<'_>,
     r: &LoadBalancer,
 ) -> Result<String, CloudError> {
-    let out = cloud
-        .elb
-        .create_load_balancer()
-        .name(&r.name)
-        .set_subnets(Some(ctx.resolve_all(&r.subnets)?))
-        .set_security_groups(Some(ctx.resolve_all(&r.security_groups)?))
-        .scheme(if r.internal {
-            LoadBalancerSchemeEnum::Internal
-        } else {
-            LoadBalancerSchemeEnum::InternetFacing
-        })
-        .r#type(match r.lb_type {
-            LoadBalancerType::Application => LoadBalancerTypeEnum::Application,
-            LoadBalancerType::Network => LoadBalancerTypeEnum::Network,
-        })
-        .ip_address_type(IpAddressType::Ipv4)
-        .set_tags(Some(tags(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let subnets = ctx.resolve_all(&r.subnets)?;
+    let groups = ctx.resolve_all(&r.security_groups)?;
+    let out = call(|| {
+        cloud
+            .elb
+            .create_load_balancer()
+            .name(&r.name)
+            .set_subnets(Some(subnets.clone()))
+            .set_security_groups(Some(groups.clone()))
+            .scheme(if r.internal {
+                LoadBalancerSchemeEnum::Internal
+            } else {
+                LoadBalancerSchemeEnum::InternetFacing
+            })
+            .r#type(match r.lb_type {
+                LoadBalancerType::Application => LoadBalancerTypeEnum::Application,
+                LoadBalancerType::Network => LoadBalancerTypeEnum::Network,
+            })
+            .ip_address_type(IpAddressType::Ipv4)
+            .set_tags(Some(tags(ctx, &r.name)))
+            .send()
+    })
+    .await?;
     let created = out.load_balancers().first();
     let arn = created
         .and_then(|l| l.load_balancer_arn())
@@ -71,23 +75,25 @@ async fn set_security_groups(
     arn: &str,
     r: &LoadBalancer,
 ) -> Result<(), CloudError> {
-    cloud
-        .elb
-        .set_security_groups()
-        .load_balancer_arn(arn)
-        .set_security_groups(Some(ctx.resolve_all(&r.security_groups)?))
-        .set_enforce_security_group_inbound_rules_on_private_link_traffic(
-            r.private_link_inbound_rules.map(|on| {
-                if on {
-                    EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum::On
-                } else {
-                    EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum::Off
-                }
-            }),
-        )
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let groups = ctx.resolve_all(&r.security_groups)?;
+    call(|| {
+        cloud
+            .elb
+            .set_security_groups()
+            .load_balancer_arn(arn)
+            .set_security_groups(Some(groups.clone()))
+            .set_enforce_security_group_inbound_rules_on_private_link_traffic(
+                r.private_link_inbound_rules.map(|on| {
+                    if on {
+                        EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum::On
+                    } else {
+                        EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum::Off
+                    }
+                }),
+            )
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
@@ -127,13 +133,14 @@ async fn describe_one(
     aws_sdk_elasticloadbalancingv2::operation::describe_load_balancers::DescribeLoadBalancersOutput,
     CloudError,
 > {
-    cloud
-        .elb
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
-        .send()
-        .await
-        .map_err(aws_err)
+    call(|| {
+        cloud
+            .elb
+            .describe_load_balancers()
+            .load_balancer_arns(arn)
+            .send()
+    })
+    .await
 }
 
 fn dns_key(arn: &str) -> String {
@@ -169,14 +176,15 @@ pub async fn update_load_balancer(
     };
     let last = lists.len().saturating_sub(1);
     for (i, subnets) in lists.into_iter().enumerate() {
-        let set = cloud
-            .elb
-            .set_subnets()
-            .load_balancer_arn(arn)
-            .set_subnets(Some(subnets))
-            .send()
-            .await
-            .map_err(aws_err);
+        let set = call(|| {
+            cloud
+                .elb
+                .set_subnets()
+                .load_balancer_arn(arn)
+                .set_subnets(Some(subnets.clone()))
+                .send()
+        })
+        .await;
         match set {
             // An emulator holds network load balancers to the two zones of an application load
             // balancer and refuses the one-zone list in between: straight to the last list.
@@ -196,13 +204,14 @@ async fn nlb_subnet_lists(
     arn: &str,
     target: Vec<String>,
 ) -> Result<Vec<Vec<String>>, CloudError> {
-    let described = cloud
-        .elb
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let described = call(|| {
+        cloud
+            .elb
+            .describe_load_balancers()
+            .load_balancer_arns(arn)
+            .send()
+    })
+    .await?;
     let current: Vec<(String, String)> = described
         .load_balancers()
         .first()
@@ -211,13 +220,14 @@ async fn nlb_subnet_lists(
         .iter()
         .filter_map(|z| Some((z.zone_name()?.to_string(), z.subnet_id()?.to_string())))
         .collect();
-    let subnets = cloud
-        .ec2
-        .describe_subnets()
-        .set_subnet_ids(Some(target.clone()))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let subnets = call(|| {
+        cloud
+            .ec2
+            .describe_subnets()
+            .set_subnet_ids(Some(target.clone()))
+            .send()
+    })
+    .await?;
     let zone_of: BTreeMap<&str, &str> = subnets
         .subnets()
         .iter()
@@ -277,13 +287,14 @@ pub(crate) fn zone_swaps(
 
 pub async fn delete_load_balancer(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
     gone_is_done(
-        cloud
-            .elb
-            .delete_load_balancer()
-            .load_balancer_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err),
+        call(|| {
+            cloud
+                .elb
+                .delete_load_balancer()
+                .load_balancer_arn(arn)
+                .send()
+        })
+        .await,
     )
 }
 
@@ -292,21 +303,23 @@ pub async fn create_target_group(
     ctx: &OpContext<'_>,
     r: &TargetGroup,
 ) -> Result<String, CloudError> {
-    let out = cloud
-        .elb
-        .create_target_group()
-        .name(&r.name)
-        .protocol(protocol(&r.protocol))
-        .port(i32::from(r.port))
-        .vpc_id(ctx.resolve(&r.vpc)?)
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_protocol(ProtocolEnum::Http)
-        .health_check_path(&r.health_check_path)
-        .health_check_port(health_check_port(r))
-        .set_tags(Some(tags(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err);
+    let vpc = ctx.resolve(&r.vpc)?;
+    let out = call(|| {
+        cloud
+            .elb
+            .create_target_group()
+            .name(&r.name)
+            .protocol(protocol(&r.protocol))
+            .port(i32::from(r.port))
+            .vpc_id(vpc.clone())
+            .target_type(TargetTypeEnum::Ip)
+            .health_check_protocol(ProtocolEnum::Http)
+            .health_check_path(&r.health_check_path)
+            .health_check_port(health_check_port(r))
+            .set_tags(Some(tags(ctx, &r.name)))
+            .send()
+    })
+    .await;
     let created = out.and_then(|out| {
         out.target_groups()
             .first()
@@ -316,13 +329,7 @@ pub async fn create_target_group(
     });
     // AWS answers an identical repeat with the existing group; an emulator may refuse it.
     adopt_if_exists(created, "DuplicateTargetGroupName", || async {
-        let found = cloud
-            .elb
-            .describe_target_groups()
-            .names(&r.name)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let found = call(|| cloud.elb.describe_target_groups().names(&r.name).send()).await?;
         let arn = found
             .target_groups()
             .first()
@@ -343,15 +350,16 @@ pub async fn update_target_group(
     arn: &str,
     r: &TargetGroup,
 ) -> Result<(), CloudError> {
-    cloud
-        .elb
-        .modify_target_group()
-        .target_group_arn(arn)
-        .health_check_path(&r.health_check_path)
-        .health_check_port(health_check_port(r))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .elb
+            .modify_target_group()
+            .target_group_arn(arn)
+            .health_check_path(&r.health_check_path)
+            .health_check_port(health_check_port(r))
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
@@ -366,14 +374,9 @@ const TRAFFIC_PORT: &str = "traffic-port";
 pub async fn delete_target_group(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
     // ResourceInUse until the listeners and rules forwarding to it are gone.
     delete_retrying(cloud, &format!("delete target group {arn}"), || async {
-        cloud
-            .elb
-            .delete_target_group()
-            .target_group_arn(arn)
-            .send()
+        call(|| cloud.elb.delete_target_group().target_group_arn(arn).send())
             .await
             .map(|_| ())
-            .map_err(aws_err)
     })
     .await
 }
@@ -415,23 +418,26 @@ pub async fn create_listener(
     ctx: &OpContext<'_>,
     r: &Listener,
 ) -> Result<String, CloudError> {
-    let certificates = r
+    let certificates: Vec<Certificate> = r
         .certificate_arn
         .iter()
         .map(|c| Certificate::builder().certificate_arn(c).build())
         .collect();
-    let out = cloud
-        .elb
-        .create_listener()
-        .load_balancer_arn(ctx.resolve(&r.load_balancer)?)
-        .port(i32::from(r.port))
-        .protocol(protocol(&r.protocol))
-        .set_certificates(Some(certificates))
-        .default_actions(action(ctx, &r.default_action)?)
-        .set_tags(Some(tags(ctx, &ctx.id.to_string())))
-        .send()
-        .await
-        .map_err(aws_err);
+    let load_balancer = ctx.resolve(&r.load_balancer)?;
+    let default_action = action(ctx, &r.default_action)?;
+    let out = call(|| {
+        cloud
+            .elb
+            .create_listener()
+            .load_balancer_arn(load_balancer.clone())
+            .port(i32::from(r.port))
+            .protocol(protocol(&r.protocol))
+            .set_certificates(Some(certificates.clone()))
+            .default_actions(default_action.clone())
+            .set_tags(Some(tags(ctx, &ctx.id.to_string())))
+            .send()
+    })
+    .await;
     let created = out.and_then(|out| {
         out.listeners()
             .first()
@@ -442,13 +448,15 @@ pub async fn create_listener(
     // A listener on this port of our load balancer exists already (a lost answer): adopt it,
     // the next plan corrects whatever differs.
     adopt_if_exists(created, "DuplicateListener", || async {
-        let found = cloud
-            .elb
-            .describe_listeners()
-            .load_balancer_arn(ctx.resolve(&r.load_balancer)?)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let load_balancer = ctx.resolve(&r.load_balancer)?;
+        let found = call(|| {
+            cloud
+                .elb
+                .describe_listeners()
+                .load_balancer_arn(load_balancer.clone())
+                .send()
+        })
+        .await?;
         found
             .listeners()
             .iter()
@@ -466,35 +474,29 @@ pub async fn update_listener(
     arn: &str,
     r: &Listener,
 ) -> Result<(), CloudError> {
-    let certificates = r
+    let certificates: Vec<Certificate> = r
         .certificate_arn
         .iter()
         .map(|c| Certificate::builder().certificate_arn(c).build())
         .collect();
-    cloud
-        .elb
-        .modify_listener()
-        .listener_arn(arn)
-        .port(i32::from(r.port))
-        .protocol(protocol(&r.protocol))
-        .set_certificates(Some(certificates))
-        .default_actions(action(ctx, &r.default_action)?)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let default_action = action(ctx, &r.default_action)?;
+    call(|| {
+        cloud
+            .elb
+            .modify_listener()
+            .listener_arn(arn)
+            .port(i32::from(r.port))
+            .protocol(protocol(&r.protocol))
+            .set_certificates(Some(certificates.clone()))
+            .default_actions(default_action.clone())
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
 pub async fn delete_listener(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    gone_is_done(
-        cloud
-            .elb
-            .delete_listener()
-            .listener_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err),
-    )
+    gone_is_done(call(|| cloud.elb.delete_listener().listener_arn(arn).send()).await)
 }
 
 fn conditions(r: &ListenerRule) -> Vec<RuleCondition> {
@@ -529,17 +531,20 @@ pub async fn create_rule(
     let forward = ListenerAction::Forward {
         target_group: r.target_group.clone(),
     };
-    let out = cloud
-        .elb
-        .create_rule()
-        .listener_arn(ctx.resolve(&r.listener)?)
-        .priority(r.priority as i32)
-        .set_conditions(Some(conditions(r)))
-        .actions(action(ctx, &forward)?)
-        .set_tags(Some(tags(ctx, &ctx.id.to_string())))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let listener = ctx.resolve(&r.listener)?;
+    let forward_action = action(ctx, &forward)?;
+    let out = call(|| {
+        cloud
+            .elb
+            .create_rule()
+            .listener_arn(listener.clone())
+            .priority(r.priority as i32)
+            .set_conditions(Some(conditions(r)))
+            .actions(forward_action.clone())
+            .set_tags(Some(tags(ctx, &ctx.id.to_string())))
+            .send()
+    })
+    .await?;
     out.rules()
         .first()
         .and_then(|r| r.rule_arn())
@@ -559,39 +564,34 @@ pub async fn update_rule(
             .rule_arn(arn)
             .priority(want.priority as i32)
             .build();
-        cloud
-            .elb
-            .set_rule_priorities()
-            .rule_priorities(pair)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        call(|| {
+            cloud
+                .elb
+                .set_rule_priorities()
+                .rule_priorities(pair.clone())
+                .send()
+        })
+        .await?;
     }
     let forward = ListenerAction::Forward {
         target_group: want.target_group.clone(),
     };
-    cloud
-        .elb
-        .modify_rule()
-        .rule_arn(arn)
-        .set_conditions(Some(conditions(want)))
-        .actions(action(ctx, &forward)?)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let forward_action = action(ctx, &forward)?;
+    call(|| {
+        cloud
+            .elb
+            .modify_rule()
+            .rule_arn(arn)
+            .set_conditions(Some(conditions(want)))
+            .actions(forward_action.clone())
+            .send()
+    })
+    .await?;
     Ok(())
 }
 
 pub async fn delete_rule(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    gone_is_done(
-        cloud
-            .elb
-            .delete_rule()
-            .rule_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err),
-    )
+    gone_is_done(call(|| cloud.elb.delete_rule().rule_arn(arn).send()).await)
 }
 
 /// Load balancers and target groups are found by ownership: names start with `<stack>-` (so only
@@ -744,13 +744,14 @@ async fn read_tags(
     arns: &[String],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
     let reads = arns.chunks(20).map(|chunk| async move {
-        cloud
-            .elb
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .elb
+                .describe_tags()
+                .set_resource_arns(Some(chunk.to_vec()))
+                .send()
+        })
+        .await
     });
     let mut out = BTreeMap::new();
     for page in futures::future::try_join_all(reads).await? {
@@ -827,15 +828,16 @@ async fn observe_listeners(
             let mut rules = Vec::new();
             let mut marker = None;
             loop {
-                let page = cloud
-                    .elb
-                    .describe_rules()
-                    .listener_arn(arn)
-                    .page_size(400)
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .map_err(aws_err)?;
+                let page = call(|| {
+                    cloud
+                        .elb
+                        .describe_rules()
+                        .listener_arn(arn)
+                        .page_size(400)
+                        .set_marker(marker.clone())
+                        .send()
+                })
+                .await?;
                 rules.extend(page.rules().iter().cloned());
                 match page.next_marker() {
                     Some(next) if !next.is_empty() => marker = Some(next.to_string()),

@@ -1,10 +1,11 @@
 //! IAM: the task execution role. Roles of a stack live under their own path, so one
 //! `ListRoles` call finds them.
 
-use super::errors::{aws_err, build_err, missing};
+use super::errors::{build_err, missing};
 use super::observe::{owned_by, tag_map, Found};
 use super::ops::{adopt_if_exists, gone_is_done, nothing_of_ours};
 use super::retry::is_not_found;
+use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -36,16 +37,17 @@ pub async fn create_role(
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err))
         .collect::<Result<Vec<_>, _>>()?;
-    let out = cloud
-        .iam
-        .create_role()
-        .role_name(&r.name)
-        .path(names::role_path(ctx.stack))
-        .assume_role_policy_document(trust_policy(&r.assumed_by, cloud.account.as_deref()))
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(aws_err);
+    let out = call(|| {
+        cloud
+            .iam
+            .create_role()
+            .role_name(&r.name)
+            .path(names::role_path(ctx.stack))
+            .assume_role_policy_document(trust_policy(&r.assumed_by, cloud.account.as_deref()))
+            .set_tags(Some(tags.clone()))
+            .send()
+    })
+    .await;
     let created = out.and_then(|out| {
         out.role()
             .map(|r| r.arn().to_string())
@@ -53,26 +55,14 @@ pub async fn create_role(
     });
     // Made by our earlier create whose answer was lost — adopted only if its tags say so.
     let arn = adopt_if_exists(created, "EntityAlreadyExists", || async {
-        let tags = cloud
-            .iam
-            .list_role_tags()
-            .role_name(&r.name)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let tags = call(|| cloud.iam.list_role_tags().role_name(&r.name).send()).await?;
         let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
         if !owned_by(&tags, ctx.stack)
             || tags.get(TAG_ID).map(String::as_str) != Some(ctx.id.as_str())
         {
             return Err(nothing_of_ours());
         }
-        let role = cloud
-            .iam
-            .get_role()
-            .role_name(&r.name)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        let role = call(|| cloud.iam.get_role().role_name(&r.name).send()).await?;
         role.role()
             .map(|r| r.arn().to_string())
             .ok_or_else(|| missing("Role"))
@@ -93,51 +83,56 @@ pub async fn update_role(cloud: &AwsCloud, have: &Role, want: &Role) -> Result<(
         .iter()
         .filter(|p| !have.managed_policies.contains(p))
     {
-        cloud
-            .iam
-            .attach_role_policy()
-            .role_name(&want.name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        call(|| {
+            cloud
+                .iam
+                .attach_role_policy()
+                .role_name(&want.name)
+                .policy_arn(arn)
+                .send()
+        })
+        .await?;
     }
     for arn in have
         .managed_policies
         .iter()
         .filter(|p| !want.managed_policies.contains(p))
     {
-        cloud
-            .iam
-            .detach_role_policy()
-            .role_name(&want.name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(aws_err)?;
+        call(|| {
+            cloud
+                .iam
+                .detach_role_policy()
+                .role_name(&want.name)
+                .policy_arn(arn)
+                .send()
+        })
+        .await?;
     }
     if have.inline_policy != want.inline_policy {
         match &want.inline_policy {
             Some(doc) => {
-                cloud
-                    .iam
-                    .put_role_policy()
-                    .role_name(&want.name)
-                    .policy_name(INLINE_POLICY)
-                    .policy_document(doc)
-                    .send()
-                    .await
-                    .map_err(aws_err)?;
+                call(|| {
+                    cloud
+                        .iam
+                        .put_role_policy()
+                        .role_name(&want.name)
+                        .policy_name(INLINE_POLICY)
+                        .policy_document(doc)
+                        .send()
+                })
+                .await?;
             }
             None => {
-                let res = cloud
-                    .iam
-                    .delete_role_policy()
-                    .role_name(&want.name)
-                    .policy_name(INLINE_POLICY)
-                    .send()
-                    .await;
-                match res.map_err(aws_err) {
+                let res = call(|| {
+                    cloud
+                        .iam
+                        .delete_role_policy()
+                        .role_name(&want.name)
+                        .policy_name(INLINE_POLICY)
+                        .send()
+                })
+                .await;
+                match res {
                     Err(e) if !is_not_found(&e) => return Err(e),
                     _ => {}
                 }
@@ -157,56 +152,43 @@ pub async fn delete_role(cloud: &AwsCloud, r: &Role) -> Result<(), CloudError> {
         Err(e) if !is_not_found(&e) => return Err(e),
         _ => {}
     }
-    gone_is_done(
-        cloud
-            .iam
-            .delete_role()
-            .role_name(&r.name)
-            .send()
-            .await
-            .map_err(aws_err),
-    )
+    gone_is_done(call(|| cloud.iam.delete_role().role_name(&r.name).send()).await)
 }
 
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
-    let out = cloud
-        .iam
-        .list_roles()
-        .path_prefix(names::role_path(stack))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .iam
+            .list_roles()
+            .path_prefix(names::role_path(stack))
+            .send()
+    })
+    .await?;
     let mut found = Found::new(stack);
     for role in out.roles() {
         let name = role.role_name();
         let (tags, attached, inline) = tokio::try_join!(
+            async { call(|| cloud.iam.list_role_tags().role_name(name).send()).await },
             async {
-                cloud
-                    .iam
-                    .list_role_tags()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(aws_err)
+                call(|| {
+                    cloud
+                        .iam
+                        .list_attached_role_policies()
+                        .role_name(name)
+                        .send()
+                })
+                .await
             },
             async {
-                cloud
-                    .iam
-                    .list_attached_role_policies()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(aws_err)
-            },
-            async {
-                match cloud
-                    .iam
-                    .get_role_policy()
-                    .role_name(name)
-                    .policy_name(INLINE_POLICY)
-                    .send()
-                    .await
-                    .map_err(aws_err)
+                match call(|| {
+                    cloud
+                        .iam
+                        .get_role_policy()
+                        .role_name(name)
+                        .policy_name(INLINE_POLICY)
+                        .send()
+                })
+                .await
                 {
                     Ok(p) => Ok(Some(canonical_json(&percent_decode(p.policy_document())))),
                     Err(e) if is_not_found(&e) => Ok(None),

@@ -6,7 +6,8 @@
 //! set up first, costs nothing, and uses permissions ecsform needs anyway. The lease (see
 //! `crate::lease`) is a heartbeat tag the holder rewrites with `TagResource`.
 
-use super::errors::{aws_err, has_code};
+use super::errors::has_code;
+use super::settle::call;
 use super::AwsCloud;
 use crate::cloud::CloudError;
 use crate::lease::{tag_safe, Host, LockRecord, ProcessId};
@@ -102,14 +103,15 @@ pub async fn acquire(
     stack: &str,
     me: &LockRecord,
 ) -> Result<Acquired, CloudError> {
-    let res = cloud
-        .logs
-        .create_log_group()
-        .log_group_name(lock_name(stack))
-        .set_tags(Some(record_tags(stack, me)))
-        .send()
-        .await
-        .map_err(aws_err);
+    let res = call(|| {
+        cloud
+            .logs
+            .create_log_group()
+            .log_group_name(lock_name(stack))
+            .set_tags(Some(record_tags(stack, me)))
+            .send()
+    })
+    .await;
     match res {
         // The create is atomic: the group is ours, with our record. Its ARN (CreateLogGroup
         // does not answer it) is looked up by the heartbeat while the run goes on.
@@ -165,14 +167,15 @@ pub async fn renew(cloud: &AwsCloud, arn: &str, id: &str, now: u64) -> Result<Re
     if held.id != id {
         return Ok(Renewal::Lost((!tags.is_empty()).then_some(held)));
     }
-    cloud
-        .logs
-        .tag_resource()
-        .resource_arn(arn)
-        .tags(TAG_HEARTBEAT, now.to_string())
-        .send()
-        .await
-        .map_err(aws_err)?;
+    call(|| {
+        cloud
+            .logs
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(TAG_HEARTBEAT, now.to_string())
+            .send()
+    })
+    .await?;
     Ok(Renewal::Renewed)
 }
 
@@ -209,13 +212,14 @@ pub async fn release(
 }
 
 async fn delete(cloud: &AwsCloud, stack: &str) -> Result<(), CloudError> {
-    match cloud
-        .logs
-        .delete_log_group()
-        .log_group_name(lock_name(stack))
-        .send()
-        .await
-        .map_err(aws_err)
+    match call(|| {
+        cloud
+            .logs
+            .delete_log_group()
+            .log_group_name(lock_name(stack))
+            .send()
+    })
+    .await
     {
         Err(CloudError::NotFound(_)) | Ok(_) => Ok(()),
         Err(e) => Err(e),

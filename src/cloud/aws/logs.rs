@@ -2,7 +2,8 @@
 
 use super::errors::aws_err;
 use super::observe::{owned_by, Found};
-use super::ops::gone_is_done;
+use super::ops::{adopt_if_exists, gone_is_done, is_ours, nothing_of_ours};
+use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -16,20 +17,28 @@ pub async fn create_log_group(
 ) -> Result<String, CloudError> {
     let tags: std::collections::HashMap<String, String> =
         ownership_tags(ctx, &r.name).into_iter().collect();
-    let res = cloud
-        .logs
-        .create_log_group()
-        .log_group_name(&r.name)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(aws_err);
-    match res {
-        Ok(_) => {}
-        // A create whose answer was lost: the group is there, carrying our tags.
-        Err(CloudError::Other(e)) if e.starts_with("ResourceAlreadyExistsException") => {}
-        Err(e) => return Err(e),
-    }
+    let res = call(|| {
+        cloud
+            .logs
+            .create_log_group()
+            .log_group_name(&r.name)
+            .set_tags(Some(tags.clone()))
+            .send()
+    })
+    .await;
+    // A create whose answer was lost (the SDK's retry meets the group the first attempt
+    // made) takes the group when it carries this operation's tags; anyone else's stands.
+    adopt_if_exists(
+        res.map(|_| r.name.clone()),
+        "ResourceAlreadyExistsException",
+        || async {
+            match tags_of_group(cloud, &r.name).await? {
+                Some(tags) if is_ours(&tags, ctx) => Ok(r.name.clone()),
+                _ => Err(nothing_of_ours()),
+            }
+        },
+    )
+    .await?;
     update_log_group(cloud, r).await?;
     Ok(r.name.clone())
 }
@@ -37,23 +46,25 @@ pub async fn create_log_group(
 pub async fn update_log_group(cloud: &AwsCloud, r: &LogGroup) -> Result<(), CloudError> {
     match r.retention_days {
         Some(days) => {
-            cloud
-                .logs
-                .put_retention_policy()
-                .log_group_name(&r.name)
-                .retention_in_days(days)
-                .send()
-                .await
-                .map_err(aws_err)?;
+            call(|| {
+                cloud
+                    .logs
+                    .put_retention_policy()
+                    .log_group_name(&r.name)
+                    .retention_in_days(days)
+                    .send()
+            })
+            .await?;
         }
         None => {
-            cloud
-                .logs
-                .delete_retention_policy()
-                .log_group_name(&r.name)
-                .send()
-                .await
-                .map_err(aws_err)?;
+            call(|| {
+                cloud
+                    .logs
+                    .delete_retention_policy()
+                    .log_group_name(&r.name)
+                    .send()
+            })
+            .await?;
         }
     }
     Ok(())
@@ -65,13 +76,14 @@ fn tagging_arn(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Option<String> {
 }
 
 async fn tags_of(cloud: &AwsCloud, arn: String) -> Result<BTreeMap<String, String>, CloudError> {
-    let out = cloud
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(arn.clone())
+            .send()
+    })
+    .await?;
     Ok(out
         .tags()
         .cloned()
@@ -92,17 +104,18 @@ pub async fn tags_of_group(
 
 /// The tagging ARN of the group named exactly `name`; `None` when there is no such group.
 pub async fn arn_of_group(cloud: &AwsCloud, name: &str) -> Result<Option<String>, CloudError> {
-    Ok(cloud
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .map_err(aws_err)?
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name))
-        .and_then(tagging_arn))
+    Ok(call(|| {
+        cloud
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+    })
+    .await?
+    .log_groups()
+    .iter()
+    .find(|g| g.log_group_name() == Some(name))
+    .and_then(tagging_arn))
 }
 
 /// The tags and tagging ARN of the group named exactly `name`.
@@ -134,15 +147,7 @@ pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Resu
             "log group {name} is not tagged {TAG_STACK}={stack}; left alone"
         )));
     }
-    gone_is_done(
-        cloud
-            .logs
-            .delete_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .map_err(aws_err),
-    )
+    gone_is_done(call(|| cloud.logs.delete_log_group().log_group_name(name).send()).await)
 }
 
 /// Log groups per `DescribeLogGroups` page.

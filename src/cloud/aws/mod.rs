@@ -20,6 +20,7 @@ mod ops;
 pub mod pacing;
 mod rds;
 mod retry;
+mod settle;
 mod verify;
 
 pub use errors::{classify, set_verbose};
@@ -29,6 +30,7 @@ use crate::model::{Desired, Kind, Observed, ObservedResource, Resource, TAG_ID, 
 use crate::plan::schedule::OpKind;
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
+use settle::call;
 use std::time::Duration;
 
 /// One client per AWS service; cheap to clone.
@@ -58,6 +60,9 @@ pub struct AwsCloud {
     /// Facts AWS told us once and that never change for an AWS id (a load balancer's DNS name,
     /// a REST API's root resource), so later operations need not ask again.
     facts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    /// The NAT gateways this run created: checked once at the end of an apply
+    /// (`StackOps::failures_after_apply`).
+    created_nats: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// How long to wait for AWS's slow operations before giving up with a clear message.
@@ -154,7 +159,14 @@ impl AwsCloud {
             timeouts: Timeouts::default(),
             pacer: std::sync::Arc::new(pacing::Pacer::from_env()),
             facts: Default::default(),
+            created_nats: Default::default(),
         })
+    }
+
+    fn created_nat_gateway(&self, nat: &str) {
+        if let Ok(mut nats) = self.created_nats.lock() {
+            nats.push(nat.to_string());
+        }
     }
 
     fn remember(&self, key: &str, value: &str) {
@@ -278,15 +290,24 @@ async fn preflight(conf: &aws_config::SdkConfig) -> Result<Option<String>, Cloud
                 .build(),
         )
         .build();
-    let me = aws_sdk_sts::Client::from_conf(sts_conf)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(errors::aws_err)?;
+    let me = call(|| {
+        aws_sdk_sts::Client::from_conf(sts_conf.clone())
+            .get_caller_identity()
+            .send()
+    })
+    .await?;
     Ok(me.account().map(String::from))
 }
 
 impl super::StackOps for AwsCloud {
+    async fn failures_after_apply(&self) -> Result<Vec<String>, CloudError> {
+        let nats = self
+            .created_nats
+            .lock()
+            .map(|n| n.clone())
+            .unwrap_or_default();
+        ec2::failed_nat_gateways(self, &nats).await
+    }
     fn region(&self) -> &str {
         &self.region
     }
@@ -332,13 +353,13 @@ impl AwsCloud {
         api_stage: Option<&str>,
     ) -> Result<std::collections::BTreeMap<String, String>, CloudError> {
         let dns = |name: String| async move {
-            match self
-                .elb
-                .describe_load_balancers()
-                .names(name)
-                .send()
-                .await
-                .map_err(errors::aws_err)
+            match call(|| {
+                self.elb
+                    .describe_load_balancers()
+                    .names(name.clone())
+                    .send()
+            })
+            .await
             {
                 Ok(o) => Ok(o
                     .load_balancers()
@@ -361,13 +382,7 @@ impl AwsCloud {
             }
         }
         if let Some(stage) = api_stage {
-            let apis = self
-                .apigw
-                .get_rest_apis()
-                .limit(500)
-                .send()
-                .await
-                .map_err(errors::aws_err)?;
+            let apis = call(|| self.apigw.get_rest_apis().limit(500).send()).await?;
             let ours = apis.items().iter().find(|a| {
                 a.tags()
                     .and_then(|t| t.get(TAG_STACK))

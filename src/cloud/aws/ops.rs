@@ -4,7 +4,8 @@
 use super::errors::has_code;
 use super::retry::{is_dependency, is_not_found, retry_while};
 use super::AwsCloud;
-use crate::cloud::CloudError;
+use crate::cloud::{CloudError, OpContext};
+use crate::model::{TAG_ID, TAG_STACK};
 
 /// A delete (or detach, deregister) whose target is already gone has done its job.
 pub fn gone_is_done<T>(result: Result<T, CloudError>) -> Result<(), CloudError> {
@@ -55,7 +56,8 @@ where
 
 /// A create refused with `code` because the resource exists already — made by our own earlier
 /// create whose answer was lost, or by a run that was killed — adopts what `find` locates as
-/// ours; when `find` finds nothing of ours ([`nothing_of_ours`]), the refusal stands.
+/// ours; when `find` finds nothing of ours ([`nothing_of_ours`]), the refusal stands, saying
+/// that what exists is not this stack's: a stranger's resource is never adopted.
 pub async fn adopt_if_exists<F, Fut>(
     created: Result<String, CloudError>,
     code: &str,
@@ -67,11 +69,31 @@ where
 {
     match created {
         Err(refused) if has_code(&refused, code) => match find().await {
-            Err(CloudError::NotFound(_)) => Err(refused),
+            Err(CloudError::NotFound(_)) => Err(not_adopted(refused)),
             found => found,
         },
         other => other,
     }
+}
+
+/// A refusal to create something that exists and is not ours, saying so.
+fn not_adopted(refused: CloudError) -> CloudError {
+    match refused {
+        CloudError::Aws { code, message } => CloudError::Aws {
+            code,
+            message: format!(
+                "{message} (it does not carry this stack's ownership tags: ecsform never takes over what it did not create; rename it in the file, or delete it)"
+            ),
+        },
+        other => other,
+    }
+}
+
+/// Whether tags read back from AWS are this operation's: this stack's resource under this
+/// logical id.
+pub fn is_ours(tags: &std::collections::BTreeMap<String, String>, ctx: &OpContext<'_>) -> bool {
+    tags.get(TAG_STACK).is_some_and(|s| s == ctx.stack)
+        && tags.get(TAG_ID).is_some_and(|id| id == ctx.id.as_str())
 }
 
 /// What `find` answers when nothing it sees is ours.
@@ -108,9 +130,10 @@ mod tests {
             adopt_if_exists(Err(dup()), code, || found(Some("sg-1"))).await,
             Ok("sg-1".into())
         );
-        assert_eq!(
-            adopt_if_exists(Err(dup()), code, || found(None)).await,
-            Err(dup())
+        let refused = adopt_if_exists(Err(dup()), code, || found(None)).await;
+        assert!(
+            matches!(&refused, Err(CloudError::Aws { code: c, message }) if c == code && message.contains("does not carry this stack's ownership tags")),
+            "{refused:?}"
         );
         assert_eq!(
             adopt_if_exists(Err(dup()), "Other", || found(Some("sg-1"))).await,

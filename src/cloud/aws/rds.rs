@@ -7,6 +7,7 @@
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, tag_map, Found};
 use super::ops::{gone_is_done, wait_until_gone};
+use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
 use crate::model::*;
@@ -95,13 +96,14 @@ async fn describe(
     cloud: &AwsCloud,
     identifier: &str,
 ) -> Result<aws_sdk_rds::types::DbInstance, CloudError> {
-    let out = cloud
-        .rds
-        .describe_db_instances()
-        .db_instance_identifier(identifier)
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let out = call(|| {
+        cloud
+            .rds
+            .describe_db_instances()
+            .db_instance_identifier(identifier)
+            .send()
+    })
+    .await?;
     out.db_instances()
         .first()
         .cloned()
@@ -179,16 +181,18 @@ pub async fn create_subnet_group(
     ctx: &OpContext<'_>,
     r: &DbSubnetGroup,
 ) -> Result<String, CloudError> {
-    cloud
-        .rds
-        .create_db_subnet_group()
-        .db_subnet_group_name(&r.name)
-        .db_subnet_group_description(&r.description)
-        .set_subnet_ids(Some(ctx.resolve_all(&r.subnets)?))
-        .set_tags(Some(tags(ctx, &r.name)))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let subnets = ctx.resolve_all(&r.subnets)?;
+    call(|| {
+        cloud
+            .rds
+            .create_db_subnet_group()
+            .db_subnet_group_name(&r.name)
+            .db_subnet_group_description(&r.description)
+            .set_subnet_ids(Some(subnets.clone()))
+            .set_tags(Some(tags(ctx, &r.name)))
+            .send()
+    })
+    .await?;
     Ok(r.name.clone())
 }
 
@@ -197,15 +201,17 @@ pub async fn update_subnet_group(
     ctx: &OpContext<'_>,
     r: &DbSubnetGroup,
 ) -> Result<String, CloudError> {
-    cloud
-        .rds
-        .modify_db_subnet_group()
-        .db_subnet_group_name(&r.name)
-        .db_subnet_group_description(&r.description)
-        .set_subnet_ids(Some(ctx.resolve_all(&r.subnets)?))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let subnets = ctx.resolve_all(&r.subnets)?;
+    call(|| {
+        cloud
+            .rds
+            .modify_db_subnet_group()
+            .db_subnet_group_name(&r.name)
+            .db_subnet_group_description(&r.description)
+            .set_subnet_ids(Some(subnets.clone()))
+            .send()
+    })
+    .await?;
     Ok(r.name.clone())
 }
 
@@ -213,14 +219,15 @@ pub async fn update_subnet_group(
 /// still deleting holds it (`InvalidDBSubnetGroupStateFault`), which is retried.
 pub async fn delete_subnet_group(cloud: &AwsCloud, name: &str) -> Result<(), CloudError> {
     super::ops::delete_retrying(cloud, &format!("delete DB subnet group {name}"), || async {
-        cloud
-            .rds
-            .delete_db_subnet_group()
-            .db_subnet_group_name(name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(aws_err)
+        call(|| {
+            cloud
+                .rds
+                .delete_db_subnet_group()
+                .db_subnet_group_name(name)
+                .send()
+        })
+        .await
+        .map(|_| ())
     })
     .await
 }
@@ -230,28 +237,31 @@ pub async fn create_instance(
     ctx: &OpContext<'_>,
     r: &DbInstance,
 ) -> Result<String, CloudError> {
-    let created = cloud
-        .rds
-        .create_db_instance()
-        .db_instance_identifier(&r.identifier)
-        .engine(&r.engine)
-        .set_engine_version(r.engine_version.clone())
-        .db_instance_class(&r.instance_class)
-        .allocated_storage(r.storage_gb as i32)
-        .storage_type("gp3")
-        .multi_az(r.multi_az)
-        .storage_encrypted(r.encrypted)
-        .publicly_accessible(r.publicly_accessible)
-        .deletion_protection(r.deletion_protection)
-        .master_username(&r.master_username)
-        .manage_master_user_password(true)
-        .db_subnet_group_name(ctx.resolve(&r.subnet_group)?)
-        .set_vpc_security_group_ids(Some(ctx.resolve_all(&r.security_groups)?))
-        .copy_tags_to_snapshot(true)
-        .set_tags(Some(tags(ctx, &r.identifier)))
-        .send()
-        .await
-        .map_err(aws_err);
+    let subnet_group = ctx.resolve(&r.subnet_group)?;
+    let groups = ctx.resolve_all(&r.security_groups)?;
+    let created = call(|| {
+        cloud
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(&r.identifier)
+            .engine(&r.engine)
+            .set_engine_version(r.engine_version.clone())
+            .db_instance_class(&r.instance_class)
+            .allocated_storage(r.storage_gb as i32)
+            .storage_type("gp3")
+            .multi_az(r.multi_az)
+            .storage_encrypted(r.encrypted)
+            .publicly_accessible(r.publicly_accessible)
+            .deletion_protection(r.deletion_protection)
+            .master_username(&r.master_username)
+            .manage_master_user_password(true)
+            .db_subnet_group_name(subnet_group.clone())
+            .set_vpc_security_group_ids(Some(groups.clone()))
+            .copy_tags_to_snapshot(true)
+            .set_tags(Some(tags(ctx, &r.identifier)))
+            .send()
+    })
+    .await;
     match created {
         Ok(_) => {}
         // A create whose answer was lost and was run again: the instance is ours already.
@@ -297,26 +307,28 @@ pub async fn update_instance(
             r.identifier
         )));
     }
-    cloud
-        .rds
-        .modify_db_instance()
-        .db_instance_identifier(&r.identifier)
-        .apply_immediately(true)
-        .db_instance_class(&r.instance_class)
-        .set_allocated_storage((r.storage_gb != have.storage_gb).then_some(r.storage_gb as i32))
-        .set_engine_version(version.clone())
-        .set_allow_major_version_upgrade(
-            version
-                .is_some()
-                .then(|| major(&r.engine_version) != major(&have.engine_version)),
-        )
-        .multi_az(r.multi_az)
-        .deletion_protection(r.deletion_protection)
-        .set_vpc_security_group_ids(Some(ctx.resolve_all(&r.security_groups)?))
-        .set_db_subnet_group_name(moves.then(|| group.clone()))
-        .send()
-        .await
-        .map_err(aws_err)?;
+    let groups = ctx.resolve_all(&r.security_groups)?;
+    call(|| {
+        cloud
+            .rds
+            .modify_db_instance()
+            .db_instance_identifier(&r.identifier)
+            .apply_immediately(true)
+            .db_instance_class(&r.instance_class)
+            .set_allocated_storage((r.storage_gb != have.storage_gb).then_some(r.storage_gb as i32))
+            .set_engine_version(version.clone())
+            .set_allow_major_version_upgrade(
+                version
+                    .is_some()
+                    .then(|| major(&r.engine_version) != major(&have.engine_version)),
+            )
+            .multi_az(r.multi_az)
+            .deletion_protection(r.deletion_protection)
+            .set_vpc_security_group_ids(Some(groups.clone()))
+            .set_db_subnet_group_name(moves.then(|| group.clone()))
+            .send()
+    })
+    .await?;
     cloud.remember(&subnet_group_key(&r.identifier), &group);
     Ok(r.identifier.clone())
 }
@@ -337,20 +349,22 @@ pub async fn delete_instance(cloud: &AwsCloud, have: &DbInstance) -> Result<(), 
         .unwrap_or(0);
     // Snapshot identifiers: letters, digits and single hyphens, 255 at most.
     let snapshot = format!("{id}-final-{stamp}");
-    let out = cloud
-        .rds
-        .delete_db_instance()
-        .db_instance_identifier(id)
-        .skip_final_snapshot(false)
-        .final_db_snapshot_identifier(&snapshot)
-        .delete_automated_backups(false)
-        .send()
-        .await
-        .map_err(aws_err);
+    let out = call(|| {
+        cloud
+            .rds
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .skip_final_snapshot(false)
+            .final_db_snapshot_identifier(&snapshot)
+            .delete_automated_backups(false)
+            .send()
+    })
+    .await;
     match out {
-        Err(e) if has_code(&e, "InvalidDBInstanceState") => {
-            // Already deleting (a re-run): wait for it like any other.
-        }
+        // "is already being deleted" (a re-run): wait for it like any other. Every other
+        // InvalidDBInstanceState (creating, backing up, modifying) was waited out by `call`
+        // (settle.rs), so this answer means AWS is deleting it.
+        Err(e) if has_code(&e, "InvalidDBInstanceState") => {}
         other => gone_is_done(other.map(|_| ()))?,
     }
     wait_until_gone(cloud, &format!("DB instance {id}"), || async {
@@ -399,13 +413,14 @@ pub async fn observe(cloud: &AwsCloud, stack: &str, hint: &Desired) -> Result<Fo
             );
         }
         let tags = futures::future::try_join_all(out.iter().map(|g| async move {
-            cloud
-                .rds
-                .list_tags_for_resource()
-                .resource_name(g.db_subnet_group_arn().unwrap_or_default())
-                .send()
-                .await
-                .map_err(aws_err)
+            call(|| {
+                cloud
+                    .rds
+                    .list_tags_for_resource()
+                    .resource_name(g.db_subnet_group_arn().unwrap_or_default())
+                    .send()
+            })
+            .await
         }))
         .await?;
         Ok::<_, CloudError>(out.into_iter().zip(tags).collect::<Vec<_>>())

@@ -1,7 +1,7 @@
 //! The reads behind `ecsform verify` (see `crate::verify`): describes and lists only, never a
 //! write, and never a secret's or parameter's value.
 
-use super::errors::aws_err;
+use super::settle::call;
 use super::AwsCloud;
 use crate::cloud::CloudError;
 use crate::verify::{
@@ -52,14 +52,15 @@ impl AwsCloud {
 /// value, answer GetServiceQuota with NoSuchResourceException:
 /// https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetServiceQuota.html).
 async fn quota_value(cloud: &AwsCloud, need: &QuotaNeed) -> QuotaValue {
-    let applied = cloud
-        .quotas
-        .get_service_quota()
-        .service_code(need.service_code)
-        .quota_code(need.quota_code)
-        .send()
-        .await
-        .map_err(aws_err);
+    let applied = call(|| {
+        cloud
+            .quotas
+            .get_service_quota()
+            .service_code(need.service_code)
+            .quota_code(need.quota_code)
+            .send()
+    })
+    .await;
     match applied {
         Ok(out) => {
             if let Some(v) = out.quota().and_then(|q| q.value()) {
@@ -69,14 +70,15 @@ async fn quota_value(cloud: &AwsCloud, need: &QuotaNeed) -> QuotaValue {
         Err(e) if code(&e) != "NoSuchResourceException" => return QuotaValue::Unread(reason(&e)),
         Err(_) => {}
     }
-    let default = cloud
-        .quotas
-        .get_aws_default_service_quota()
-        .service_code(need.service_code)
-        .quota_code(need.quota_code)
-        .send()
-        .await
-        .map_err(aws_err);
+    let default = call(|| {
+        cloud
+            .quotas
+            .get_aws_default_service_quota()
+            .service_code(need.service_code)
+            .quota_code(need.quota_code)
+            .send()
+    })
+    .await;
     match default {
         Ok(out) => match out.quota().and_then(|q| q.value()) {
             Some(v) => QuotaValue::AwsDefault(v),
@@ -109,12 +111,7 @@ fn region_of(arn: &str) -> Option<&str> {
 }
 
 async fn zones(cloud: &AwsCloud, names: &[String]) -> Vec<Check> {
-    let found = cloud
-        .ec2
-        .describe_availability_zones()
-        .send()
-        .await
-        .map_err(aws_err);
+    let found = call(|| cloud.ec2.describe_availability_zones().send()).await;
     let zones = match found {
         Ok(out) => out.availability_zones().to_vec(),
         Err(e) => {
@@ -177,14 +174,15 @@ async fn image(cloud: &AwsCloud, service: &str, image: &ImageRef) -> Check {
         .set_image_tag(tag.clone())
         .set_image_digest(digest.clone())
         .build();
-    let found = cloud
-        .ecr
-        .describe_images()
-        .repository_name(repository)
-        .image_ids(id)
-        .send()
-        .await
-        .map_err(aws_err);
+    let found = call(|| {
+        cloud
+            .ecr
+            .describe_images()
+            .repository_name(repository)
+            .image_ids(id.clone())
+            .send()
+    })
+    .await;
     // An empty answer and ImageNotFoundException both mean the repository lacks the image.
     let found = match found {
         Ok(out) => Ok(!out.image_details().is_empty()),
@@ -231,13 +229,7 @@ async fn secret(cloud: &AwsCloud, service: &str, var: &str, source: &str) -> Che
         );
     }
     if source.starts_with("arn:aws:secretsmanager:") {
-        let found = cloud
-            .secrets
-            .describe_secret()
-            .secret_id(source)
-            .send()
-            .await
-            .map_err(aws_err);
+        let found = call(|| cloud.secrets.describe_secret().secret_id(source).send()).await;
         return match found {
             Ok(s) => readable(
                 "secret",
@@ -269,13 +261,14 @@ async fn secret(cloud: &AwsCloud, service: &str, var: &str, source: &str) -> Che
         Ok(f) => f,
         Err(e) => return Check::new("parameter", subject, Status::Fail, e.to_string()),
     };
-    let found = cloud
-        .ssm
-        .describe_parameters()
-        .parameter_filters(filter)
-        .send()
-        .await
-        .map_err(aws_err);
+    let found = call(|| {
+        cloud
+            .ssm
+            .describe_parameters()
+            .parameter_filters(filter.clone())
+            .send()
+    })
+    .await;
     match found {
         Ok(out) => match out.parameters().first() {
             None => Check::new(
@@ -324,14 +317,7 @@ async fn certificate(cloud: &AwsCloud, port: u16, arn: &str) -> Check {
             ),
         );
     }
-    match cloud
-        .acm
-        .describe_certificate()
-        .certificate_arn(arn)
-        .send()
-        .await
-        .map_err(aws_err)
-    {
+    match call(|| cloud.acm.describe_certificate().certificate_arn(arn).send()).await {
         Ok(out) => {
             let cert = out.certificate();
             let facts = CertificateFacts {
