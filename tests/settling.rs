@@ -51,20 +51,25 @@ async fn plan_is_empty(proxy: &FaultProxy, moto: &Moto, what: &str, f: &Fixture)
     );
 }
 
-/// The quirk rows the proxy answered, by name.
-fn answered(proxy: &FaultProxy) -> BTreeSet<String> {
+/// What the proxy injected: `quirk:<row>`, `lost:<service:Action>`, ...
+fn injected(proxy: &FaultProxy) -> BTreeSet<String> {
     proxy.stats()["injected"]
         .as_object()
-        .map(|m| {
-            m.keys()
-                .filter_map(|k| k.strip_prefix("quirk:").map(String::from))
-                .collect()
-        })
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default()
 }
 
+/// The injections of one kind (`quirk`, `lost`), by what follows the colon.
+fn of_kind(injected: &BTreeSet<String>, kind: &str) -> BTreeSet<String> {
+    let prefix = format!("{kind}:");
+    injected
+        .iter()
+        .filter_map(|k| k.strip_prefix(&prefix).map(String::from))
+        .collect()
+}
+
 /// Apply, edit, destroy one system with `faults` on, each in one run, each next plan empty,
-/// nothing left; returns the quirk rows answered.
+/// nothing left; returns what the proxy injected.
 async fn lifecycle(
     file: &str,
     prefix: &str,
@@ -108,7 +113,7 @@ async fn lifecycle(
         .filter(|(_, n)| *n > 0)
         .collect();
     assert!(left.is_empty(), "destroy left {left:?}");
-    answered(&proxy)
+    injected(&proxy)
 }
 
 fn every_quirk() -> serde_json::Value {
@@ -119,11 +124,21 @@ fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|n| n.to_string()).collect()
 }
 
-fn assert_answered(answered: &BTreeSet<String>, expected: &[&str]) {
-    let missing: Vec<_> = set(expected).difference(answered).cloned().collect();
+fn assert_answered(injected: &BTreeSet<String>, expected: &[&str]) {
+    let answered = of_kind(injected, "quirk");
+    let missing: Vec<_> = set(expected).difference(&answered).cloned().collect();
     assert!(
         missing.is_empty(),
         "rows never answered: {missing:?} (answered: {answered:?})"
+    );
+}
+
+fn assert_lost(injected: &BTreeSet<String>, expected: &[&str]) {
+    let lost = of_kind(injected, "lost");
+    let missing: Vec<_> = set(expected).difference(&lost).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "answers never lost: {missing:?} (lost: {lost:?})"
     );
 }
 
@@ -222,4 +237,155 @@ async fn the_production_system_settles_in_one_run_each_step() {
         "rds_busy_delete",
     ]);
     assert_answered(&answered, &expected);
+}
+
+/// Every create whose first answer is lost after AWS acted (a 500 the SDK retries).
+fn lost_creates() -> serde_json::Value {
+    json!({"seed": 27, "lose_answers": [
+        "*:Create*", "*:Allocate*", "*:Register*", "*:Put*", "*:Authorize*", "*:Attach*",
+        "*:Associate*", "apigateway:POST *", "apigateway:PUT *"
+    ]})
+}
+
+/// The creates of every system, each of which had its answer lost.
+const CREATES: &[&str] = &[
+    "ec2:CreateVpc",
+    "ec2:CreateSubnet",
+    "ec2:CreateInternetGateway",
+    "ec2:AttachInternetGateway",
+    "ec2:AllocateAddress",
+    "ec2:CreateNatGateway",
+    "ec2:CreateRouteTable",
+    "ec2:CreateRoute",
+    "ec2:AssociateRouteTable",
+    "ec2:CreateSecurityGroup",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "iam:CreateRole",
+    "iam:AttachRolePolicy",
+    "logs:CreateLogGroup",
+    "logs:PutRetentionPolicy",
+    "servicediscovery:CreatePrivateDnsNamespace",
+    "servicediscovery:CreateService",
+    "ecs:CreateCluster",
+    "ecs:RegisterTaskDefinition",
+    "ecs:CreateService",
+    "elasticloadbalancing:CreateLoadBalancer",
+    "elasticloadbalancing:CreateTargetGroup",
+    "elasticloadbalancing:CreateListener",
+    "apigateway:POST /vpclinks",
+    "apigateway:POST /restapis",
+    "apigateway:POST /restapis/{}/resources/{}",
+    "apigateway:PUT /restapis/{}/resources/{}/methods/{}",
+    "apigateway:PUT /restapis/{}/resources/{}/methods/{}/integration",
+    "apigateway:POST /restapis/{}/deployments",
+    "apigateway:POST /restapis/{}/stages",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_converges_when_create_answers_are_lost() {
+    let injected = lifecycle(
+        "topology.example.yaml",
+        "lost-ex",
+        lost_creates(),
+        &[("LOG_LEVEL: info", "LOG_LEVEL: debug")],
+    )
+    .await;
+    let mut expected = CREATES.to_vec();
+    expected.extend(["elasticloadbalancing:CreateRule", "ecr:CreateRepository"]);
+    assert_lost(&injected, &expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_school_system_converges_when_create_answers_are_lost() {
+    let injected = lifecycle(
+        "topology.school.yaml",
+        "lost-sc",
+        lost_creates(),
+        &[(
+            "    port: 8080\n",
+            "    port: 8080\n    environment: {LOG_LEVEL: debug}\n",
+        )],
+    )
+    .await;
+    assert_lost(&injected, CREATES);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_production_system_converges_when_create_answers_are_lost() {
+    let injected = lifecycle(
+        "topology.production.yaml",
+        "lost-pr",
+        lost_creates(),
+        &[
+            ("instance_class: db.t3.micro", "instance_class: db.t3.small"),
+            ("deletion_protection: true", "deletion_protection: false"),
+            (
+                "    port: 8080\n",
+                "    port: 8080\n    environment: {LOG_LEVEL: debug}\n",
+            ),
+        ],
+    )
+    .await;
+    let mut expected = CREATES.to_vec();
+    expected.extend([
+        "ecr:CreateRepository",
+        "rds:CreateDBSubnetGroup",
+        "rds:CreateDBInstance",
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "monitoring:PutMetricAlarm",
+    ]);
+    assert_lost(&injected, &expected);
+}
+
+/// A NAT gateway that AWS reports `failed` (no free address in its subnet): the apply that
+/// created it does not end green, the next plan replaces it saying why, and once AWS can make
+/// one the next apply converges.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_nat_gateway_fails_the_apply_and_the_plan_replaces_it() {
+    let moto = Moto::start();
+    let stack = unique_stack("natfail");
+    let fixture = Fixture::seed(&stack);
+    let path = fixture.path_str().to_string();
+    let proxy = FaultProxy::start(moto, &json!({"nat_fail": true}));
+    let out = run(&proxy, moto, &["apply", "-f", &path, "--auto-approve"]).await;
+    let text = show(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("failed: NAT gateway nat-")
+            && text.contains(
+                "InsufficientFreeAddressesInSubnet: Subnet has insufficient free addresses"
+            ),
+        "the apply does not name the failed gateway and AWS's reason:\n{text}"
+    );
+    let plan = run(&proxy, moto, &["plan", "-f", &path, "--detailed-exitcode"]).await;
+    let shown = show(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.contains("nat.1") && shown.contains("InsufficientFreeAddressesInSubnet"),
+        "the plan hides the failed gateway:\n{shown}"
+    );
+    let planned = run(&proxy, moto, &["plan", "-f", &path, "--json"]).await;
+    let steps = common::steps(&serde_json::from_slice(&planned.stdout).expect("plan JSON"));
+    assert!(
+        steps.contains(&common::pair("nat.1", "replace")),
+        "the failed gateway is not replaced: {steps:?}"
+    );
+    // AWS can make one now: the next apply replaces it and converges.
+    proxy.configure(&json!({"nat_fail": false}));
+    must_pass(
+        &proxy,
+        moto,
+        "the apply after",
+        &["apply", "-f", &path, "--auto-approve"],
+    )
+    .await;
+    plan_is_empty(&proxy, moto, "the replacement", &fixture).await;
+    must_pass(
+        &proxy,
+        moto,
+        "destroy",
+        &["destroy", "-f", &path, "--auto-approve"],
+    )
+    .await;
 }

@@ -657,7 +657,8 @@ QUIRKS = {
         keys=["logs:DeleteLogGroup", "logs:PutRetentionPolicy"], status=400, code="OperationAbortedException",
         message="A conflicting operation is currently in progress against this resource. Please try again."),
     "certificate_not_visible": dict(
-        keys=["elasticloadbalancing:CreateListener", "elasticloadbalancing:ModifyListener"], body="Certificates",
+        keys=["elasticloadbalancing:CreateListener", "elasticloadbalancing:ModifyListener"],
+        body="Certificates.member.1.CertificateArn",
         status=400, code="CertificateNotFound",
         message="Certificate 'arn:aws:acm:us-east-1:123456789012:certificate/x' not found"),
     "rds_busy": dict(
@@ -1055,6 +1056,8 @@ class World:
         self.nat_failed: set[str] = set()  # NAT gateways answered ``failed`` (nat_fail)
         self.quirk_calls: Counter = Counter()  # (quirk, request identity) -> calls seen
         self.answers_lost: set[str] = set()  # request identities whose answer was lost
+        # (action, idempotency token) -> the first answer (moto ignores ClientToken)
+        self.token_answers: dict[tuple[str, str], Reply] = {}
 
     def event_age(self, name: str, now: float) -> float:
         return now - self.events[name] if name in self.events else float("inf")
@@ -1546,13 +1549,22 @@ class FaultProxy:
             continued = self.pages.continuation(req)
             if continued:
                 return Outcome(continued, "paged")
+        token = idempotency_token(req)
+        if token:
+            with self.world.lock:
+                earlier = self.world.token_answers.get(token)
+            if earlier:
+                return Outcome(earlier, "idempotent")
         reply = self.forward(req)
         self.observe(req, reply)
+        if token and reply.status < 300:
+            with self.world.lock:
+                self.world.token_answers.setdefault(token, reply)
         if quirk and reply.status < 300:
             return Outcome(error_reply(req, quirk["status"], quirk["code"], quirk["message"]),
                            f"quirk:{quirk['name']}")
         if reply.status < 300 and self.answer_lost(req, cfg):
-            return Outcome(internal_error_reply(req), "lost")
+            return Outcome(internal_error_reply(req), f"lost:{req.key}")
         pending = (self.rewrite_pending(req, reply, cfg) or self.rewrite_vpc_links(req, reply, cfg)
                    or self.rewrite_service_tasks(req, reply, cfg))
         if cfg["paging"]:
@@ -1664,6 +1676,7 @@ class FaultProxy:
             "elasticloadbalancing:DeleteLoadBalancer": self.load_balancer_used_by_vpc_link,
             "apigateway:DELETE /vpclinks/{}": self.vpc_link_in_use,
             "apigateway:DELETE /v2/vpclinks/{}": self.vpc_link_in_use,
+            "apigateway:POST /restapis/{}/resources/{}": self.resource_exists,
         }.get(req.key)
         if check is None:
             return None
@@ -1672,6 +1685,21 @@ class FaultProxy:
         except Exception as exc:  # never block on a failed side call
             log_warning(f"{req.key} ordering side call failed: {exc!r}")
             return None
+
+    def resource_exists(self, req: Request) -> Reply | None:
+        """API Gateway refuses a second resource with the same path part under one parent
+        (moto makes it): 409 ConflictException."""
+        api, parent = path_ids(req)[:2]
+        part = req.json_body().get("pathPart")
+        if not part:
+            return None
+        listed = self.upstream_rest(req, "GET", f"/restapis/{api}/resources?limit=500")
+        doc = json_doc(listed.body) or {}
+        items = doc.get("item") or doc.get("items") or []
+        if any(i.get("parentId") == parent and i.get("pathPart") == part for i in items):
+            return error_reply(req, 409, "ConflictException",
+                               f"Another resource with the same parent already has this name: {part}")
+        return None
 
     def unassociated_target_group(self, req: Request) -> Reply | None:
         """Real ECS refuses a service whose target group no listener or rule forwards to."""
@@ -2068,6 +2096,13 @@ class FaultProxy:
                 world.events["ecs:DeleteService"] = now
             if req.key == "elasticloadbalancing:DeleteLoadBalancer":
                 world.events["elb:DeleteLoadBalancer"] = now
+            if req.key in ("elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteListener"):
+                # What is gone no longer answers a create of the same settings.
+                gone = req.form_params().get("LoadBalancerArn") or req.form_params().get("ListenerArn")
+                if gone:
+                    for key in [k for k, r in world.token_answers.items()
+                                if k[0] in NATURAL_KEYS and (gone in r.text() or gone in k[1])]:
+                        del world.token_answers[key]
             if req.key in ("elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteListener",
                            "elasticloadbalancing:DeleteRule"):
                 world.events["elb:ListenerChange"] = now
@@ -2358,6 +2393,42 @@ class FaultProxy:
             with self.log_lock:
                 self.log_file.write(line + "\n")
                 self.log_file.flush()
+
+
+# Idempotency tokens AWS honours and moto ignores: a repeated create with the same token
+# answers what the first one made
+# (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html;
+# Cloud Map's CreatorRequestId, https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html;
+# ECS CreateService's clientToken, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html).
+TOKEN_PARAMETERS = {
+    "ec2:CreateNatGateway": "ClientToken",
+    "ec2:CreateRouteTable": "ClientToken",
+    "servicediscovery:CreatePrivateDnsNamespace": "CreatorRequestId",
+    "servicediscovery:CreateService": "CreatorRequestId",
+    "ecs:CreateService": "clientToken",
+}
+
+
+# ELBv2 creates are idempotent by their settings, for as long as what they made exists: "If
+# you attempt to create multiple load balancers [listeners] with the same settings, each call
+# succeeds" (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html,
+# API_CreateListener.html); moto makes a second one.  Forgotten when it is deleted.
+NATURAL_KEYS = {
+    "elasticloadbalancing:CreateLoadBalancer": ("Name",),
+    "elasticloadbalancing:CreateListener": ("LoadBalancerArn", "Port"),
+}
+
+
+def idempotency_token(req: Request) -> tuple[str, str] | None:
+    if req.key in NATURAL_KEYS:
+        params = req.form_params()
+        values = [params.get(p) or "" for p in NATURAL_KEYS[req.key]]
+        return (req.key, "/".join(values)) if all(values) else None
+    name = TOKEN_PARAMETERS.get(req.key)
+    if not name:
+        return None
+    value = req.form_params().get(name) if req.protocol == "ec2" else req.json_body().get(name)
+    return (req.key, value) if isinstance(value, str) and value else None
 
 
 def request_identity(req: Request) -> str:

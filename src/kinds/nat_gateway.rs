@@ -13,7 +13,9 @@ pub struct NatGateway {
     /// e.g. `InsufficientFreeAddressesInSubnet`); never wanted, so a failed gateway is
     /// replaced, and the plan says why. AWS deletes a failed gateway by itself after a while
     /// (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Written out as `null` when there is none: the diff compares the fields the file's
+    /// resource has.
+    #[serde(default)]
     pub failure: Option<String>,
 }
 

@@ -61,6 +61,24 @@ impl FaultProxy {
         cmd
     }
 
+    /// Replaces the proxy's configuration (what it learnt of the resources is kept).
+    pub fn configure(&self, config: &serde_json::Value) {
+        let body = config.to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("proxy");
+        write!(
+            s,
+            "POST /_proxy/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut text = String::new();
+        s.read_to_string(&mut text).expect("read");
+        assert!(
+            text.starts_with("HTTP/1.1 200") || text.starts_with("HTTP/1.0 200"),
+            "{text}"
+        );
+    }
+
     /// The proxy's request statistics.
     pub fn stats(&self) -> serde_json::Value {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("proxy");

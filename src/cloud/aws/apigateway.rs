@@ -4,7 +4,9 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, Found};
-use super::ops::{gone_is_done, wait_until_gone};
+use super::ops::{
+    adopt_if_exists, create_or_find, gone_is_done, is_ours, nothing_of_ours, wait_until_gone,
+};
 use super::retry::wait_until;
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};
@@ -18,6 +20,12 @@ use std::collections::{BTreeMap, HashMap};
 
 /// AWS's page size maximum for API Gateway listings.
 const PAGE: i32 = 500;
+
+/// For a create that must not be sent twice by the SDK's retry (`ops::create_or_find`).
+fn without_retry() -> aws_sdk_apigateway::config::Builder {
+    aws_sdk_apigateway::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+}
 
 fn tag_hash(ctx: &OpContext<'_>, name: &str) -> HashMap<String, String> {
     ownership_tags(ctx, name).into_iter().collect()
@@ -56,18 +64,41 @@ pub async fn create_vpc_link(
     // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html).
     let nlb_name = nlb.split('/').nth(2).unwrap_or(&nlb).to_string();
     super::elb::wait_active(cloud, &nlb, &nlb_name).await?;
-    let out = call(|| {
-        cloud
+    let create = || async {
+        let out = call(|| {
+            cloud
+                .apigw
+                .create_vpc_link()
+                .name(&r.name)
+                .description(&r.description)
+                .target_arns(nlb.clone())
+                .set_tags(Some(tag_hash(ctx, &r.name)))
+                .customize()
+                .config_override(without_retry())
+                .send()
+        })
+        .await?;
+        out.id()
+            .map(String::from)
+            .ok_or_else(|| missing("VpcLink id"))
+    };
+    let find = || async {
+        let mut pages = cloud
             .apigw
-            .create_vpc_link()
-            .name(&r.name)
-            .description(&r.description)
-            .target_arns(nlb.clone())
-            .set_tags(Some(tag_hash(ctx, &r.name)))
-            .send()
-    })
-    .await?;
-    let id = out.id().ok_or_else(|| missing("VpcLink id"))?.to_string();
+            .get_vpc_links()
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for link in page.map_err(aws_err)?.items() {
+                if is_ours(&tags_of(link.tags()), ctx) {
+                    return Ok(link.id().map(String::from));
+                }
+            }
+        }
+        Ok(None)
+    };
+    let id = create_or_find("CreateVpcLink", create, find).await?;
     // A REST VPC link is PENDING for minutes (8–12 against an NLB) and may end FAILED; a
     // deployment over it is refused until it is AVAILABLE
     // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html).
@@ -128,21 +159,52 @@ pub async fn create_vpc_link_v2(
 ) -> Result<String, CloudError> {
     let subnets = ctx.resolve_all(&r.subnets)?;
     let groups = ctx.resolve_all(&r.security_groups)?;
-    let out = call(|| {
-        cloud
-            .apigw2
-            .create_vpc_link()
-            .name(&r.name)
-            .set_subnet_ids(Some(subnets.clone()))
-            .set_security_group_ids(Some(groups.clone()))
-            .set_tags(Some(tag_hash(ctx, &r.name)))
-            .send()
-    })
-    .await?;
-    let id = out
-        .vpc_link_id()
-        .ok_or_else(|| missing("VpcLinkId"))?
-        .to_string();
+    let create = || async {
+        let out = call(|| {
+            cloud
+                .apigw2
+                .create_vpc_link()
+                .name(&r.name)
+                .set_subnet_ids(Some(subnets.clone()))
+                .set_security_group_ids(Some(groups.clone()))
+                .set_tags(Some(tag_hash(ctx, &r.name)))
+                .customize()
+                .config_override(
+                    aws_sdk_apigatewayv2::config::Builder::default()
+                        .retry_config(aws_config::retry::RetryConfig::disabled()),
+                )
+                .send()
+        })
+        .await?;
+        out.vpc_link_id()
+            .map(String::from)
+            .ok_or_else(|| missing("VpcLinkId"))
+    };
+    // GetVpcLinks (V2) has no paginator in the SDK: NextToken by hand.
+    let find = || async {
+        let mut token: Option<String> = None;
+        loop {
+            let page = call(|| {
+                cloud
+                    .apigw2
+                    .get_vpc_links()
+                    .max_results("100")
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+            for link in page.items() {
+                if is_ours(&tags_of(link.tags()), ctx) {
+                    return Ok(link.vpc_link_id().map(String::from));
+                }
+            }
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(None),
+            }
+        }
+    };
+    let id = create_or_find("CreateVpcLink (V2)", create, find).await?;
     // PENDING while AWS makes its network interfaces in the subnets (minutes), or FAILED
     // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vpc-links.html).
     wait_until(
@@ -204,26 +266,47 @@ pub async fn create_rest_api(
     ctx: &OpContext<'_>,
     r: &RestApi,
 ) -> Result<String, CloudError> {
-    let out = call(|| {
-        cloud
+    let create = || async {
+        let out = call(|| {
+            cloud
+                .apigw
+                .create_rest_api()
+                .name(&r.name)
+                .description(&r.description)
+                .endpoint_configuration(
+                    EndpointConfiguration::builder()
+                        .types(EndpointType::Regional)
+                        .build(),
+                )
+                .set_tags(Some(tag_hash(ctx, &r.name)))
+                .customize()
+                .config_override(without_retry())
+                .send()
+        })
+        .await?;
+        let id = out.id().ok_or_else(|| missing("RestApi id"))?.to_string();
+        if let Some(root) = out.root_resource_id() {
+            cloud.remember(&root_key(&id), root);
+        }
+        Ok(id)
+    };
+    let find = || async {
+        let mut pages = cloud
             .apigw
-            .create_rest_api()
-            .name(&r.name)
-            .description(&r.description)
-            .endpoint_configuration(
-                EndpointConfiguration::builder()
-                    .types(EndpointType::Regional)
-                    .build(),
-            )
-            .set_tags(Some(tag_hash(ctx, &r.name)))
-            .send()
-    })
-    .await?;
-    let id = out.id().ok_or_else(|| missing("RestApi id"))?.to_string();
-    if let Some(root) = out.root_resource_id() {
-        cloud.remember(&root_key(&id), root);
-    }
-    Ok(id)
+            .get_rest_apis()
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for api in page.map_err(aws_err)?.items() {
+                if is_ours(&tags_of(api.tags()), ctx) {
+                    return Ok(api.id().map(String::from));
+                }
+            }
+        }
+        Ok(None)
+    };
+    create_or_find("CreateRestApi", create, find).await
 }
 
 pub async fn update_rest_api(cloud: &AwsCloud, id: &str, r: &RestApi) -> Result<(), CloudError> {
@@ -515,20 +598,43 @@ pub async fn create_deployment(
     r: &ApiDeployment,
 ) -> Result<String, CloudError> {
     let api = ctx.resolve(&r.rest_api)?;
-    let out = async {
-        call(|| {
+    let create = || async {
+        let out = call(|| {
             cloud
                 .apigw
                 .create_deployment()
                 .rest_api_id(&api)
                 .description(&r.description)
+                .customize()
+                .config_override(without_retry())
                 .send()
         })
-        .await
-    }
-    .await?;
-    let id = out.id().ok_or_else(|| missing("Deployment id"))?;
-    Ok(format!("{api}/{id}"))
+        .await?;
+        let id = out.id().ok_or_else(|| missing("Deployment id"))?;
+        Ok(format!("{api}/{id}"))
+    };
+    // Deployments carry no tags: the one this create made is the snapshot with our description
+    // that the run did not see when it began (the stack's others, current or not, it did).
+    let find = || async {
+        let seen: std::collections::BTreeSet<&String> = ctx.observed.values().collect();
+        let mut pages = cloud
+            .apigw
+            .get_deployments()
+            .rest_api_id(&api)
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for d in page.map_err(aws_err)?.items() {
+                let physical = format!("{api}/{}", d.id().unwrap_or_default());
+                if d.description() == Some(r.description.as_str()) && !seen.contains(&physical) {
+                    return Ok(Some(physical));
+                }
+            }
+        }
+        Ok(None)
+    };
+    create_or_find("CreateDeployment", create, find).await
 }
 
 pub async fn delete_deployment(cloud: &AwsCloud, physical: &str) -> Result<(), CloudError> {
@@ -554,7 +660,8 @@ pub async fn create_stage(
     let api = ctx.resolve(&r.rest_api)?;
     let deployment = ctx.resolve(&r.deployment)?;
     let (_, deployment) = split(&deployment)?;
-    call(|| {
+    let physical = format!("{api}/{}", r.name);
+    let created = call(|| {
         cloud
             .apigw
             .create_stage()
@@ -564,8 +671,31 @@ pub async fn create_stage(
             .set_tags(Some(tag_hash(ctx, &r.name)))
             .send()
     })
+    .await
+    .map(|_| physical.clone());
+    // A create whose answer was lost ("Stage already exists"): ours if it carries our tags.
+    adopt_if_exists(created, "ConflictException", || async {
+        let stage = call(|| {
+            cloud
+                .apigw
+                .get_stage()
+                .rest_api_id(&api)
+                .stage_name(&r.name)
+                .send()
+        })
+        .await?;
+        let tags = stage
+            .tags()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        match is_ours(&tags, ctx) {
+            true => Ok(physical.clone()),
+            false => Err(nothing_of_ours()),
+        }
+    })
     .await?;
-    let physical = format!("{api}/{}", r.name);
     if r.throttle.is_some() {
         update_stage(cloud, ctx, &physical, r, None).await?;
     }

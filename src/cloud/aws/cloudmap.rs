@@ -1,8 +1,9 @@
 //! Cloud Map: the private DNS namespace and one discovery service per service.
 
+use super::errors::has_code;
 use super::errors::{aws_err, build_err, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
-use super::ops::delete_retrying;
+use super::ops::{delete_retrying, is_ours};
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};
@@ -33,7 +34,7 @@ pub async fn create_namespace(
 ) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
     let tagged = tags(ctx, &r.name, &[(TAG_VPC, &vpc)])?;
-    let out = call(|| {
+    let created = call(|| {
         cloud
             .cloudmap
             .create_private_dns_namespace()
@@ -44,7 +45,23 @@ pub async fn create_namespace(
             .set_tags(Some(tagged.clone()))
             .send()
     })
-    .await?;
+    .await;
+    let out = match created {
+        // AWS answers a repeated CreatorRequestId with the first create's operation; an
+        // emulator (and AWS, for a namespace of the same name made otherwise) refuses it. A
+        // create whose answer was lost made the namespace: ours if it carries our tags.
+        Err(e)
+            if ["NamespaceAlreadyExists", "ConflictingDomainExists"]
+                .iter()
+                .any(|code| has_code(&e, code)) =>
+        {
+            return match our_namespace(cloud, ctx, &r.name).await? {
+                Some(id) => Ok(id),
+                None => Err(e),
+            };
+        }
+        other => other?,
+    };
     let operation = out.operation_id().ok_or_else(|| missing("OperationId"))?;
     wait_operation(cloud, operation, &format!("namespace {}", r.name)).await?;
     let op = call(|| {
@@ -63,6 +80,38 @@ pub async fn create_namespace(
                 .map(|(_, v)| v.clone())
         })
         .ok_or_else(|| missing("the new namespace id"))
+}
+
+/// The id of the private namespace named `name` that carries this operation's tags.
+async fn our_namespace(
+    cloud: &AwsCloud,
+    ctx: &OpContext<'_>,
+    name: &str,
+) -> Result<Option<String>, CloudError> {
+    let mut pages = cloud.cloudmap.list_namespaces().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for n in page.map_err(aws_err)?.namespaces() {
+            let (Some(id), Some(arn)) = (n.id(), n.arn()) else {
+                continue;
+            };
+            if n.name() != Some(name) {
+                continue;
+            }
+            let tags = call(|| {
+                cloud
+                    .cloudmap
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+            })
+            .await?;
+            let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+            if is_ours(&tags, ctx) {
+                return Ok(Some(id.to_string()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Namespace changes are asynchronous: poll the operation (about a minute on AWS).

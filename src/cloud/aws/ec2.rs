@@ -2,7 +2,7 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
-use super::ops::{adopt_if_exists, delete_retrying, nothing_of_ours};
+use super::ops::{adopt_if_exists, create_or_find, delete_retrying, nothing_of_ours};
 use super::retry::{found, is_not_found, retry_while, wait_until};
 use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};
@@ -57,6 +57,24 @@ fn our_earlier_create(ctx: &OpContext<'_>, vpc: &str, field: &str, value: &str) 
     ]
 }
 
+/// For a create that must not be sent twice by the SDK's retry (`ops::create_or_find`).
+fn without_retry() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
+/// Filters for what this operation made: this stack's resource under this logical id.
+fn ours(ctx: &OpContext<'_>) -> Vec<Filter> {
+    [(TAG_STACK, ctx.stack), (TAG_ID, ctx.id.as_str())]
+        .into_iter()
+        .map(|(key, value)| {
+            Filter::builder()
+                .name(format!("tag:{key}"))
+                .values(value)
+                .build()
+        })
+        .collect()
+}
+
 /// Operations on something we just created may see NotFound for a while on AWS.
 async fn consistent<T, F, Fut>(cloud: &AwsCloud, what: &str, f: F) -> Result<T, CloudError>
 where
@@ -71,20 +89,39 @@ pub async fn create_vpc(
     ctx: &OpContext<'_>,
     r: &Vpc,
 ) -> Result<String, CloudError> {
-    let out = call(|| {
-        cloud
-            .ec2
-            .create_vpc()
-            .cidr_block(&r.cidr)
-            .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.name, &[]))
-            .send()
-    })
-    .await?;
-    let vpc_id = out
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .ok_or_else(|| missing("VpcId"))?
-        .to_string();
+    let create = || async {
+        let out = call(|| {
+            cloud
+                .ec2
+                .create_vpc()
+                .cidr_block(&r.cidr)
+                .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.name, &[]))
+                .customize()
+                .config_override(without_retry())
+                .send()
+        })
+        .await?;
+        out.vpc()
+            .and_then(|v| v.vpc_id())
+            .map(String::from)
+            .ok_or_else(|| missing("VpcId"))
+    };
+    let find = || async {
+        let out = call(|| {
+            cloud
+                .ec2
+                .describe_vpcs()
+                .set_filters(Some(ours(ctx)))
+                .send()
+        })
+        .await?;
+        Ok(out
+            .vpcs()
+            .first()
+            .and_then(|v| v.vpc_id())
+            .map(String::from))
+    };
+    let vpc_id = create_or_find("CreateVpc", create, find).await?;
     // A new VPC has DNS support on and hostnames off.
     let fresh = Vpc {
         dns_support: true,
@@ -220,25 +257,44 @@ pub async fn create_internet_gateway(
     r: &InternetGateway,
 ) -> Result<String, CloudError> {
     let vpc = ctx.resolve(&r.vpc)?;
-    let out = call(|| {
-        cloud
-            .ec2
-            .create_internet_gateway()
-            .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.name, &[]))
-            .send()
-    })
-    .await?;
-    let igw = out
-        .internet_gateway()
-        .and_then(|g| g.internet_gateway_id())
-        .ok_or_else(|| missing("InternetGatewayId"))?
-        .to_string();
+    let create = || async {
+        let out = call(|| {
+            cloud
+                .ec2
+                .create_internet_gateway()
+                .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.name, &[]))
+                .customize()
+                .config_override(without_retry())
+                .send()
+        })
+        .await?;
+        out.internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .map(String::from)
+            .ok_or_else(|| missing("InternetGatewayId"))
+    };
+    let find = || async {
+        let out = call(|| {
+            cloud
+                .ec2
+                .describe_internet_gateways()
+                .set_filters(Some(ours(ctx)))
+                .send()
+        })
+        .await?;
+        Ok(out
+            .internet_gateways()
+            .first()
+            .and_then(|g| g.internet_gateway_id())
+            .map(String::from))
+    };
+    let igw = create_or_find("CreateInternetGateway", create, find).await?;
     attach_internet_gateway(cloud, &igw, &vpc).await?;
     Ok(igw)
 }
 
 async fn attach_internet_gateway(cloud: &AwsCloud, igw: &str, vpc: &str) -> Result<(), CloudError> {
-    consistent(cloud, "attach internet gateway", || async {
+    let attached = consistent(cloud, "attach internet gateway", || async {
         call(|| {
             cloud
                 .ec2
@@ -250,7 +306,31 @@ async fn attach_internet_gateway(cloud: &AwsCloud, igw: &str, vpc: &str) -> Resu
         .await
     })
     .await
-    .map(|_| ())
+    .map(|_| ());
+    match attached {
+        // An attach whose answer was lost: done, if it is attached to this VPC.
+        Err(e) if has_code(&e, "Resource.AlreadyAssociated") => {
+            let out = call(|| {
+                cloud
+                    .ec2
+                    .describe_internet_gateways()
+                    .internet_gateway_ids(igw)
+                    .send()
+            })
+            .await?;
+            let to_this_vpc = out
+                .internet_gateways()
+                .iter()
+                .flat_map(|g| g.attachments())
+                .any(|a| a.vpc_id() == Some(vpc));
+            if to_this_vpc {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        other => other,
+    }
 }
 
 /// Renames, and attaches a gateway a killed run created but never attached (diff plans an
@@ -276,19 +356,38 @@ pub async fn create_elastic_ip(
     ctx: &OpContext<'_>,
     r: &ElasticIp,
 ) -> Result<String, CloudError> {
-    let out = call(|| {
-        cloud
-            .ec2
-            .allocate_address()
-            .domain(DomainType::Vpc)
-            .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.name, &[]))
-            .send()
-    })
-    .await?;
-    Ok(out
-        .allocation_id()
-        .ok_or_else(|| missing("AllocationId"))?
-        .to_string())
+    let create = || async {
+        let out = call(|| {
+            cloud
+                .ec2
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.name, &[]))
+                .customize()
+                .config_override(without_retry())
+                .send()
+        })
+        .await?;
+        out.allocation_id()
+            .map(String::from)
+            .ok_or_else(|| missing("AllocationId"))
+    };
+    let find = || async {
+        let out = call(|| {
+            cloud
+                .ec2
+                .describe_addresses()
+                .set_filters(Some(ours(ctx)))
+                .send()
+        })
+        .await?;
+        Ok(out
+            .addresses()
+            .first()
+            .and_then(|a| a.allocation_id())
+            .map(String::from))
+    };
+    create_or_find("AllocateAddress", create, find).await
 }
 
 pub async fn create_nat_gateway(
@@ -500,7 +599,16 @@ pub async fn update_route_table(
                 } else {
                     req.gateway_id(&target)
                 };
-                call(|| req.clone().send()).await
+                match call(|| req.clone().send()).await {
+                    // A create whose answer was lost: done, if the route goes where we asked.
+                    Err(e) if has_code(&e, "RouteAlreadyExists") => {
+                        match default_route_target(cloud, rtb).await? {
+                            Some(now) if now == target => Ok(()),
+                            _ => Err(e),
+                        }
+                    }
+                    other => other.map(|_| ()),
+                }
             })
             .await?;
         }
@@ -604,6 +712,25 @@ async fn association_of(
                 a.route_table_id()?.to_string(),
             ))
         }))
+}
+
+/// Where a route table's default route goes (a NAT gateway or internet gateway id), if it has one.
+async fn default_route_target(cloud: &AwsCloud, rtb: &str) -> Result<Option<String>, CloudError> {
+    let out = call(|| {
+        cloud
+            .ec2
+            .describe_route_tables()
+            .route_table_ids(rtb)
+            .send()
+    })
+    .await?;
+    Ok(out
+        .route_tables()
+        .iter()
+        .flat_map(|t| t.routes())
+        .find(|r| r.destination_cidr_block() == Some(DEFAULT_ROUTE))
+        .and_then(|r| r.nat_gateway_id().or(r.gateway_id()))
+        .map(String::from))
 }
 
 /// (association id, subnet id) of a route table's explicit subnet associations.

@@ -2,7 +2,7 @@
 
 use super::errors::{aws_err, has_code, missing};
 use super::observe::{owned_by, scoped, tag_map, Found};
-use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, nothing_of_ours};
+use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, is_ours, nothing_of_ours};
 use super::retry::wait_until;
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};
@@ -533,7 +533,7 @@ pub async fn create_rule(
     };
     let listener = ctx.resolve(&r.listener)?;
     let forward_action = action(ctx, &forward)?;
-    let out = call(|| {
+    let created = call(|| {
         cloud
             .elb
             .create_rule()
@@ -544,12 +544,48 @@ pub async fn create_rule(
             .set_tags(Some(tags(ctx, &ctx.id.to_string())))
             .send()
     })
-    .await?;
-    out.rules()
-        .first()
-        .and_then(|r| r.rule_arn())
-        .map(String::from)
-        .ok_or_else(|| missing("RuleArn"))
+    .await
+    .and_then(|out| {
+        out.rules()
+            .first()
+            .and_then(|r| r.rule_arn())
+            .map(String::from)
+            .ok_or_else(|| missing("RuleArn"))
+    });
+    // A create whose answer was lost: the rule at this priority is ours if it carries our tags.
+    adopt_if_exists(created, "PriorityInUse", || async {
+        let priority = r.priority.to_string();
+        let mut marker = None;
+        let arn = loop {
+            let page = call(|| {
+                cloud
+                    .elb
+                    .describe_rules()
+                    .listener_arn(&listener)
+                    .page_size(400)
+                    .set_marker(marker.clone())
+                    .send()
+            })
+            .await?;
+            let at = page
+                .rules()
+                .iter()
+                .find(|rule| rule.priority() == Some(&priority));
+            if let Some(arn) = at.and_then(|rule| rule.rule_arn()) {
+                break arn.to_string();
+            }
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Err(nothing_of_ours()),
+            }
+        };
+        let tags = read_tags(cloud, std::slice::from_ref(&arn)).await?;
+        match tags.get(&arn) {
+            Some(tags) if is_ours(tags, ctx) => Ok(arn),
+            _ => Err(nothing_of_ours()),
+        }
+    })
+    .await
 }
 
 pub async fn update_rule(

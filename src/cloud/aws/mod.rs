@@ -199,10 +199,15 @@ pub(crate) fn ownership_tags(ctx: &OpContext<'_>, name: &str) -> Vec<(String, St
 }
 
 /// A deterministic idempotency token for one create: a retried or re-run create of the same
-/// resource is recognised by AWS instead of making a second one.
+/// resource is recognised by AWS instead of making a second one. A replacement's create mixes
+/// in the AWS id it replaces: AWS remembers a token for at least a day and would answer a
+/// replacement's create with the resource it replaces (a failed NAT gateway replaced in the
+/// same subnet with the same address, say)
+/// (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
 pub(crate) fn client_token(ctx: &OpContext<'_>, extra: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{}/{}/{extra}", ctx.stack, ctx.id).as_bytes());
+    let replaces = ctx.observed.get(ctx.id).map(String::as_str).unwrap_or("");
+    let digest = Sha256::digest(format!("{}/{}/{extra}/{replaces}", ctx.stack, ctx.id).as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 

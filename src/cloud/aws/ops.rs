@@ -76,6 +76,68 @@ where
     }
 }
 
+/// Whether AWS may have carried out a request whose answer did not arrive: a server error
+/// (AWS may fail after acting), or no answer at all.
+pub fn answer_may_be_lost(e: &CloudError) -> bool {
+    const SERVER_ERRORS: &[&str] = &[
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "Unavailable",
+    ];
+    matches!(e, CloudError::Unreachable(_))
+        || e.aws_code().is_some_and(|c| SERVER_ERRORS.contains(&c))
+}
+
+/// A create AWS neither recognises by an idempotency token nor refuses as a duplicate
+/// (CreateVpc, CreateInternetGateway, AllocateAddress, CreateRestApi, CreateVpcLink: each call
+/// makes one more). `create` sends it without the SDK's own retry (which would make a second
+/// one after a lost answer); when its answer may have been lost after AWS acted, what `find`
+/// locates by this operation's ownership tags is the one it made, and only if there is none is
+/// it sent again. Throttled attempts were refused before acting: sent again after a pause.
+pub async fn create_or_find<T, C, CF, F, FF>(
+    what: &str,
+    mut create: C,
+    mut find: F,
+) -> Result<T, CloudError>
+where
+    C: FnMut() -> CF,
+    CF: std::future::Future<Output = Result<T, CloudError>>,
+    F: FnMut() -> FF,
+    FF: std::future::Future<Output = Result<Option<T>, CloudError>>,
+{
+    // As many attempts as the SDK's own retry makes (mod.rs), at its pauses.
+    const ATTEMPTS: u32 = 10;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let refused = match create().await {
+            Err(e) if answer_may_be_lost(&e) => {
+                // A resource made a moment ago may take a moment to be listed by its tags.
+                for look in 0..2 {
+                    if look > 0 {
+                        crate::slots::sleep_unheld(std::time::Duration::from_secs(1)).await;
+                    }
+                    if let Some(made) = find().await? {
+                        return Ok(made);
+                    }
+                }
+                e
+            }
+            Err(e @ CloudError::Throttled(_)) => e,
+            other => return other,
+        };
+        if attempt >= ATTEMPTS {
+            return Err(CloudError::Timeout(format!(
+                "{what}: no usable answer after {ATTEMPTS} attempts: {refused}"
+            )));
+        }
+        let pause = std::time::Duration::from_millis(500 * 2u64.pow(attempt.min(6)));
+        crate::slots::sleep_unheld(pause.min(std::time::Duration::from_secs(20))).await;
+    }
+}
+
 /// A refusal to create something that exists and is not ours, saying so.
 fn not_adopted(refused: CloudError) -> CloudError {
     match refused {
