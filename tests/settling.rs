@@ -204,10 +204,14 @@ async fn the_school_system_settles_in_one_run_each_step() {
                 "throttle: {rate: 50, burst: 100}",
                 "throttle: {rate: 60, burst: 100}",
             ),
+            // The other front: a VPC link V2 to an internal ALB (API Gateway V2 calls).
+            ("  stage: Test\n", "  stage: Test\n  via: alb\n"),
         ],
     )
     .await;
-    assert_answered(&answered, EVERY_SYSTEM);
+    let mut expected = EVERY_SYSTEM.to_vec();
+    expected.push("apigatewayv2_conflict");
+    assert_answered(&answered, &expected);
 }
 
 #[tokio::test(flavor = "multi_thread")]

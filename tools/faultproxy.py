@@ -205,6 +205,38 @@ page_max                  null (default) / int >= 1, with paging: no page
                           asked (AWS may answer fewer than asked, with a
                           token): every paginated read of a client is made
                           to follow tokens.
+quirks                    null (default) / {"rows": "all" | [names], "times": N}.
+                          What real AWS answers while it settles, which moto
+                          never does: each row of ecsform's retry table
+                          (src/cloud/aws/settle.rs; QUIRKS below: a service-
+                          linked role not yet usable, IAM propagation, API
+                          Gateway's concurrent modification, a busy log group
+                          or DB instance, a certificate not yet visible, ...)
+                          answered with AWS's code, message and HTTP status in
+                          the service's error shape for the first N (default
+                          1) calls of each distinct request (same action, path
+                          and body: a create and its retries).  Rows marked
+                          ``after`` forward first and then answer the error (a
+                          detach whose answer was lost: its retry meets "not
+                          attached").  Injected as ``quirk:<row>``.
+lose_answers              null (default) / list of fnmatch patterns on
+                          "service:action".  The first answer to each distinct
+                          matching request is lost after moto acted: HTTP 500
+                          in the service's shape (the SDK retries into "already
+                          exists", or makes a second one where AWS has no way to
+                          tell).  Injected as ``lost:<service:action>``.
+nat_fail                  false (default) / true: every NAT gateway created
+                          while it is on ends ``failed`` (after its
+                          pending_seconds, at once without), with failureCode
+                          InsufficientFreeAddressesInSubnet and AWS's message,
+                          until it is deleted.
+                          Always on (AWS's behaviour): a repeated EC2
+                          ClientToken, Cloud Map CreatorRequestId or ECS
+                          clientToken answers the first create's answer
+                          (TOKEN_PARAMETERS), and ELBv2 CreateLoadBalancer /
+                          CreateListener with the settings of one that exists
+                          answer it (NATURAL_KEYS); moto makes a second one or
+                          refuses.  Counted as ``idempotent``.
 contract                  true (default) / false.  Every counted request is
                           decoded and checked against AWS's published service
                           model (botocore's service-2.json) plus documented
@@ -344,7 +376,8 @@ Injected 5xx errors: EC2 500 InternalError, S3 500 InternalError, all others
 Log lines (``--log FILE``), one JSON object per counted request:
     {"t_start": float, "t_end": float, "service": str, "action": str,
      "status": int|null (null = dropped), "injected": null|"throttle"|"5xx"|
-     "drop"|"not_found"|"pending"|"dependency"|"contract"|"order",
+     "drop"|"not_found"|"pending"|"dependency"|"contract"|"order"|
+     "quirk:<row>"|"lost:<service:action>"|"idempotent",
      "id": str|null (the subnet or group an EC2 request names, to follow one
      resource's retries through a run)}
 ``injected`` in the stats counts the same labels (contract refusals as
@@ -650,7 +683,12 @@ QUIRKS = {
         keys=["iam:DeleteRole"], status=409, code="DeleteConflict",
         message="Cannot delete entity, must detach all policies first."),
     "apigateway_conflict": dict(
-        keys=["apigateway:POST *", "apigateway:PUT *", "apigateway:PATCH *", "apigateway:DELETE *"],
+        keys=[f"apigateway:{method} /{path}*" for method in ("POST", "PUT", "PATCH", "DELETE")
+              for path in ("restapis", "vpclinks")],
+        status=409, code="ConflictException",
+        message="Unable to complete operation due to concurrent modification. Please try again later."),
+    "apigatewayv2_conflict": dict(
+        keys=[f"apigateway:{method} /v2/*" for method in ("POST", "PATCH", "DELETE")],
         status=409, code="ConflictException",
         message="Unable to complete operation due to concurrent modification. Please try again later."),
     "logs_aborted": dict(

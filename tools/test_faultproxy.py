@@ -365,6 +365,83 @@ class ErrorAndDropTests(ProxyTestCase):
         self.assertEqual(self.stats()["injected"], {"drop": attempts})
 
 
+class SettlingTests(ProxyTestCase):
+    """quirks, lose_answers, nat_fail and the idempotency AWS honours (moto does not)."""
+
+    def test_each_quirk_row_answers_as_aws_for_the_first_calls_of_each_request(self):
+        self.configure({"quirks": {"rows": ["ecs_service_linked_role", "logs_aborted"], "times": 2}})
+        ecs, logs = self.client("ecs"), self.client("logs")
+        name = unique("slr")
+        for _ in range(2):
+            error = self.assertClientError("InvalidParameterException", ecs.create_cluster, clusterName=name)
+            self.assertIn("Unable to assume the service linked role", error.response["Error"]["Message"])
+            self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        ecs.create_cluster(clusterName=name)  # the third call of that request goes through
+        # Another request (another cluster) meets the row anew; other actions never.
+        self.assertClientError("InvalidParameterException", ecs.create_cluster, clusterName=unique("slr"))
+        group = unique("/g")
+        logs.create_log_group(logGroupName=group)
+        self.assertClientError("OperationAbortedException", logs.delete_log_group, logGroupName=group)
+        self.assertEqual(self.stats()["injected"],
+                         {"quirk:ecs_service_linked_role": 3, "quirk:logs_aborted": 1})
+
+    def test_a_quirk_after_forwarding_took_effect(self):
+        self.configure({"quirks": {"rows": ["gateway_detached"]}})
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        self.assertClientError("Gateway.NotAttached", ec2.detach_internet_gateway,
+                               InternetGatewayId=igw, VpcId=vpc)
+        gateway = ec2.describe_internet_gateways(InternetGatewayIds=[igw])["InternetGateways"][0]
+        self.assertEqual(gateway["Attachments"], [])
+
+    def test_a_lost_answer_acted_and_its_retry_meets_what_it_made(self):
+        self.configure({"lose_answers": ["logs:CreateLogGroup"]})
+        logs = self.client("logs")
+        group = unique("/lost")
+        with self.assertRaises(ClientError) as lost:
+            logs.create_log_group(logGroupName=group)
+        self.assertEqual(lost.exception.response["ResponseMetadata"]["HTTPStatusCode"], 500)
+        self.assertClientError("ResourceAlreadyExistsException", logs.create_log_group, logGroupName=group)
+        self.assertEqual(self.stats()["injected"], {"lost:logs:CreateLogGroup": 1})
+
+    def test_client_tokens_and_same_settings_creates_answer_the_first(self):
+        ec2, elbv2 = self.client("ec2"), self.client("elbv2")
+        vpc, subnets, sg = self.network(ec2)
+        first = ec2.create_route_table(VpcId=vpc, ClientToken="token-1")["RouteTable"]["RouteTableId"]
+        again = ec2.create_route_table(VpcId=vpc, ClientToken="token-1")["RouteTable"]["RouteTableId"]
+        other = ec2.create_route_table(VpcId=vpc, ClientToken="token-2")["RouteTable"]["RouteTableId"]
+        self.assertEqual(first, again)
+        self.assertNotEqual(first, other)
+        name = unique("lb")[:32]
+        lb = elbv2.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        self.assertEqual(lb, elbv2.create_load_balancer(Name=name, Subnets=subnets)
+                         ["LoadBalancers"][0]["LoadBalancerArn"])
+        # Deleted, the name makes a new one.
+        elbv2.delete_load_balancer(LoadBalancerArn=lb)
+        self.assertNotEqual(lb, elbv2.create_load_balancer(Name=name, Subnets=subnets)
+                            ["LoadBalancers"][0]["LoadBalancerArn"])
+
+    def test_a_failed_nat_gateway_says_why(self):
+        self.configure({"nat_fail": True})
+        ec2 = self.client("ec2")
+        _, subnets, _ = self.network(ec2)
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]["NatGatewayId"]
+        self.configure({})  # decided at its create: it stays failed
+        described = ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]
+        self.assertEqual(described["State"], "failed")
+        self.assertEqual(described["FailureCode"], "InsufficientFreeAddressesInSubnet")
+        self.assertIn("insufficient free addresses", described["FailureMessage"])
+
+    def test_settling_config_validated(self):
+        for bad in ({"quirks": {"rows": ["no_such_row"]}}, {"quirks": {"times": 0}},
+                    {"lose_answers": "ec2:*"}, {"nat_fail": "yes"}):
+            with self.assertRaises(urllib.error.HTTPError):
+                self.configure(bad)
+
+
 class PendingTests(ProxyTestCase):
     def test_nat_gateway_pending_then_available_then_deleting(self):
         self.configure({"pending_seconds": {"nat_gateway": 1.0}})

@@ -198,16 +198,26 @@ pub(crate) fn ownership_tags(ctx: &OpContext<'_>, name: &str) -> Vec<(String, St
     ]
 }
 
-/// A deterministic idempotency token for one create: a retried or re-run create of the same
-/// resource is recognised by AWS instead of making a second one. A replacement's create mixes
-/// in the AWS id it replaces: AWS remembers a token for at least a day and would answer a
-/// replacement's create with the resource it replaces (a failed NAT gateway replaced in the
-/// same subnet with the same address, say)
-/// (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+/// The idempotency token of one create in this run: the SDK's retries of it (after an answer
+/// lost after AWS acted) are recognised by AWS instead of making a second one. Unique to the
+/// run: AWS remembers a token for at least a day and answers a later create with the same one
+/// with the resource it first made, so a resource since deleted and made again (a service
+/// removed and added back, a failed NAT gateway replaced in the same subnet with the same
+/// address) would get the old one back
+/// (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html; the Terraform
+/// AWS provider, too, makes a new token per create: `ClientToken: id.UniqueId()`). A rerun
+/// after a killed run finds what that run made by its tags instead.
 pub(crate) fn client_token(ctx: &OpContext<'_>, extra: &str) -> String {
     use sha2::{Digest, Sha256};
-    let replaces = ctx.observed.get(ctx.id).map(String::as_str).unwrap_or("");
-    let digest = Sha256::digest(format!("{}/{}/{extra}/{replaces}", ctx.stack, ctx.id).as_bytes());
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("{now}/{}", std::process::id())
+    });
+    let digest = Sha256::digest(format!("{}/{}/{extra}/{run}", ctx.stack, ctx.id).as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
