@@ -3,10 +3,9 @@
 //! their API, so their physical ids here are `<api id>/<part id>`.
 
 use super::errors::{aws_err, has_code, missing};
-use super::observe::{owned_by, scoped, Found};
-use super::ops::{
-    adopt_if_exists, create_or_find, gone_is_done, is_ours, nothing_of_ours, wait_until_gone,
-};
+use super::ops::{adopt_if_exists, create_or_find, gone_is_done, nothing_of_ours, wait_until_gone};
+use super::ownership::is_ours;
+use super::ownership::{owned_by, scoped, Found};
 use super::retry::wait_until;
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};

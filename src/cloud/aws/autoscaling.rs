@@ -7,8 +7,8 @@
 //! `iam:CreateServiceLinkedRole`; https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html).
 
 use super::errors::{aws_err, build_err, missing};
-use super::observe::{scoped, Found};
 use super::ops::gone_is_done;
+use super::ownership::{scoped, Found};
 use super::settle::call;
 use super::AwsCloud;
 use crate::cloud::{CloudError, OpContext};

@@ -2,8 +2,9 @@
 
 use super::errors::has_code;
 use super::errors::{aws_err, build_err, missing};
-use super::observe::{owned_by, scoped, tag_map, Found};
-use super::ops::{delete_retrying, is_ours};
+use super::ops::delete_retrying;
+use super::ownership::is_ours;
+use super::ownership::{owned_by, scoped, tag_map, Found};
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};

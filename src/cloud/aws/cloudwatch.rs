@@ -3,7 +3,7 @@
 //! (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
 
 use super::errors::aws_err;
-use super::observe::{owned_by, tag_map, Found};
+use super::ownership::{owned_by, tag_map, Found};
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};

@@ -1,8 +1,8 @@
 //! EC2: the network and its security groups.
 
 use super::errors::{aws_err, has_code, missing};
-use super::observe::{owned_by, scoped, tag_map, Found};
 use super::ops::{adopt_if_exists, create_or_find, delete_retrying, nothing_of_ours};
+use super::ownership::{owned_by, scoped, tag_map, Found};
 use super::retry::{found, is_not_found, retry_while, wait_until};
 use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};

@@ -2,8 +2,9 @@
 //! last N images). The physical id is the repository URI, which task definitions name.
 
 use super::errors::{aws_err, has_code, missing};
-use super::observe::{owned_by, tag_map, Found};
-use super::ops::{adopt_if_exists, gone_is_done, is_ours, nothing_of_ours};
+use super::ops::{adopt_if_exists, gone_is_done, nothing_of_ours};
+use super::ownership::is_ours;
+use super::ownership::{owned_by, tag_map, Found};
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};

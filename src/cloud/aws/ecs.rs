@@ -1,8 +1,8 @@
 //! ECS: the Fargate cluster, task definitions and services.
 
 use super::errors::{aws_err, build_err, missing};
-use super::observe::{owned_by, tag_map, Found};
 use super::ops::gone_is_done;
+use super::ownership::{owned_by, tag_map, Found};
 use super::retry::{is_dependency, is_not_found, retry_while, wait_until};
 use super::settle::call;
 use super::{client_token, ownership_tags, AwsCloud};

@@ -1,8 +1,9 @@
 //! ELBv2: the internet-facing ALB, target groups, listeners and path/method rules.
 
 use super::errors::{aws_err, has_code, missing};
-use super::observe::{owned_by, scoped, tag_map, Found};
-use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, is_ours, nothing_of_ours};
+use super::ops::{adopt_if_exists, delete_retrying, gone_is_done, nothing_of_ours};
+use super::ownership::is_ours;
+use super::ownership::{owned_by, scoped, tag_map, Found};
 use super::retry::wait_until;
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};

@@ -2,8 +2,8 @@
 //! `ListRoles` call finds them.
 
 use super::errors::{build_err, missing};
-use super::observe::{owned_by, tag_map, Found};
 use super::ops::{adopt_if_exists, gone_is_done, nothing_of_ours};
+use super::ownership::{owned_by, tag_map, Found};
 use super::retry::is_not_found;
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};

@@ -1,8 +1,9 @@
 //! CloudWatch Logs: one log group per service.
 
 use super::errors::aws_err;
-use super::observe::{owned_by, Found};
-use super::ops::{adopt_if_exists, gone_is_done, is_ours, nothing_of_ours};
+use super::ops::{adopt_if_exists, gone_is_done, nothing_of_ours};
+use super::ownership::is_ours;
+use super::ownership::{owned_by, Found};
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};

@@ -17,6 +17,7 @@ pub mod lock;
 mod logs;
 mod observe;
 mod ops;
+mod ownership;
 pub mod pacing;
 mod rds;
 mod retry;

@@ -4,8 +4,7 @@
 use super::errors::has_code;
 use super::retry::{is_dependency, is_not_found, retry_while};
 use super::AwsCloud;
-use crate::cloud::{CloudError, OpContext};
-use crate::model::{TAG_ID, TAG_STACK};
+use crate::cloud::CloudError;
 
 /// A delete (or detach, deregister) whose target is already gone has done its job.
 pub fn gone_is_done<T>(result: Result<T, CloudError>) -> Result<(), CloudError> {
@@ -149,13 +148,6 @@ fn not_adopted(refused: CloudError) -> CloudError {
         },
         other => other,
     }
-}
-
-/// Whether tags read back from AWS are this operation's: this stack's resource under this
-/// logical id.
-pub fn is_ours(tags: &std::collections::BTreeMap<String, String>, ctx: &OpContext<'_>) -> bool {
-    tags.get(TAG_STACK).is_some_and(|s| s == ctx.stack)
-        && tags.get(TAG_ID).is_some_and(|id| id == ctx.id.as_str())
 }
 
 /// What `find` answers when nothing it sees is ours.

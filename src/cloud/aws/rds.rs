@@ -5,8 +5,8 @@
 //! Physical ids: the subnet group's name and the instance's identifier.
 
 use super::errors::{aws_err, has_code, missing};
-use super::observe::{owned_by, tag_map, Found};
 use super::ops::{gone_is_done, wait_until_gone};
+use super::ownership::{owned_by, tag_map, Found};
 use super::settle::call;
 use super::{ownership_tags, AwsCloud};
 use crate::cloud::{CloudError, OpContext};
