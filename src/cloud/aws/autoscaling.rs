@@ -32,134 +32,6 @@ fn policy_resource_id(arn: &str) -> Option<&str> {
     Some(&rest[..rest.find(":policyName/")?])
 }
 
-pub async fn register_target(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &ScalableTarget,
-) -> Result<String, CloudError> {
-    let service_arn = ctx.resolve(&r.service)?;
-    // `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>`
-    let id = service_arn
-        .rsplit_once(":service/")
-        .map(|(_, rest)| format!("service/{rest}"))
-        .ok_or_else(|| missing("the ECS service's cluster in its ARN"))?;
-    call(|| {
-        cloud
-            .autoscaling
-            .register_scalable_target()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(&id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .min_capacity(r.min as i32)
-            .max_capacity(r.max as i32)
-            .send()
-    })
-    .await?;
-    Ok(id)
-}
-
-pub async fn deregister_target(cloud: &AwsCloud, id: &str) -> Result<(), CloudError> {
-    let out = call(|| {
-        cloud
-            .autoscaling
-            .deregister_scalable_target()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .send()
-    })
-    .await;
-    gone_is_done(out.map(|_| ()))
-}
-
-pub async fn put_policy(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &ScalingPolicy,
-) -> Result<String, CloudError> {
-    let mut req = cloud
-        .autoscaling
-        .put_scaling_policy()
-        .policy_name(&r.name)
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id(ctx.resolve(&r.target)?)
-        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount);
-    req = match &r.rule {
-        PolicyRule::TargetTracking {
-            cpu_percent,
-            scale_in_cooldown_s,
-            scale_out_cooldown_s,
-        } => req
-            .policy_type(PolicyType::TargetTrackingScaling)
-            .target_tracking_scaling_policy_configuration(
-                TargetTrackingScalingPolicyConfiguration::builder()
-                    .target_value(f64::from(*cpu_percent))
-                    .predefined_metric_specification(
-                        PredefinedMetricSpecification::builder()
-                            .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
-                            .build()
-                            .map_err(build_err)?,
-                    )
-                    .scale_in_cooldown(*scale_in_cooldown_s as i32)
-                    .scale_out_cooldown(*scale_out_cooldown_s as i32)
-                    .build()
-                    .map_err(build_err)?,
-            ),
-        PolicyRule::Step {
-            adjustment,
-            cooldown_s,
-        } => {
-            // The alarm's threshold is the interval's zero: scale out for any breach above it,
-            // scale in for any below it.
-            // (https://docs.aws.amazon.com/autoscaling/application/userguide/step-scaling-policy-overview.html)
-            let step = if *adjustment >= 0 {
-                StepAdjustment::builder().metric_interval_lower_bound(0.0)
-            } else {
-                StepAdjustment::builder().metric_interval_upper_bound(0.0)
-            };
-            req.policy_type(PolicyType::StepScaling)
-                .step_scaling_policy_configuration(
-                    StepScalingPolicyConfiguration::builder()
-                        .adjustment_type(AdjustmentType::ChangeInCapacity)
-                        .cooldown(*cooldown_s as i32)
-                        .metric_aggregation_type(MetricAggregationType::Average)
-                        .step_adjustments(
-                            step.scaling_adjustment(*adjustment)
-                                .build()
-                                .map_err(build_err)?,
-                        )
-                        .build(),
-                )
-        }
-    };
-    let out = call(|| req.clone().send()).await?;
-    Ok(out.policy_arn().to_string())
-}
-
-pub async fn delete_policy(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &ScalingPolicy,
-    arn: &str,
-) -> Result<(), CloudError> {
-    let resource = match policy_resource_id(arn) {
-        Some(id) => id.to_string(),
-        None => ctx.resolve(&r.target)?,
-    };
-    let out = call(|| {
-        cloud
-            .autoscaling
-            .delete_scaling_policy()
-            .policy_name(&r.name)
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(resource.clone())
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .send()
-    })
-    .await;
-    gone_is_done(out.map(|_| ()))
-}
-
 /// The stack cluster's scalable targets and their policies (two listings, in parallel).
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
     let prefix = format!("service/{}/", names::cluster(stack));
@@ -254,7 +126,26 @@ impl AwsKind for ScalableTarget {
         vec![(Family::AutoScaling, 1.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        register_target(cloud, ctx, self).await
+        let r = self;
+        let service_arn = ctx.resolve(&r.service)?;
+        // `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>`
+        let id = service_arn
+            .rsplit_once(":service/")
+            .map(|(_, rest)| format!("service/{rest}"))
+            .ok_or_else(|| missing("the ECS service's cluster in its ARN"))?;
+        call(|| {
+            cloud
+                .autoscaling
+                .register_scalable_target()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(&id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .min_capacity(r.min as i32)
+                .max_capacity(r.max as i32)
+                .send()
+        })
+        .await?;
+        Ok(id)
     }
     /// Registering an existing target again sets its new min and max.
     async fn update(
@@ -264,7 +155,7 @@ impl AwsKind for ScalableTarget {
         _id: &str,
         _have: &Self,
     ) -> Result<String, CloudError> {
-        register_target(cloud, ctx, self).await
+        self.create(cloud, ctx).await
     }
     async fn delete(
         _have: &Self,
@@ -272,7 +163,18 @@ impl AwsKind for ScalableTarget {
         _ctx: &OpContext<'_>,
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
-        deregister_target(cloud, &observed.physical_id).await
+        let id: &str = &observed.physical_id;
+        let out = call(|| {
+            cloud
+                .autoscaling
+                .deregister_scalable_target()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .send()
+        })
+        .await;
+        gone_is_done(out.map(|_| ()))
     }
 }
 
@@ -281,7 +183,64 @@ impl AwsKind for ScalingPolicy {
         vec![(Family::AutoScaling, 1.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        put_policy(cloud, ctx, self).await
+        let r = self;
+        let mut req = cloud
+            .autoscaling
+            .put_scaling_policy()
+            .policy_name(&r.name)
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(ctx.resolve(&r.target)?)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount);
+        req = match &r.rule {
+            PolicyRule::TargetTracking {
+                cpu_percent,
+                scale_in_cooldown_s,
+                scale_out_cooldown_s,
+            } => req
+                .policy_type(PolicyType::TargetTrackingScaling)
+                .target_tracking_scaling_policy_configuration(
+                    TargetTrackingScalingPolicyConfiguration::builder()
+                        .target_value(f64::from(*cpu_percent))
+                        .predefined_metric_specification(
+                            PredefinedMetricSpecification::builder()
+                                .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+                                .build()
+                                .map_err(build_err)?,
+                        )
+                        .scale_in_cooldown(*scale_in_cooldown_s as i32)
+                        .scale_out_cooldown(*scale_out_cooldown_s as i32)
+                        .build()
+                        .map_err(build_err)?,
+                ),
+            PolicyRule::Step {
+                adjustment,
+                cooldown_s,
+            } => {
+                // The alarm's threshold is the interval's zero: scale out for any breach above it,
+                // scale in for any below it.
+                // (https://docs.aws.amazon.com/autoscaling/application/userguide/step-scaling-policy-overview.html)
+                let step = if *adjustment >= 0 {
+                    StepAdjustment::builder().metric_interval_lower_bound(0.0)
+                } else {
+                    StepAdjustment::builder().metric_interval_upper_bound(0.0)
+                };
+                req.policy_type(PolicyType::StepScaling)
+                    .step_scaling_policy_configuration(
+                        StepScalingPolicyConfiguration::builder()
+                            .adjustment_type(AdjustmentType::ChangeInCapacity)
+                            .cooldown(*cooldown_s as i32)
+                            .metric_aggregation_type(MetricAggregationType::Average)
+                            .step_adjustments(
+                                step.scaling_adjustment(*adjustment)
+                                    .build()
+                                    .map_err(build_err)?,
+                            )
+                            .build(),
+                    )
+            }
+        };
+        let out = call(|| req.clone().send()).await?;
+        Ok(out.policy_arn().to_string())
     }
     async fn update(
         &self,
@@ -290,7 +249,7 @@ impl AwsKind for ScalingPolicy {
         _id: &str,
         _have: &Self,
     ) -> Result<String, CloudError> {
-        put_policy(cloud, ctx, self).await
+        self.create(cloud, ctx).await
     }
     async fn delete(
         have: &Self,
@@ -298,7 +257,24 @@ impl AwsKind for ScalingPolicy {
         ctx: &OpContext<'_>,
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
-        delete_policy(cloud, ctx, have, &observed.physical_id).await
+        let r: &ScalingPolicy = have;
+        let arn: &str = &observed.physical_id;
+        let resource = match policy_resource_id(arn) {
+            Some(id) => id.to_string(),
+            None => ctx.resolve(&r.target)?,
+        };
+        let out = call(|| {
+            cloud
+                .autoscaling
+                .delete_scaling_policy()
+                .policy_name(&r.name)
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(resource.clone())
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .send()
+        })
+        .await;
+        gone_is_done(out.map(|_| ()))
     }
 }
 

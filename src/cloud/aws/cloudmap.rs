@@ -28,61 +28,6 @@ fn tags(ctx: &OpContext<'_>, name: &str, extra: &[(&str, &str)]) -> Result<Vec<T
         .collect()
 }
 
-pub async fn create_namespace(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &Namespace,
-) -> Result<String, CloudError> {
-    let vpc = ctx.resolve(&r.vpc)?;
-    let tagged = tags(ctx, &r.name, &[(TAG_VPC, &vpc)])?;
-    let created = call(|| {
-        cloud
-            .cloudmap
-            .create_private_dns_namespace()
-            .name(&r.name)
-            .vpc(&vpc)
-            .creator_request_id(client_token(ctx, &vpc))
-            .description(format!("ecsform {}", ctx.stack))
-            .set_tags(Some(tagged.clone()))
-            .send()
-    })
-    .await;
-    let out = match created {
-        // AWS answers a repeated CreatorRequestId with the first create's operation; an
-        // emulator (and AWS, for a namespace of the same name made otherwise) refuses it. A
-        // create whose answer was lost made the namespace: ours if it carries our tags.
-        Err(e)
-            if ["NamespaceAlreadyExists", "ConflictingDomainExists"]
-                .iter()
-                .any(|code| has_code(&e, code)) =>
-        {
-            return match our_namespace(cloud, ctx, &r.name).await? {
-                Some(id) => Ok(id),
-                None => Err(e),
-            };
-        }
-        other => other?,
-    };
-    let operation = out.operation_id().ok_or_else(|| missing("OperationId"))?;
-    wait_operation(cloud, operation, &format!("namespace {}", r.name)).await?;
-    let op = call(|| {
-        cloud
-            .cloudmap
-            .get_operation()
-            .operation_id(operation)
-            .send()
-    })
-    .await?;
-    op.operation()
-        .and_then(|o| o.targets())
-        .and_then(|t| {
-            t.iter()
-                .find(|(k, _)| k.as_str() == "NAMESPACE")
-                .map(|(_, v)| v.clone())
-        })
-        .ok_or_else(|| missing("the new namespace id"))
-}
-
 /// The id of the private namespace named `name` that carries this operation's tags.
 async fn our_namespace(
     cloud: &AwsCloud,
@@ -144,43 +89,6 @@ async fn wait_operation(cloud: &AwsCloud, operation: &str, what: &str) -> Result
     .await
 }
 
-pub async fn create_service(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &DiscoveryService,
-) -> Result<String, CloudError> {
-    let namespace = ctx.resolve(&r.namespace)?;
-    let record = DnsRecord::builder()
-        .r#type(RecordType::A)
-        .ttl(i64::from(r.ttl))
-        .build()
-        .map_err(build_err)?;
-    let dns = DnsConfig::builder()
-        .routing_policy(RoutingPolicy::Multivalue)
-        .dns_records(record)
-        .build()
-        .map_err(build_err)?;
-    let tagged = tags(ctx, &r.name, &[])?;
-    let out = call(|| {
-        cloud
-            .cloudmap
-            .create_service()
-            .name(&r.name)
-            .namespace_id(&namespace)
-            .creator_request_id(client_token(ctx, &namespace))
-            .description(service_marker(ctx.stack))
-            .dns_config(dns.clone())
-            .health_check_custom_config(custom_health_check(r.failure_threshold))
-            .set_tags(Some(tagged.clone()))
-            .send()
-    })
-    .await?;
-    out.service()
-        .and_then(|s| s.arn())
-        .map(String::from)
-        .ok_or_else(|| missing("Service.Arn"))
-}
-
 #[allow(deprecated)] // See observe: AWS now fixes the threshold at 1, which is what we ask for.
 fn custom_health_check(threshold: u32) -> HealthCheckCustomConfig {
     HealthCheckCustomConfig::builder()
@@ -196,71 +104,6 @@ fn service_marker(stack: &str) -> String {
 /// `arn:aws:servicediscovery:…:service/srv-…` → `srv-…`.
 fn service_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
-}
-
-pub async fn update_service(
-    cloud: &AwsCloud,
-    arn: &str,
-    r: &DiscoveryService,
-) -> Result<(), CloudError> {
-    let record = DnsRecord::builder()
-        .r#type(RecordType::A)
-        .ttl(i64::from(r.ttl))
-        .build()
-        .map_err(build_err)?;
-    let change = ServiceChange::builder()
-        .dns_config(
-            DnsConfigChange::builder()
-                .dns_records(record)
-                .build()
-                .map_err(build_err)?,
-        )
-        .build();
-    let out = call(|| {
-        cloud
-            .cloudmap
-            .update_service()
-            .id(service_id(arn))
-            .service(change.clone())
-            .send()
-    })
-    .await?;
-    if let Some(op) = out.operation_id() {
-        wait_operation(cloud, op, &format!("discovery service {}", r.name)).await?;
-    }
-    Ok(())
-}
-
-pub async fn delete_service(cloud: &AwsCloud, arn: &str) -> Result<(), CloudError> {
-    // ResourceInUse while instances are still registered: ECS deregisters them as tasks stop.
-    delete_retrying(
-        cloud,
-        &format!("delete discovery service {arn}"),
-        || async {
-            call(|| cloud.cloudmap.delete_service().id(service_id(arn)).send())
-                .await
-                .map(|_| ())
-        },
-    )
-    .await
-}
-
-pub async fn delete_namespace(cloud: &AwsCloud, namespace: &str) -> Result<(), CloudError> {
-    let res = retry_while(
-        &format!("delete namespace {namespace}"),
-        cloud.timeouts.dependencies,
-        is_dependency,
-        || async { call(|| cloud.cloudmap.delete_namespace().id(namespace).send()).await },
-    )
-    .await;
-    match res {
-        Ok(out) => match out.operation_id() {
-            Some(op) => wait_operation(cloud, op, &format!("deleting namespace {namespace}")).await,
-            None => Ok(()),
-        },
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 /// Namespaces are owned by tags; discovery services through their owned namespace.
@@ -414,7 +257,55 @@ impl AwsKind for Namespace {
         vec![(Family::CloudMap, 1.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        create_namespace(cloud, ctx, self).await
+        let r = self;
+        let vpc = ctx.resolve(&r.vpc)?;
+        let tagged = tags(ctx, &r.name, &[(TAG_VPC, &vpc)])?;
+        let created = call(|| {
+            cloud
+                .cloudmap
+                .create_private_dns_namespace()
+                .name(&r.name)
+                .vpc(&vpc)
+                .creator_request_id(client_token(ctx, &vpc))
+                .description(format!("ecsform {}", ctx.stack))
+                .set_tags(Some(tagged.clone()))
+                .send()
+        })
+        .await;
+        let out = match created {
+            // AWS answers a repeated CreatorRequestId with the first create's operation; an
+            // emulator (and AWS, for a namespace of the same name made otherwise) refuses it. A
+            // create whose answer was lost made the namespace: ours if it carries our tags.
+            Err(e)
+                if ["NamespaceAlreadyExists", "ConflictingDomainExists"]
+                    .iter()
+                    .any(|code| has_code(&e, code)) =>
+            {
+                return match our_namespace(cloud, ctx, &r.name).await? {
+                    Some(id) => Ok(id),
+                    None => Err(e),
+                };
+            }
+            other => other?,
+        };
+        let operation = out.operation_id().ok_or_else(|| missing("OperationId"))?;
+        wait_operation(cloud, operation, &format!("namespace {}", r.name)).await?;
+        let op = call(|| {
+            cloud
+                .cloudmap
+                .get_operation()
+                .operation_id(operation)
+                .send()
+        })
+        .await?;
+        op.operation()
+            .and_then(|o| o.targets())
+            .and_then(|t| {
+                t.iter()
+                    .find(|(k, _)| k.as_str() == "NAMESPACE")
+                    .map(|(_, v)| v.clone())
+            })
+            .ok_or_else(|| missing("the new namespace id"))
     }
     async fn update(
         &self,
@@ -433,7 +324,24 @@ impl AwsKind for Namespace {
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
         let _ = (have, ctx);
-        delete_namespace(cloud, &observed.physical_id).await
+        let namespace: &str = &observed.physical_id;
+        let res = retry_while(
+            &format!("delete namespace {namespace}"),
+            cloud.timeouts.dependencies,
+            is_dependency,
+            || async { call(|| cloud.cloudmap.delete_namespace().id(namespace).send()).await },
+        )
+        .await;
+        match res {
+            Ok(out) => match out.operation_id() {
+                Some(op) => {
+                    wait_operation(cloud, op, &format!("deleting namespace {namespace}")).await
+                }
+                None => Ok(()),
+            },
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -443,7 +351,37 @@ impl AwsKind for DiscoveryService {
         vec![(Family::CloudMap, 1.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        create_service(cloud, ctx, self).await
+        let r = self;
+        let namespace = ctx.resolve(&r.namespace)?;
+        let record = DnsRecord::builder()
+            .r#type(RecordType::A)
+            .ttl(i64::from(r.ttl))
+            .build()
+            .map_err(build_err)?;
+        let dns = DnsConfig::builder()
+            .routing_policy(RoutingPolicy::Multivalue)
+            .dns_records(record)
+            .build()
+            .map_err(build_err)?;
+        let tagged = tags(ctx, &r.name, &[])?;
+        let out = call(|| {
+            cloud
+                .cloudmap
+                .create_service()
+                .name(&r.name)
+                .namespace_id(&namespace)
+                .creator_request_id(client_token(ctx, &namespace))
+                .description(service_marker(ctx.stack))
+                .dns_config(dns.clone())
+                .health_check_custom_config(custom_health_check(r.failure_threshold))
+                .set_tags(Some(tagged.clone()))
+                .send()
+        })
+        .await?;
+        out.service()
+            .and_then(|s| s.arn())
+            .map(String::from)
+            .ok_or_else(|| missing("Service.Arn"))
     }
     async fn update(
         &self,
@@ -453,9 +391,34 @@ impl AwsKind for DiscoveryService {
         have: &Self,
     ) -> Result<String, CloudError> {
         let _ = (ctx, have);
-        update_service(cloud, id, self)
-            .await
-            .map(|()| id.to_string())
+        let arn: &str = id;
+        let r = self;
+        let record = DnsRecord::builder()
+            .r#type(RecordType::A)
+            .ttl(i64::from(r.ttl))
+            .build()
+            .map_err(build_err)?;
+        let change = ServiceChange::builder()
+            .dns_config(
+                DnsConfigChange::builder()
+                    .dns_records(record)
+                    .build()
+                    .map_err(build_err)?,
+            )
+            .build();
+        let out = call(|| {
+            cloud
+                .cloudmap
+                .update_service()
+                .id(service_id(arn))
+                .service(change.clone())
+                .send()
+        })
+        .await?;
+        if let Some(op) = out.operation_id() {
+            wait_operation(cloud, op, &format!("discovery service {}", r.name)).await?;
+        }
+        Ok(id.to_string())
     }
     async fn delete(
         have: &Self,
@@ -464,6 +427,17 @@ impl AwsKind for DiscoveryService {
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
         let _ = (have, ctx);
-        delete_service(cloud, &observed.physical_id).await
+        let arn: &str = &observed.physical_id;
+        // ResourceInUse while instances are still registered: ECS deregisters them as tasks stop.
+        delete_retrying(
+            cloud,
+            &format!("delete discovery service {arn}"),
+            || async {
+                call(|| cloud.cloudmap.delete_service().id(service_id(arn)).send())
+                    .await
+                    .map(|_| ())
+            },
+        )
+        .await
     }
 }

@@ -45,53 +45,6 @@ fn dimensions(ctx: &OpContext<'_>, r: &MetricAlarm) -> Result<Vec<CwDimension>, 
         .collect()
 }
 
-/// Creates or changes the alarm; its physical id is its name (what DeleteAlarms takes).
-pub async fn put_alarm(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &MetricAlarm,
-) -> Result<String, CloudError> {
-    let mut actions: Vec<String> = r.notify.iter().cloned().collect();
-    if let Some(policy) = &r.scaling_policy {
-        actions.push(ctx.resolve(policy)?);
-    }
-    let tags: Vec<Tag> = ownership_tags(ctx, &r.name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    let dimensions = dimensions(ctx, r)?;
-    call(|| {
-        cloud
-            .cloudwatch
-            .put_metric_alarm()
-            .alarm_name(&r.name)
-            .alarm_description(&r.description)
-            .namespace(&r.namespace)
-            .metric_name(&r.metric)
-            .statistic(Statistic::from(r.statistic.as_str()))
-            .set_dimensions(Some(dimensions.clone()))
-            .period(r.period_s as i32)
-            .evaluation_periods(r.evaluation_periods as i32)
-            .threshold(f64::from(r.threshold))
-            .comparison_operator(ComparisonOperator::from(r.comparison.as_str()))
-            .treat_missing_data(&r.treat_missing_data)
-            .actions_enabled(true)
-            .set_alarm_actions(Some(actions.clone()))
-            // People are told when it is over, too; a scaling policy is not.
-            .set_ok_actions(Some(r.notify.iter().cloned().collect()))
-            .set_tags(Some(tags.clone()))
-            .send()
-    })
-    .await?;
-    Ok(r.name.clone())
-}
-
-pub async fn delete_alarm(cloud: &AwsCloud, name: &str) -> Result<(), CloudError> {
-    // DeleteAlarms of a name that does not exist succeeds: nothing to translate.
-    call(|| cloud.cloudwatch.delete_alarms().alarm_names(name).send()).await?;
-    Ok(())
-}
-
 /// Metric alarms named `<stack>-…` whose tags say they are ours (tags read per alarm, in
 /// parallel).
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
@@ -184,7 +137,40 @@ impl AwsKind for MetricAlarm {
         vec![(Family::CloudWatchAlarms, 1.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        put_alarm(cloud, ctx, self).await
+        let r = self;
+        let mut actions: Vec<String> = r.notify.iter().cloned().collect();
+        if let Some(policy) = &r.scaling_policy {
+            actions.push(ctx.resolve(policy)?);
+        }
+        let tags: Vec<Tag> = ownership_tags(ctx, &r.name)
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        let dimensions = dimensions(ctx, r)?;
+        call(|| {
+            cloud
+                .cloudwatch
+                .put_metric_alarm()
+                .alarm_name(&r.name)
+                .alarm_description(&r.description)
+                .namespace(&r.namespace)
+                .metric_name(&r.metric)
+                .statistic(Statistic::from(r.statistic.as_str()))
+                .set_dimensions(Some(dimensions.clone()))
+                .period(r.period_s as i32)
+                .evaluation_periods(r.evaluation_periods as i32)
+                .threshold(f64::from(r.threshold))
+                .comparison_operator(ComparisonOperator::from(r.comparison.as_str()))
+                .treat_missing_data(&r.treat_missing_data)
+                .actions_enabled(true)
+                .set_alarm_actions(Some(actions.clone()))
+                // People are told when it is over, too; a scaling policy is not.
+                .set_ok_actions(Some(r.notify.iter().cloned().collect()))
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await?;
+        Ok(r.name.clone())
     }
     async fn update(
         &self,
@@ -193,7 +179,7 @@ impl AwsKind for MetricAlarm {
         _id: &str,
         _have: &Self,
     ) -> Result<String, CloudError> {
-        put_alarm(cloud, ctx, self).await
+        self.create(cloud, ctx).await
     }
     async fn delete(
         _have: &Self,
@@ -201,7 +187,10 @@ impl AwsKind for MetricAlarm {
         _ctx: &OpContext<'_>,
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
-        delete_alarm(cloud, &observed.physical_id).await
+        let name: &str = &observed.physical_id;
+        // DeleteAlarms of a name that does not exist succeeds: nothing to translate.
+        call(|| cloud.cloudwatch.delete_alarms().alarm_names(name).send()).await?;
+        Ok(())
     }
 }
 

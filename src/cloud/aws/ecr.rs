@@ -35,69 +35,6 @@ fn kept(policy: &str) -> u32 {
     }
 }
 
-pub async fn create_repository(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &EcrRepository,
-) -> Result<String, CloudError> {
-    let tags = ownership_tags(ctx, &r.name)
-        .into_iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(super::errors::build_err)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let created = call(|| {
-        cloud
-            .ecr
-            .create_repository()
-            .repository_name(&r.name)
-            .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
-            .image_scanning_configuration(
-                ImageScanningConfiguration::builder()
-                    .scan_on_push(r.scan_on_push)
-                    .build(),
-            )
-            .set_tags(Some(tags.clone()))
-            .send()
-    })
-    .await
-    .and_then(|out| {
-        out.repository()
-            .and_then(|r| r.repository_uri())
-            .map(String::from)
-            .ok_or_else(|| missing("repositoryUri"))
-    });
-    // A create whose answer was lost: the repository the first attempt made, if it carries
-    // this operation's tags.
-    let uri = adopt_if_exists(created, "RepositoryAlreadyExistsException", || async {
-        let found = call(|| {
-            cloud
-                .ecr
-                .describe_repositories()
-                .repository_names(&r.name)
-                .send()
-        })
-        .await?;
-        let repo = found.repositories().first().ok_or_else(nothing_of_ours)?;
-        let arn = repo
-            .repository_arn()
-            .ok_or_else(|| missing("repositoryArn"))?;
-        let tags = call(|| cloud.ecr.list_tags_for_resource().resource_arn(arn).send()).await?;
-        let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
-        match repo.repository_uri() {
-            Some(uri) if is_ours(&tags, ctx) => Ok(uri.to_string()),
-            _ => Err(nothing_of_ours()),
-        }
-    })
-    .await?;
-    put_lifecycle(cloud, r).await?;
-    Ok(uri)
-}
-
 async fn put_lifecycle(cloud: &AwsCloud, r: &EcrRepository) -> Result<(), CloudError> {
     call(|| {
         cloud
@@ -109,69 +46,6 @@ async fn put_lifecycle(cloud: &AwsCloud, r: &EcrRepository) -> Result<(), CloudE
     })
     .await?;
     Ok(())
-}
-
-pub async fn update_repository(
-    cloud: &AwsCloud,
-    r: &EcrRepository,
-    have: &EcrRepository,
-) -> Result<(), CloudError> {
-    if r.scan_on_push != have.scan_on_push {
-        call(|| {
-            cloud
-                .ecr
-                .put_image_scanning_configuration()
-                .repository_name(&r.name)
-                .image_scanning_configuration(
-                    ImageScanningConfiguration::builder()
-                        .scan_on_push(r.scan_on_push)
-                        .build(),
-                )
-                .send()
-        })
-        .await?;
-    }
-    if r.tag_mutability != have.tag_mutability {
-        call(|| {
-            cloud
-                .ecr
-                .put_image_tag_mutability()
-                .repository_name(&r.name)
-                .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
-                .send()
-        })
-        .await?;
-    }
-    if r.keep_images != have.keep_images {
-        put_lifecycle(cloud, r).await?;
-    }
-    Ok(())
-}
-
-/// Never deletes images silently: only with `--delete-images` is the delete forced; otherwise
-/// ECR refuses a repository that still holds images (`RepositoryNotEmptyException`, also when
-/// images were pushed after the plan was made), and the error says what to do.
-pub async fn delete_repository(cloud: &AwsCloud, r: &EcrRepository) -> Result<(), CloudError> {
-    let out = call(|| {
-        cloud
-            .ecr
-            .delete_repository()
-            .repository_name(&r.name)
-            .force(r.delete_images)
-            .send()
-    })
-    .await;
-    match out {
-        Err(e) if has_code(&e, "RepositoryNotEmptyException") => {
-            let holding = EcrRepository {
-                holds_images: true,
-                ..r.clone()
-            };
-            let why = <EcrRepository as crate::kinds::KindSpec>::refuses_delete(&holding);
-            Err(CloudError::Other(why.unwrap_or_else(|| e.to_string())))
-        }
-        other => gone_is_done(other.map(|_| ())),
-    }
 }
 
 /// Whether a repository holds any image: one page of at most one.
@@ -269,7 +143,63 @@ impl AwsKind for EcrRepository {
         vec![(Family::Ecr, 1.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        create_repository(cloud, ctx, self).await
+        let r = self;
+        let tags = ownership_tags(ctx, &r.name)
+            .into_iter()
+            .map(|(k, v)| {
+                Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(super::errors::build_err)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let created = call(|| {
+            cloud
+                .ecr
+                .create_repository()
+                .repository_name(&r.name)
+                .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
+                .image_scanning_configuration(
+                    ImageScanningConfiguration::builder()
+                        .scan_on_push(r.scan_on_push)
+                        .build(),
+                )
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await
+        .and_then(|out| {
+            out.repository()
+                .and_then(|r| r.repository_uri())
+                .map(String::from)
+                .ok_or_else(|| missing("repositoryUri"))
+        });
+        // A create whose answer was lost: the repository the first attempt made, if it carries
+        // this operation's tags.
+        let uri = adopt_if_exists(created, "RepositoryAlreadyExistsException", || async {
+            let found = call(|| {
+                cloud
+                    .ecr
+                    .describe_repositories()
+                    .repository_names(&r.name)
+                    .send()
+            })
+            .await?;
+            let repo = found.repositories().first().ok_or_else(nothing_of_ours)?;
+            let arn = repo
+                .repository_arn()
+                .ok_or_else(|| missing("repositoryArn"))?;
+            let tags = call(|| cloud.ecr.list_tags_for_resource().resource_arn(arn).send()).await?;
+            let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+            match repo.repository_uri() {
+                Some(uri) if is_ours(&tags, ctx) => Ok(uri.to_string()),
+                _ => Err(nothing_of_ours()),
+            }
+        })
+        .await?;
+        put_lifecycle(cloud, r).await?;
+        Ok(uri)
     }
     async fn update(
         &self,
@@ -278,9 +208,37 @@ impl AwsKind for EcrRepository {
         id: &str,
         have: &Self,
     ) -> Result<String, CloudError> {
-        update_repository(cloud, self, have)
-            .await
-            .map(|()| id.to_string())
+        let r = self;
+        if r.scan_on_push != have.scan_on_push {
+            call(|| {
+                cloud
+                    .ecr
+                    .put_image_scanning_configuration()
+                    .repository_name(&r.name)
+                    .image_scanning_configuration(
+                        ImageScanningConfiguration::builder()
+                            .scan_on_push(r.scan_on_push)
+                            .build(),
+                    )
+                    .send()
+            })
+            .await?;
+        }
+        if r.tag_mutability != have.tag_mutability {
+            call(|| {
+                cloud
+                    .ecr
+                    .put_image_tag_mutability()
+                    .repository_name(&r.name)
+                    .image_tag_mutability(ImageTagMutability::from(r.tag_mutability.as_str()))
+                    .send()
+            })
+            .await?;
+        }
+        if r.keep_images != have.keep_images {
+            put_lifecycle(cloud, r).await?;
+        }
+        Ok(id.to_string())
     }
     async fn delete(
         have: &Self,
@@ -288,7 +246,27 @@ impl AwsKind for EcrRepository {
         _ctx: &OpContext<'_>,
         _observed: &ObservedResource,
     ) -> Result<(), CloudError> {
-        delete_repository(cloud, have).await
+        let r: &EcrRepository = have;
+        let out = call(|| {
+            cloud
+                .ecr
+                .delete_repository()
+                .repository_name(&r.name)
+                .force(r.delete_images)
+                .send()
+        })
+        .await;
+        match out {
+            Err(e) if has_code(&e, "RepositoryNotEmptyException") => {
+                let holding = EcrRepository {
+                    holds_images: true,
+                    ..r.clone()
+                };
+                let why = <EcrRepository as crate::kinds::KindSpec>::refuses_delete(&holding);
+                Err(CloudError::Other(why.unwrap_or_else(|| e.to_string())))
+            }
+            other => gone_is_done(other.map(|_| ())),
+        }
     }
 }
 

@@ -28,133 +28,6 @@ fn trust_policy(service: &str, account: Option<&str>) -> String {
     serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string()
 }
 
-pub async fn create_role(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &Role,
-) -> Result<String, CloudError> {
-    let tags = ownership_tags(ctx, &r.name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err))
-        .collect::<Result<Vec<_>, _>>()?;
-    let out = call(|| {
-        cloud
-            .iam
-            .create_role()
-            .role_name(&r.name)
-            .path(names::role_path(ctx.stack))
-            .assume_role_policy_document(trust_policy(&r.assumed_by, cloud.account.as_deref()))
-            .set_tags(Some(tags.clone()))
-            .send()
-    })
-    .await;
-    let created = out.and_then(|out| {
-        out.role()
-            .map(|r| r.arn().to_string())
-            .ok_or_else(|| missing("Role"))
-    });
-    // Made by our earlier create whose answer was lost — adopted only if its tags say so.
-    let arn = adopt_if_exists(created, "EntityAlreadyExists", || async {
-        let tags = call(|| cloud.iam.list_role_tags().role_name(&r.name).send()).await?;
-        let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
-        if !owned_by(&tags, ctx.stack)
-            || tags.get(TAG_ID).map(String::as_str) != Some(ctx.id.as_str())
-        {
-            return Err(nothing_of_ours());
-        }
-        let role = call(|| cloud.iam.get_role().role_name(&r.name).send()).await?;
-        role.role()
-            .map(|r| r.arn().to_string())
-            .ok_or_else(|| missing("Role"))
-    })
-    .await?;
-    let empty = Role {
-        managed_policies: vec![],
-        inline_policy: None,
-        ..r.clone()
-    };
-    update_role(cloud, &empty, r).await?;
-    Ok(arn)
-}
-
-pub async fn update_role(cloud: &AwsCloud, have: &Role, want: &Role) -> Result<(), CloudError> {
-    for arn in want
-        .managed_policies
-        .iter()
-        .filter(|p| !have.managed_policies.contains(p))
-    {
-        call(|| {
-            cloud
-                .iam
-                .attach_role_policy()
-                .role_name(&want.name)
-                .policy_arn(arn)
-                .send()
-        })
-        .await?;
-    }
-    for arn in have
-        .managed_policies
-        .iter()
-        .filter(|p| !want.managed_policies.contains(p))
-    {
-        call(|| {
-            cloud
-                .iam
-                .detach_role_policy()
-                .role_name(&want.name)
-                .policy_arn(arn)
-                .send()
-        })
-        .await?;
-    }
-    if have.inline_policy != want.inline_policy {
-        match &want.inline_policy {
-            Some(doc) => {
-                call(|| {
-                    cloud
-                        .iam
-                        .put_role_policy()
-                        .role_name(&want.name)
-                        .policy_name(INLINE_POLICY)
-                        .policy_document(doc)
-                        .send()
-                })
-                .await?;
-            }
-            None => {
-                let res = call(|| {
-                    cloud
-                        .iam
-                        .delete_role_policy()
-                        .role_name(&want.name)
-                        .policy_name(INLINE_POLICY)
-                        .send()
-                })
-                .await;
-                match res {
-                    Err(e) if !is_not_found(&e) => return Err(e),
-                    _ => {}
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-pub async fn delete_role(cloud: &AwsCloud, r: &Role) -> Result<(), CloudError> {
-    let none = Role {
-        managed_policies: vec![],
-        inline_policy: None,
-        ..r.clone()
-    };
-    match update_role(cloud, r, &none).await {
-        Err(e) if !is_not_found(&e) => return Err(e),
-        _ => {}
-    }
-    gone_is_done(call(|| cloud.iam.delete_role().role_name(&r.name).send()).await)
-}
-
 pub async fn observe(cloud: &AwsCloud, stack: &str) -> Result<Found, CloudError> {
     let out = call(|| {
         cloud
@@ -279,7 +152,49 @@ impl AwsKind for Role {
         vec![(Family::Iam, 3.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        create_role(cloud, ctx, self).await
+        let r = self;
+        let tags = ownership_tags(ctx, &r.name)
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(build_err))
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = call(|| {
+            cloud
+                .iam
+                .create_role()
+                .role_name(&r.name)
+                .path(names::role_path(ctx.stack))
+                .assume_role_policy_document(trust_policy(&r.assumed_by, cloud.account.as_deref()))
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await;
+        let created = out.and_then(|out| {
+            out.role()
+                .map(|r| r.arn().to_string())
+                .ok_or_else(|| missing("Role"))
+        });
+        // Made by our earlier create whose answer was lost — adopted only if its tags say so.
+        let arn = adopt_if_exists(created, "EntityAlreadyExists", || async {
+            let tags = call(|| cloud.iam.list_role_tags().role_name(&r.name).send()).await?;
+            let tags = tag_map(tags.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+            if !owned_by(&tags, ctx.stack)
+                || tags.get(TAG_ID).map(String::as_str) != Some(ctx.id.as_str())
+            {
+                return Err(nothing_of_ours());
+            }
+            let role = call(|| cloud.iam.get_role().role_name(&r.name).send()).await?;
+            role.role()
+                .map(|r| r.arn().to_string())
+                .ok_or_else(|| missing("Role"))
+        })
+        .await?;
+        let empty = Role {
+            managed_policies: vec![],
+            inline_policy: None,
+            ..r.clone()
+        };
+        r.update(cloud, ctx, &arn, &empty).await?;
+        Ok(arn)
     }
     async fn update(
         &self,
@@ -289,9 +204,69 @@ impl AwsKind for Role {
         have: &Self,
     ) -> Result<String, CloudError> {
         let _ = ctx;
-        update_role(cloud, have, self)
-            .await
-            .map(|()| id.to_string())
+        let want = self;
+        for arn in want
+            .managed_policies
+            .iter()
+            .filter(|p| !have.managed_policies.contains(p))
+        {
+            call(|| {
+                cloud
+                    .iam
+                    .attach_role_policy()
+                    .role_name(&want.name)
+                    .policy_arn(arn)
+                    .send()
+            })
+            .await?;
+        }
+        for arn in have
+            .managed_policies
+            .iter()
+            .filter(|p| !want.managed_policies.contains(p))
+        {
+            call(|| {
+                cloud
+                    .iam
+                    .detach_role_policy()
+                    .role_name(&want.name)
+                    .policy_arn(arn)
+                    .send()
+            })
+            .await?;
+        }
+        if have.inline_policy != want.inline_policy {
+            match &want.inline_policy {
+                Some(doc) => {
+                    call(|| {
+                        cloud
+                            .iam
+                            .put_role_policy()
+                            .role_name(&want.name)
+                            .policy_name(INLINE_POLICY)
+                            .policy_document(doc)
+                            .send()
+                    })
+                    .await?;
+                }
+                None => {
+                    let res = call(|| {
+                        cloud
+                            .iam
+                            .delete_role_policy()
+                            .role_name(&want.name)
+                            .policy_name(INLINE_POLICY)
+                            .send()
+                    })
+                    .await;
+                    match res {
+                        Err(e) if !is_not_found(&e) => return Err(e),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(id.to_string())
     }
     async fn delete(
         have: &Self,
@@ -299,8 +274,17 @@ impl AwsKind for Role {
         ctx: &OpContext<'_>,
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
-        let _ = (ctx, observed);
-        delete_role(cloud, have).await
+        let r: &Role = have;
+        let none = Role {
+            managed_policies: vec![],
+            inline_policy: None,
+            ..r.clone()
+        };
+        match none.update(cloud, ctx, &observed.physical_id, r).await {
+            Err(e) if !is_not_found(&e) => return Err(e),
+            _ => {}
+        }
+        gone_is_done(call(|| cloud.iam.delete_role().role_name(&r.name).send()).await)
     }
 }
 

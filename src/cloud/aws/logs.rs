@@ -11,66 +11,6 @@ use crate::model::*;
 use crate::names;
 use std::collections::BTreeMap;
 
-pub async fn create_log_group(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    r: &LogGroup,
-) -> Result<String, CloudError> {
-    let tags: std::collections::HashMap<String, String> =
-        ownership_tags(ctx, &r.name).into_iter().collect();
-    let res = call(|| {
-        cloud
-            .logs
-            .create_log_group()
-            .log_group_name(&r.name)
-            .set_tags(Some(tags.clone()))
-            .send()
-    })
-    .await;
-    // A create whose answer was lost (the SDK's retry meets the group the first attempt
-    // made) takes the group when it carries this operation's tags; anyone else's stands.
-    adopt_if_exists(
-        res.map(|_| r.name.clone()),
-        "ResourceAlreadyExistsException",
-        || async {
-            match tags_of_group(cloud, &r.name).await? {
-                Some(tags) if is_ours(&tags, ctx) => Ok(r.name.clone()),
-                _ => Err(nothing_of_ours()),
-            }
-        },
-    )
-    .await?;
-    update_log_group(cloud, r).await?;
-    Ok(r.name.clone())
-}
-
-pub async fn update_log_group(cloud: &AwsCloud, r: &LogGroup) -> Result<(), CloudError> {
-    match r.retention_days {
-        Some(days) => {
-            call(|| {
-                cloud
-                    .logs
-                    .put_retention_policy()
-                    .log_group_name(&r.name)
-                    .retention_in_days(days)
-                    .send()
-            })
-            .await?;
-        }
-        None => {
-            call(|| {
-                cloud
-                    .logs
-                    .delete_retention_policy()
-                    .log_group_name(&r.name)
-                    .send()
-            })
-            .await?;
-        }
-    }
-    Ok(())
-}
-
 /// A log group's ARN as the tagging API wants it (DescribeLogGroups adds `:*`).
 fn tagging_arn(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Option<String> {
     g.arn().map(|a| a.trim_end_matches(":*").to_string())
@@ -136,19 +76,6 @@ pub async fn tags_of_arn(
     arn: &str,
 ) -> Result<BTreeMap<String, String>, CloudError> {
     tags_of(cloud, arn.to_string()).await
-}
-
-pub async fn delete_log_group(cloud: &AwsCloud, stack: &str, name: &str) -> Result<(), CloudError> {
-    // Observe matched this group by name; never delete one the stack's tags do not claim.
-    let Some(tags) = tags_of_group(cloud, name).await? else {
-        return Ok(());
-    };
-    if !owned_by(&tags, stack) {
-        return Err(CloudError::Other(format!(
-            "log group {name} is not tagged {TAG_STACK}={stack}; left alone"
-        )));
-    }
-    gone_is_done(call(|| cloud.logs.delete_log_group().log_group_name(name).send()).await)
 }
 
 /// Log groups per `DescribeLogGroups` page.
@@ -262,7 +189,32 @@ impl AwsKind for LogGroup {
         vec![(Family::Logs, 2.0)]
     }
     async fn create(&self, cloud: &AwsCloud, ctx: &OpContext<'_>) -> Result<String, CloudError> {
-        create_log_group(cloud, ctx, self).await
+        let r = self;
+        let tags: std::collections::HashMap<String, String> =
+            ownership_tags(ctx, &r.name).into_iter().collect();
+        let res = call(|| {
+            cloud
+                .logs
+                .create_log_group()
+                .log_group_name(&r.name)
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await;
+        // A create whose answer was lost (the SDK's retry meets the group the first attempt
+        // made) takes the group when it carries this operation's tags; anyone else's stands.
+        adopt_if_exists(
+            res.map(|_| r.name.clone()),
+            "ResourceAlreadyExistsException",
+            || async {
+                match tags_of_group(cloud, &r.name).await? {
+                    Some(tags) if is_ours(&tags, ctx) => Ok(r.name.clone()),
+                    _ => Err(nothing_of_ours()),
+                }
+            },
+        )
+        .await?;
+        r.update(cloud, ctx, &r.name, r).await
     }
     async fn update(
         &self,
@@ -272,7 +224,31 @@ impl AwsKind for LogGroup {
         have: &Self,
     ) -> Result<String, CloudError> {
         let _ = (ctx, have);
-        update_log_group(cloud, self).await.map(|()| id.to_string())
+        let r = self;
+        match r.retention_days {
+            Some(days) => {
+                call(|| {
+                    cloud
+                        .logs
+                        .put_retention_policy()
+                        .log_group_name(&r.name)
+                        .retention_in_days(days)
+                        .send()
+                })
+                .await?;
+            }
+            None => {
+                call(|| {
+                    cloud
+                        .logs
+                        .delete_retention_policy()
+                        .log_group_name(&r.name)
+                        .send()
+                })
+                .await?;
+            }
+        }
+        Ok(id.to_string())
     }
     async fn delete(
         have: &Self,
@@ -281,7 +257,18 @@ impl AwsKind for LogGroup {
         observed: &ObservedResource,
     ) -> Result<(), CloudError> {
         let _ = observed;
-        delete_log_group(cloud, ctx.stack, &have.name).await
+        let stack: &str = ctx.stack;
+        let name: &str = &have.name;
+        // Observe matched this group by name; never delete one the stack's tags do not claim.
+        let Some(tags) = tags_of_group(cloud, name).await? else {
+            return Ok(());
+        };
+        if !owned_by(&tags, stack) {
+            return Err(CloudError::Other(format!(
+                "log group {name} is not tagged {TAG_STACK}={stack}; left alone"
+            )));
+        }
+        gone_is_done(call(|| cloud.logs.delete_log_group().log_group_name(name).send()).await)
     }
 }
 
