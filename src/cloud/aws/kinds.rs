@@ -1,7 +1,7 @@
 //! The AWS side of every kind: create, update, delete and pacing cost, implemented once per
-//! kind next to its service's calls (`ec2.rs`, `ecs.rs`, ...). The dispatch below is generated
-//! from the kind registry (`crate::kinds::with_kinds`): a kind without an `AwsKind`
-//! implementation does not compile.
+//! kind in its own file of its service (`ec2/nat_gateway.rs`, `iam.rs`, ...). The dispatch
+//! below is generated from the kind registry (`crate::kinds::with_kinds`): a kind without an
+//! `AwsKind` implementation does not compile.
 
 use super::pacing::Family;
 use super::AwsCloud;

@@ -2,21 +2,13 @@
 
 use super::*;
 
-/// Stage-wide method settings live under the `*/*` key
-/// (https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html#UpdateStage-Patch).
-pub async fn update_stage(
-    cloud: &AwsCloud,
-    ctx: &OpContext<'_>,
-    physical: &str,
-    r: &ApiStage,
-    have: Option<&ApiStage>,
-) -> Result<(), CloudError> {
-    let (api, stage) = split(physical)?;
-    let deployment = ctx.resolve(&r.deployment)?;
-    let (_, deployment) = split(&deployment)?;
+/// The patch that makes a stage serve `r`: its stage-wide throttling, which lives in the
+/// method settings under the `*/*` key
+/// (https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html#UpdateStage-Patch),
+/// and, on an update (`have`), the deployment it serves: a new snapshot keeps its logical id,
+/// so only the AWS ids tell old from new, and the stage always moves to the current one.
+fn stage_patch(r: &ApiStage, deployment: &str, have: Option<&ApiStage>) -> Vec<PatchOperation> {
     let mut ops = Vec::new();
-    // On an update, the stage always moves to the current deployment: a new snapshot keeps
-    // its logical id, so only the AWS ids tell old from new.
     if have.is_some() {
         ops.push(replace("/deploymentId", deployment));
     }
@@ -35,23 +27,7 @@ pub async fn update_stage(
         }
         None => {}
     }
-    if ops.is_empty() {
-        return Ok(());
-    }
-    async {
-        call(|| {
-            cloud
-                .apigw
-                .update_stage()
-                .rest_api_id(api)
-                .stage_name(stage)
-                .set_patch_operations(Some(ops.clone()))
-                .send()
-        })
-        .await
-    }
-    .await?;
-    Ok(())
+    ops
 }
 
 impl AwsKind for ApiStage {
@@ -99,8 +75,19 @@ impl AwsKind for ApiStage {
             }
         })
         .await?;
-        if r.throttle.is_some() {
-            update_stage(cloud, ctx, &physical, r, None).await?;
+        // CreateStage takes no method settings: the throttling is a patch of its own.
+        let ops = stage_patch(r, deployment, None);
+        if !ops.is_empty() {
+            call(|| {
+                cloud
+                    .apigw
+                    .update_stage()
+                    .rest_api_id(&api)
+                    .stage_name(&r.name)
+                    .set_patch_operations(Some(ops.clone()))
+                    .send()
+            })
+            .await?;
         }
         Ok(physical)
     }
@@ -111,9 +98,21 @@ impl AwsKind for ApiStage {
         id: &str,
         have: &Self,
     ) -> Result<String, CloudError> {
-        update_stage(cloud, ctx, id, self, Some(have))
-            .await
-            .map(|()| id.to_string())
+        let (api, stage) = split(id)?;
+        let deployment = ctx.resolve(&self.deployment)?;
+        let (_, deployment) = split(&deployment)?;
+        let ops = stage_patch(self, deployment, Some(have));
+        call(|| {
+            cloud
+                .apigw
+                .update_stage()
+                .rest_api_id(api)
+                .stage_name(stage)
+                .set_patch_operations(Some(ops.clone()))
+                .send()
+        })
+        .await?;
+        Ok(id.to_string())
     }
     async fn delete(
         _have: &Self,
