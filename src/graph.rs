@@ -21,8 +21,36 @@ pub fn call_edges(t: &Topology) -> Vec<(String, String, u16)> {
     edges
 }
 
-fn node_id(name: &str) -> String {
-    name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+/// A Mermaid node id for a name of one family (`svc`, `db`, `front`): the family keeps a
+/// service called `api-gateway` apart from the `api_gateway` front door. Service and database
+/// names are DNS labels (`[a-z][a-z0-9-]*`, checked by validate), so spelling `-` as `_` keeps
+/// two names of a family apart.
+fn node_id(family: &str, name: &str) -> String {
+    format!("{family}_{}", name.replace('-', "_"))
+}
+
+/// A Mermaid node id for a logical id (`sg.svc.api-gateway.from.sg.alb`, `sg.alb.80.from.::/0`):
+/// letters and digits kept, `.` spelled `__` and every other character `_<hex code>_`, so the
+/// id reads back to one logical id only.
+fn resource_node_id(id: &str) -> String {
+    let mut node = String::from("r_");
+    for c in id.chars() {
+        match c {
+            c if c.is_ascii_alphanumeric() => node.push(c),
+            '.' => node.push_str("__"),
+            c => node.push_str(&format!("_{:x}_", u32::from(c))),
+        }
+    }
+    node
+}
+
+/// The node id of a caller or callee of [`call_edges`]: a front door, a database or a service.
+fn party_id(t: &Topology, name: &str) -> String {
+    match name {
+        "load_balancer" | "api_gateway" => node_id("front", name),
+        db if t.databases.contains_key(db) => node_id("db", db),
+        service => node_id("svc", service),
+    }
 }
 
 pub fn call_graph_mermaid(t: &Topology) -> String {
@@ -30,22 +58,27 @@ pub fn call_graph_mermaid(t: &Topology) -> String {
     let mut nodes: Vec<&String> = t.services.keys().collect();
     nodes.sort();
     for n in nodes {
-        out.push_str(&format!("  {}[\"{n}\"]\n", node_id(n)));
+        out.push_str(&format!("  {}[\"{n}\"]\n", node_id("svc", n)));
     }
     for db in t.databases.keys() {
-        out.push_str(&format!("  {}[(\"{db}\")]\n", node_id(db)));
+        out.push_str(&format!("  {}[(\"{db}\")]\n", node_id("db", db)));
     }
-    if t.load_balancer.is_some() {
-        out.push_str("  internet((internet)) --> load_balancer{{\"load_balancer\"}}\n");
-    }
-    if t.api_gateway.is_some() {
-        out.push_str("  internet((internet)) --> api_gateway{{\"api_gateway\"}}\n");
+    for (front, present) in [
+        ("load_balancer", t.load_balancer.is_some()),
+        ("api_gateway", t.api_gateway.is_some()),
+    ] {
+        if present {
+            out.push_str(&format!(
+                "  internet((internet)) --> {}{{{{\"{front}\"}}}}\n",
+                node_id("front", front)
+            ));
+        }
     }
     for (caller, callee, port) in call_edges(t) {
         out.push_str(&format!(
             "  {} -->|{port}| {}\n",
-            node_id(&caller),
-            node_id(&callee)
+            party_id(t, &caller),
+            party_id(t, &callee)
         ));
     }
     out
@@ -76,17 +109,18 @@ pub fn call_graph_dot(t: &Topology) -> String {
 
 pub fn resources_mermaid(d: &Desired) -> String {
     let mut out = String::from("graph TD\n");
+    let node = resource_node_id;
     for (id, r) in &d.resources {
         out.push_str(&format!(
             "  {}[\"{id} ({})\"]\n",
-            node_id(id.as_str()),
+            node(id.as_str()),
             r.kind()
         ));
         for dep in r.dependencies() {
             out.push_str(&format!(
                 "  {} --> {}\n",
-                node_id(dep.as_str()),
-                node_id(id.as_str())
+                node(dep.as_str()),
+                node(id.as_str())
             ));
         }
     }
@@ -103,4 +137,29 @@ pub fn resources_dot(d: &Desired) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resource_node_id;
+
+    #[test]
+    fn resource_node_ids_read_back_to_one_logical_id() {
+        let ids = [
+            "sg.alb.80.from.0.0.0.0/0",
+            "sg.alb.80.from.::/0",
+            "a.2d.",
+            "a-",
+            "a_",
+            "a..b",
+            "api/products/{product_id}",
+        ];
+        let nodes: std::collections::BTreeSet<String> =
+            ids.iter().map(|id| resource_node_id(id)).collect();
+        assert_eq!(nodes.len(), ids.len(), "{nodes:?}");
+        assert_eq!(
+            resource_node_id("sg.svc.api-gateway"),
+            "r_sg__svc__api_2d_gateway"
+        );
+    }
 }

@@ -74,12 +74,12 @@ fn call_graph_in_mermaid_and_dot() {
         .success()
         .stdout(predicate::str::starts_with("graph LR"))
         .stdout(predicate::str::contains(
-            "order_service -->|3002| product_service",
+            "svc_order_service -->|3002| svc_product_service",
         ))
         .stdout(predicate::str::contains(
-            "load_balancer -->|3000| api_gateway",
+            "front_load_balancer -->|3000| svc_api_gateway",
         ))
-        .stdout(predicate::str::contains("api_gateway -->|3004|").not());
+        .stdout(predicate::str::contains("svc_api_gateway -->|3004|").not());
     ecsform()
         .args(["graph", "-f", EXAMPLE, "--format", "dot"])
         .assert()
@@ -92,8 +92,62 @@ fn call_graph_in_mermaid_and_dot() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "sg_svc_user_service --> sg_svc_user_service_from_sg_svc_api_gateway",
+            "r_sg__svc__user_2d_service --> r_sg__svc__user_2d_service__from__sg__svc__api_2d_gateway",
         ));
+}
+
+/// The example's service `api-gateway` and its REST API front door `api_gateway` are two
+/// nodes, and every node and edge is written once (Mermaid merges nodes that share an id).
+#[test]
+fn the_mermaid_graph_gives_every_node_its_own_id() {
+    let out = ecsform()
+        .args(["graph", "-f", EXAMPLE])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).expect("utf-8");
+    let mut ids = std::collections::BTreeMap::new();
+    for line in text.lines().skip(1) {
+        // A node definition: `  id["label"]`, `  id[("label")]`, `... --> id{{"label"}}`.
+        for (open, close) in [("[\"", "\"]"), ("[(\"", "\")]"), ("{{\"", "\"}}")] {
+            if let Some(at) = line.find(open) {
+                let id = line[..at]
+                    .rsplit(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let label = line[at + open.len()..]
+                    .split(close)
+                    .next()
+                    .unwrap_or_default();
+                let earlier = ids.insert(id.clone(), label.to_string());
+                assert!(
+                    earlier.is_none() || earlier.as_deref() == Some(label),
+                    "node id {id} names both {earlier:?} and {label:?}:\n{text}"
+                );
+            }
+        }
+    }
+    let labels: std::collections::BTreeSet<_> = ids.values().collect();
+    assert_eq!(labels.len(), ids.len(), "two ids for one node:\n{text}");
+    assert!(ids.values().any(|l| l == "api-gateway") && ids.values().any(|l| l == "api_gateway"));
+    let edges: Vec<&str> = text.lines().filter(|l| l.contains("-->|")).collect();
+    let distinct: std::collections::BTreeSet<_> = edges.iter().collect();
+    assert_eq!(
+        edges.len(),
+        distinct.len(),
+        "an edge written twice:\n{text}"
+    );
+    assert!(
+        text.contains("front_api_gateway -->|3002| svc_product_service"),
+        "{text}"
+    );
+    assert!(
+        text.contains("svc_api_gateway -->|3002| svc_product_service"),
+        "{text}"
+    );
 }
 
 #[test]
