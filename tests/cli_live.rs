@@ -203,3 +203,48 @@ async fn apply_and_destroy_refuse_without_a_terminal_unless_auto_approved() {
         none.stderr()
     );
 }
+
+/// The minimal file of docs/topology.md names no region: with `--local` and no region in the
+/// environment either, it plans against the emulator in the emulator's region instead of
+/// failing with "no AWS region".
+#[test]
+fn the_minimal_file_plans_locally_without_a_region() {
+    let state = tempfile::tempdir().expect("state dir");
+    let home = tempfile::tempdir().expect("home");
+    let minimal = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/valid/01_minimal.yaml"
+    );
+    let ecsform = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("ecsform").expect("binary");
+        for var in [
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "ECSFORM_LOCAL",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", home.path())
+            .env("AWS_CONFIG_FILE", home.path().join("none"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("ECSFORM_STATE_DIR", state.path())
+            .args(args)
+            .output()
+            .expect("running ecsform")
+    };
+    let plan = ecsform(&["--local", "plan", "-f", minimal, "--detailed-exitcode"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&plan.stdout),
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    ecsform(&["emulator", "stop"]);
+    assert_eq!(plan.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("us-east-1") && !text.contains("no AWS region"),
+        "{text}"
+    );
+}

@@ -34,6 +34,9 @@ use aws_config::BehaviorVersion;
 use settle::call;
 use std::time::Duration;
 
+/// The region of a local run whose file and environment name none: moto's default.
+const EMULATOR_REGION: &str = "us-east-1";
+
 /// One client per AWS service; cheap to clone.
 #[derive(Clone)]
 pub struct AwsCloud {
@@ -100,34 +103,12 @@ impl AwsCloud {
         region: Option<&str>,
         endpoint: Option<&str>,
     ) -> Result<Self, CloudError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            // Throttling and 5xx are retried with exponential backoff and jitter by the SDK.
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(10)
-                    .with_max_backoff(Duration::from_secs(20)),
-            );
-        // Bounded attempts: a connection that never answers is retried, never waited on forever.
-        loader = loader.timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(60))
-                .build(),
-        );
-        if let Some(r) = region {
-            loader = loader.region(aws_config::Region::new(r.to_string()));
+        let mut conf = Self::config(region, endpoint).await;
+        if conf.region().is_none() && endpoint.is_some() {
+            // The emulator answers in any region: without one from the file or the
+            // environment, a local run takes the emulator's default rather than failing.
+            conf = Self::config(Some(EMULATOR_REGION), endpoint).await;
         }
-        if let Some(url) = endpoint {
-            let creds = aws_sdk_ec2::config::Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "ecsform-local-emulator",
-            );
-            loader = loader.endpoint_url(url).credentials_provider(creds);
-        }
-        let conf = loader.load().await;
         let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
             CloudError::Other("no AWS region: set `region:` in the topology or AWS_REGION".into())
         })?;
@@ -168,6 +149,38 @@ impl AwsCloud {
         if let Ok(mut nats) = self.created_nats.lock() {
             nats.push(nat.to_string());
         }
+    }
+
+    /// The SDK's shared configuration: retries, timeouts, and the region and endpoint given.
+    async fn config(region: Option<&str>, endpoint: Option<&str>) -> aws_config::SdkConfig {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            // Throttling and 5xx are retried with exponential backoff and jitter by the SDK.
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(10)
+                    .with_max_backoff(Duration::from_secs(20)),
+            );
+        // Bounded attempts: a connection that never answers is retried, never waited on forever.
+        loader = loader.timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r.to_string()));
+        }
+        if let Some(url) = endpoint {
+            let creds = aws_sdk_ec2::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "ecsform-local-emulator",
+            );
+            loader = loader.endpoint_url(url).credentials_provider(creds);
+        }
+        loader.load().await
     }
 
     fn remember(&self, key: &str, value: &str) {
