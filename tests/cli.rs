@@ -366,3 +366,59 @@ fn plans_are_coloured_only_on_a_terminal_and_never_with_no_color() {
         .success();
     assert!(!String::from_utf8_lossy(&piped.get_output().stdout).contains('\x1b'));
 }
+
+/// Without credentials on a machine whose instance metadata service refuses (off EC2, or IMDS
+/// disabled), the message is the one of "no credentials found", with the `--local` hint: not
+/// the last provider's words.
+#[test]
+fn no_credentials_says_so_whichever_provider_answered_last() {
+    use std::io::{Read, Write};
+    // A stand-in metadata service on loopback that refuses every request, as IMDS does when
+    // it is disabled.
+    let imds = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = imds.local_addr().expect("port").port();
+    std::thread::spawn(move || {
+        for stream in imds.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = Command::cargo_bin("ecsform").expect("binary");
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "ECSFORM_LOCAL",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+        .env(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            format!("http://127.0.0.1:{port}"),
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args(["plan", "-f", EXAMPLE])
+        .output()
+        .expect("running ecsform");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no AWS credentials found") && err.contains("--local") && !err.contains(".:"),
+        "{err}"
+    );
+}

@@ -300,12 +300,19 @@ async fn preflight(conf: &aws_config::SdkConfig) -> Result<Option<String>, Cloud
         }
         Ok(Err(e)) => {
             let cause = errors::innermost_cause(&e);
-            let sso = cause.to_ascii_lowercase().contains("sso")
-                || cause.to_ascii_lowercase().contains("token");
+            let cause = cause.trim_end_matches('.');
+            let lower = cause.to_ascii_lowercase();
+            // The default chain's last provider is the instance metadata service: off EC2 its
+            // refusal ("IMDS is disabled", "request forbidden", no answer) means that no
+            // provider had credentials, and says so the same way whichever provider said it.
+            if lower.contains("imds") || lower.contains("instance metadata") {
+                return Err(CloudError::Credentials(NO_CREDENTIALS.into()));
+            }
+            let sso = lower.contains("sso") || lower.contains("token");
             return Err(CloudError::Credentials(if sso {
                 format!("the AWS SSO session is missing or expired ({cause}): run `aws sso login` (with the same AWS_PROFILE)")
             } else {
-                format!("could not load AWS credentials: {cause}: check AWS_PROFILE and ~/.aws/config")
+                format!("could not load AWS credentials ({cause}): check AWS_PROFILE and ~/.aws/config; to try ecsform without an AWS account use --local")
             }));
         }
         Ok(Ok(_)) => {}
