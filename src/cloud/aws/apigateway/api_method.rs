@@ -27,25 +27,22 @@ async fn put_integration(
         .as_ref()
         .map(|t| ctx.resolve(t))
         .transpose()?;
-    async {
-        call(|| {
-            cloud
-                .apigw
-                .put_integration()
-                .rest_api_id(api)
-                .resource_id(resource)
-                .http_method(&r.http_method)
-                .r#type(IntegrationType::HttpProxy)
-                .integration_http_method(&r.http_method)
-                .uri(integration_uri(&dns, r.port, &r.path))
-                .connection_type(ConnectionType::VpcLink)
-                .connection_id(&link)
-                .set_integration_target(target.clone())
-                .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
-                .send()
-        })
-        .await
-    }
+    call(|| {
+        cloud
+            .apigw
+            .put_integration()
+            .rest_api_id(api)
+            .resource_id(resource)
+            .http_method(&r.http_method)
+            .r#type(IntegrationType::HttpProxy)
+            .integration_http_method(&r.http_method)
+            .uri(integration_uri(&dns, r.port, &r.path))
+            .connection_type(ConnectionType::VpcLink)
+            .connection_id(&link)
+            .set_integration_target(target.clone())
+            .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
+            .send()
+    })
     .await?;
     Ok(())
 }
@@ -64,24 +61,24 @@ impl AwsKind for ApiMethod {
             .iter()
             .map(|p| (format!("method.request.path.{p}"), true))
             .collect();
-        async {
-            let put = call(|| {
-                cloud
-                    .apigw
-                    .put_method()
-                    .rest_api_id(&api)
-                    .resource_id(&resource)
-                    .http_method(&r.http_method)
-                    .authorization_type("NONE")
-                    .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
-                    .send()
-            })
-            .await;
-            match put {
-                Ok(_) => Ok(()),
-                // The method exists: our earlier put whose answer was lost (the integration is
-                // put below either way; the next plan corrects anything else that differs).
-                Err(e) if has_code(&e, "ConflictException") => call(|| {
+        let put = call(|| {
+            cloud
+                .apigw
+                .put_method()
+                .rest_api_id(&api)
+                .resource_id(&resource)
+                .http_method(&r.http_method)
+                .authorization_type("NONE")
+                .set_request_parameters((!parameters.is_empty()).then(|| parameters.clone()))
+                .send()
+        })
+        .await;
+        match put {
+            Ok(_) => {}
+            // The method exists: our earlier put whose answer was lost (the integration is
+            // put below either way; the next plan corrects anything else that differs).
+            Err(e) if has_code(&e, "ConflictException") => {
+                call(|| {
                     cloud
                         .apigw
                         .get_method()
@@ -91,12 +88,10 @@ impl AwsKind for ApiMethod {
                         .send()
                 })
                 .await
-                .map(|_| ())
-                .map_err(|_| e),
-                Err(e) => Err(e),
+                .map_err(|_| e)?;
             }
+            Err(e) => return Err(e),
         }
-        .await?;
         put_integration(cloud, ctx, &api, &resource, r).await?;
         Ok(format!("{api}/{resource}/{}", r.http_method))
     }
@@ -109,12 +104,9 @@ impl AwsKind for ApiMethod {
     ) -> Result<String, CloudError> {
         let physical: &str = id;
         let r = self;
-        let done: Result<(), CloudError> = async {
-            let (api, resource, _) = split_method(physical)?;
-            put_integration(cloud, ctx, api, resource, r).await
-        }
-        .await;
-        done.map(|()| id.to_string())
+        let (api, resource, _) = split_method(physical)?;
+        put_integration(cloud, ctx, api, resource, r).await?;
+        Ok(id.to_string())
     }
     async fn delete(
         _have: &Self,

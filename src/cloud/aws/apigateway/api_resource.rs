@@ -43,32 +43,28 @@ impl AwsKind for ApiResource {
         // A conflict is either another change in progress (retried) or this very resource, made
         // by our earlier create whose answer was lost: everything in an owned API is ours, so it is
         // adopted.
-        let id = async {
-            let created = call(|| {
-                cloud
-                    .apigw
-                    .create_resource()
-                    .rest_api_id(&api)
-                    .parent_id(&parent)
-                    .path_part(&r.path_part)
-                    .send()
-            })
-            .await;
-            match created {
-                Ok(out) => out
-                    .id()
-                    .map(String::from)
-                    .ok_or_else(|| missing("Resource id")),
-                Err(e) if has_code(&e, "ConflictException") => {
-                    match existing_child(cloud, &api, &parent, &r.path_part).await? {
-                        Some(id) => Ok(id),
-                        None => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
+        let created = call(|| {
+            cloud
+                .apigw
+                .create_resource()
+                .rest_api_id(&api)
+                .parent_id(&parent)
+                .path_part(&r.path_part)
+                .send()
+        })
+        .await;
+        let id = match created {
+            Ok(out) => out
+                .id()
+                .map(String::from)
+                .ok_or_else(|| missing("Resource id"))?,
+            Err(e) if has_code(&e, "ConflictException") => {
+                existing_child(cloud, &api, &parent, &r.path_part)
+                    .await?
+                    .ok_or(e)?
             }
-        }
-        .await?;
+            Err(e) => return Err(e),
+        };
         Ok(format!("{api}/{id}"))
     }
     async fn update(
