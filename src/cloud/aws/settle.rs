@@ -5,8 +5,9 @@
 //! another change to the same REST API in progress — where moto answers at once. Such an
 //! answer is not the caller's to handle: [`call`] sends a request, looks its refusal up in
 //! [`TRANSIENT`] by service, operation, error code and message, and tries again for as long as
-//! the row says. Every request of `src/cloud/aws/` goes through it, so a row covers the
-//! operation wherever it is sent.
+//! the row says. Every request of `src/cloud/aws/` goes through it (but the pages the SDK's
+//! paginators send for list reads, which no row concerns), so a row covers the operation
+//! wherever it is sent.
 //!
 //! What is not here, because it is not a transient refusal of one request:
 //! - throttling, 5xx and dropped connections: the SDK's own retry (`mod.rs`);
