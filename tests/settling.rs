@@ -51,6 +51,19 @@ async fn plan_is_empty(proxy: &FaultProxy, moto: &Moto, what: &str, f: &Fixture)
     );
 }
 
+/// `apply` through `proxy` in one run, then an empty plan.
+async fn apply_converges(proxy: &FaultProxy, moto: &Moto, what: &str, f: &Fixture) {
+    let args = ["apply", "-f", f.path_str(), "--auto-approve"];
+    must_pass(proxy, moto, what, &args).await;
+    plan_is_empty(proxy, moto, what, f).await;
+}
+
+/// `destroy` through `proxy` in one run.
+async fn destroy(proxy: &FaultProxy, moto: &Moto, f: &Fixture) {
+    let args = ["destroy", "-f", f.path_str(), "--auto-approve"];
+    must_pass(proxy, moto, "destroy", &args).await;
+}
+
 /// What the proxy injected: `quirk:<row>`, `lost:<service:Action>`, ...
 fn injected(proxy: &FaultProxy) -> BTreeSet<String> {
     proxy.stats()["injected"]
@@ -80,33 +93,12 @@ async fn lifecycle(
     let stack = unique_stack(prefix);
     let mut fixture = Fixture::from_repo_file(&stack, file);
     let proxy = FaultProxy::start(moto, &faults);
-    let path = fixture.path_str().to_string();
-    must_pass(
-        &proxy,
-        moto,
-        "first apply",
-        &["apply", "-f", &path, "--auto-approve"],
-    )
-    .await;
-    plan_is_empty(&proxy, moto, "the first apply", &fixture).await;
+    apply_converges(&proxy, moto, "the first apply", &fixture).await;
     for (from, to) in edits {
         fixture.edit(None, from, to);
     }
-    must_pass(
-        &proxy,
-        moto,
-        "the edit's apply",
-        &["apply", "-f", &path, "--auto-approve"],
-    )
-    .await;
-    plan_is_empty(&proxy, moto, "the edit", &fixture).await;
-    must_pass(
-        &proxy,
-        moto,
-        "destroy",
-        &["destroy", "-f", &path, "--auto-approve"],
-    )
-    .await;
+    apply_converges(&proxy, moto, "the edit's apply", &fixture).await;
+    destroy(&proxy, moto, &fixture).await;
     let left: Vec<_> = tagged_counts(moto, &stack)
         .await
         .into_iter()
@@ -377,19 +369,6 @@ async fn a_failed_nat_gateway_fails_the_apply_and_the_plan_replaces_it() {
     );
     // AWS can make one now: the next apply replaces it and converges.
     proxy.configure(&json!({"nat_fail": false}));
-    must_pass(
-        &proxy,
-        moto,
-        "the apply after",
-        &["apply", "-f", &path, "--auto-approve"],
-    )
-    .await;
-    plan_is_empty(&proxy, moto, "the replacement", &fixture).await;
-    must_pass(
-        &proxy,
-        moto,
-        "destroy",
-        &["destroy", "-f", &path, "--auto-approve"],
-    )
-    .await;
+    apply_converges(&proxy, moto, "the apply after", &fixture).await;
+    destroy(&proxy, moto, &fixture).await;
 }
